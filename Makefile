@@ -1,0 +1,82 @@
+# devsep — top-level Makefile (plain GNU make).
+#
+# Every directory contributes a `module.mk` fragment; this file only holds
+# the shared flags and the top-level targets.  A fragment appends to:
+#   PROGS        programs installed into bin/ (bin/devsep-*)
+#   TEST_PROGS   test binaries built into $(BUILD)/tests (not installed)
+#   UNIT_TESTS   commands run by `make test-unit`   (cmocka binaries)
+#   INT_TESTS    commands run by `make test-integration` (scripts / binaries)
+#   FUZZERS      libFuzzer targets (built by `make fuzz`, clang only)
+#   CLEAN_EXTRA  extra paths removed by `make clean`
+
+BUILD   ?= build
+BIN     ?= bin
+CC      ?= gcc
+PKG_CONFIG ?= pkg-config
+
+PKGS     := libevent xenstore xencontrol libseccomp libcap-ng jansson
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 \
+           -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -fPIC -I. -Icommon -I$(BUILD)/gen $(PKG_CFLAGS)
+LDFLAGS ?=
+LDLIBS  += $(PKG_LIBS) -lpthread
+
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+PROGS       :=
+TEST_PROGS  :=
+UNIT_TESTS  :=
+INT_TESTS   :=
+FUZZERS     :=
+CLEAN_EXTRA :=
+
+.PHONY: all deps check test-unit test-integration asan fuzz demo bench clean install
+all: progs
+
+# Module fragments: common first (everyone links libdevsep.a).
+include common/module.mk
+include $(sort $(filter-out common/module.mk,$(wildcard */module.mk)))
+
+progs: $(LIBDEVSEP) $(PROGS) $(TEST_PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+deps:
+	@scripts/install-deps
+
+# `make check`: install what is missing, build, run every test.
+check: deps
+	$(MAKE) all
+	$(MAKE) test-unit test-integration
+
+test-unit: progs
+	@tests/run-tests unit $(UNIT_TESTS)
+
+test-integration: progs
+	@tests/run-tests integration $(INT_TESTS)
+
+asan:
+	$(MAKE) SAN=1 BUILD=build-asan BIN=bin-asan all
+
+demo: deps
+	$(MAKE) all
+	@scripts/demo
+
+bench: deps
+	$(MAKE) all
+	@bench/run-all
+
+clean:
+	rm -rf build build-asan bin bin-asan $(CLEAN_EXTRA)

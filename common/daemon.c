@@ -1,0 +1,254 @@
+/* Daemon conventions.  See daemon.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "daemon.h"
+#include "log.h"
+
+#define MAX_LONGOPTS 32
+enum { OPT_RUNDIR = 1000, OPT_SECCOMP, OPT_EXTRA };
+
+static void
+usage(const char *prog, const struct daemon_extra_opt *extra, size_t nextra,
+    int code)
+{
+	size_t i;
+
+	fprintf(code ? stderr : stdout,
+	    "usage: %s [-dFhV] [-c config] [-p pidfile] [--rundir dir] "
+	    "[--seccomp=kill|log]%s\n", prog, nextra ? " [options]" : "");
+	for (i = 0; i < nextra; i++)
+		fprintf(code ? stderr : stdout, "  %s\n", extra[i].help);
+	exit(code);
+}
+
+static int
+parse_seccomp(struct daemon_opts *o, const char *v)
+{
+	if (strcmp(v, "kill") == 0)
+		o->seccomp_log = 0;
+	else if (strcmp(v, "log") == 0)
+		o->seccomp_log = 1;
+	else
+		return -1;
+	return 0;
+}
+
+int
+daemon_parse_args(const char *prog, int argc, char **argv,
+    struct daemon_opts *o, const struct daemon_extra_opt *extra,
+    size_t nextra, void *arg)
+{
+	struct option lo[MAX_LONGOPTS] = {
+		{ "foreground",	no_argument,		NULL, 'F' },
+		{ "debug",	no_argument,		NULL, 'd' },
+		{ "pidfile",	required_argument,	NULL, 'p' },
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "rundir",	required_argument,	NULL, OPT_RUNDIR },
+		{ "seccomp",	required_argument,	NULL, OPT_SECCOMP },
+	};
+	size_t base = 8, i;
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->config_path = DEVSEP_CONF_PATH;
+	o->pidfd = -1;
+	o->seccomp_log = -1;
+	if (nextra > MAX_LONGOPTS - base - 1)
+		fatalx("too many options");
+	for (i = 0; i < nextra; i++) {
+		lo[base + i].name = extra[i].name;
+		lo[base + i].has_arg = extra[i].has_arg;
+		lo[base + i].val = OPT_EXTRA + (int)i;
+	}
+	while ((ch = getopt_long(argc, argv, "Fdp:c:hV", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'F': o->foreground = 1; break;
+		case 'd': o->debug = 1; break;
+		case 'p': o->pidfile = optarg; break;
+		case 'c': o->config_path = optarg; break;
+		case 'h': usage(prog, extra, nextra, 0); break;
+		case 'V': printf("%s %s\n", prog, DEVSEP_VERSION); exit(0);
+		case OPT_RUNDIR: o->rundir = optarg; break;
+		case OPT_SECCOMP:
+			if (parse_seccomp(o, optarg) == -1)
+				usage(prog, extra, nextra, 2);
+			break;
+		default:
+			if (ch >= OPT_EXTRA && ch < OPT_EXTRA + (int)nextra) {
+				if (extra[ch - OPT_EXTRA].fn(arg, optarg) == -1) {
+					fprintf(stderr, "%s: bad value for "
+					    "--%s\n", prog,
+					    extra[ch - OPT_EXTRA].name);
+					exit(2);
+				}
+				break;
+			}
+			usage(prog, extra, nextra, 2);
+		}
+	}
+	return optind;
+}
+
+void
+daemon_setup(const char *prog, struct daemon_opts *o, struct devsep_config *c)
+{
+	char err[512];
+	int missing_ok = strcmp(o->config_path, DEVSEP_CONF_PATH) == 0;
+
+	config_defaults(c);
+	if (config_load(c, o->config_path, missing_ok, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		exit(1);
+	}
+	if (o->rundir != NULL) {
+		if (strlen(o->rundir) >= sizeof(c->run_dir)) {
+			fprintf(stderr, "%s: --rundir too long\n", prog);
+			exit(1);
+		}
+		strcpy(c->run_dir, o->rundir);
+	}
+	if (o->debug)
+		c->log_level = LOG_LEVEL_DEBUG;
+	if (o->seccomp_log != -1)
+		c->seccomp_log = o->seccomp_log;
+	log_init(prog, o->foreground, c->log_level);
+}
+
+int
+daemon_mkdir(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -1;
+	if (stat(path, &st) == -1)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+int
+pidfile_create(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1)
+		fatal("pidfile %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fatalx("pidfile %s: already running (pid %s)", path, buf);
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n)
+		fatal("pidfile %s: write", path);
+	return fd;
+}
+
+void
+pidfile_remove(struct daemon_opts *o)
+{
+	if (o->pidfile != NULL && o->pidfd != -1) {
+		unlink(o->pidfile);
+		close(o->pidfd);
+		o->pidfd = -1;
+	}
+}
+
+void
+daemon_start(struct daemon_opts *o)
+{
+	if (!o->foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	if (o->pidfile != NULL)
+		o->pidfd = pidfile_create(o->pidfile);
+}
+
+struct sigctx {
+	void	(*on_term)(void *);
+	void	(*on_hup)(void *);
+	void	(*on_chld)(void *);
+	void	*arg;
+};
+
+static void
+signal_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct sigctx *s = arg;
+
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("signal %d: shutting down", (int)sig);
+		s->on_term(s->arg);
+		break;
+	case SIGHUP:
+		if (s->on_hup)
+			s->on_hup(s->arg);
+		break;
+	case SIGCHLD:
+		if (s->on_chld)
+			s->on_chld(s->arg);
+		break;
+	}
+}
+
+void
+daemon_signals(struct event_base *base, void (*on_term)(void *),
+    void (*on_hup)(void *), void (*on_chld)(void *), void *arg)
+{
+	static struct sigctx s;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	struct event *ev;
+	size_t i;
+
+	s.on_term = on_term;
+	s.on_hup = on_hup;
+	s.on_chld = on_chld;
+	s.arg = arg;
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigs[i] == SIGCHLD && on_chld == NULL)
+			continue;
+		ev = evsignal_new(base, sigs[i], signal_cb, &s);
+		if (ev == NULL || evsignal_add(ev, NULL) == -1)
+			fatalx("cannot install signal handler %d", sigs[i]);
+	}
+}
+
+uint64_t
+now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

@@ -1,0 +1,151 @@
+/* Logging: stderr in the foreground, syslog when daemonized. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char *log_name = "devsep";
+static int log_fg = 1;
+static int log_lvl = LOG_LEVEL_INFO;
+
+void
+log_init(const char *procname, int foreground, int level)
+{
+	log_name = procname;
+	log_fg = foreground;
+	log_lvl = level;
+	if (!foreground)
+		openlog(procname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_setlevel(int level)
+{
+	log_lvl = level;
+}
+
+int
+log_getlevel(void)
+{
+	return log_lvl;
+}
+
+const char *
+log_procname(void)
+{
+	return log_name;
+}
+
+void
+vlog(int pri, const char *fmt, va_list ap)
+{
+	char buf[2048];
+	struct timespec ts;
+
+	if (!log_fg) {
+		vsyslog(pri, fmt, ap);
+		return;
+	}
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(stderr, "%lld.%03ld %s[%d]: %s\n", (long long)ts.tv_sec,
+	    ts.tv_nsec / 1000000, log_name, (int)getpid(), buf);
+}
+
+static void
+vlog_fmt(int pri, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap);
+	va_end(ap);
+}
+
+/* Formats fmt, appends ": strerror(err)" when err != 0, then logs it. */
+static void
+logit(int pri, int err, const char *fmt, va_list ap)
+{
+	char buf[1536];
+	int saved = errno;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (err)
+		vlog_fmt(pri, "%s: %s", buf, strerror(err));
+	else
+		vlog_fmt(pri, "%s", buf);
+	errno = saved;
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+	int err = errno;
+
+	va_start(ap, fmt);
+	logit(LOG_WARNING, err, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	logit(LOG_WARNING, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_lvl < LOG_LEVEL_INFO)
+		return;
+	va_start(ap, fmt);
+	logit(LOG_INFO, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_lvl < LOG_LEVEL_DEBUG)
+		return;
+	va_start(ap, fmt);
+	logit(LOG_DEBUG, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+	int err = errno;
+
+	va_start(ap, fmt);
+	logit(LOG_CRIT, err, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	logit(LOG_CRIT, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,177 @@
+/*
+ * Message passing between devsep processes (imsg-like).
+ *
+ * Transport: a unix SOCK_SEQPACKET socket, one framed message per datagram:
+ *
+ *   struct msg_hdr { u32 type; u32 len; u32 reqid; u32 pid; }  + len bytes
+ *
+ * `len` is the payload length and must equal what arrived.  Each channel has
+ * a maximum message size (a larger datagram is truncated by the kernel,
+ * seen as MSG_TRUNC, and drops the peer) and fd passing is opt-in per
+ * channel: fds arriving on a channel that does not allow them, or more than
+ * one per message, are closed and the peer dropped.
+ *
+ * Payloads are built with msgbuf_put_*() and read with the typed, bounded
+ * msg_get_*() getters, which fail on short data; msg_end() fails on
+ * trailing bytes.  Strings travel as u32 length + bytes (no NUL inside).
+ *
+ * Every receiver declares a table {type -> allowed peer classes -> handler}
+ * (struct msg_handler); msg_dispatch() refuses unknown or unpermitted
+ * messages before any payload is decoded, and the caller drops the peer.
+ */
+#ifndef DEVSEP_MSG_H
+#define DEVSEP_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+struct event_base;
+
+#define MSG_HDR_SIZE		16
+#define MSG_MAX_DEFAULT		(16 * 1024)
+#define MSG_MAX_LIMIT		(1024 * 1024)
+#define MSG_STR_MAX		4096	/* default bound for msg_get_str */
+
+struct msg_hdr {
+	uint32_t	type;
+	uint32_t	len;	/* payload bytes after the header */
+	uint32_t	reqid;	/* echoed in the reply */
+	uint32_t	pid;	/* sender's pid, informational only */
+};
+
+/* ---- peer classes: who is on the other end (from SO_PEERCRED) ---- */
+enum peer_class {
+	PEER_NONE	= 0,
+	PEER_WATCHERD	= 1u << 0,
+	PEER_HOTPLUGD	= 1u << 1,
+	PEER_LOCKD	= 1u << 2,
+	PEER_BROKER	= 1u << 3,
+	PEER_ADMIN	= 1u << 4,	/* uid 0: devsepctl run by root */
+};
+#define PEER_ANY_DAEMON (PEER_WATCHERD | PEER_HOTPLUGD | PEER_LOCKD | PEER_BROKER)
+
+/* System users whose uid identifies each daemon class. */
+#define USER_WATCHERD	"devsep-watcherd"
+#define USER_HOTPLUGD	"devsep-hotplugd"
+#define USER_LOCKD	"devsep-lockd"
+#define USER_BROKER	"devsep-broker"
+
+/* Loads the daemon users' uids (getpwnam); call before chroot. */
+void		 peer_init(void);
+/* Overrides a class's uid (tests, or a config that names other users). */
+void		 peer_set_uid(enum peer_class, uid_t);
+/* Class bits for a credential: a daemon user's class; uid 0 = PEER_ADMIN. */
+uint32_t	 peer_classify(const struct ucred *);
+const char	*peer_class_name(uint32_t);
+/* Parses "watcherd" / "admin" ... ; 0 on unknown. */
+uint32_t	 peer_class_parse(const char *);
+
+/* ---- building a message ---- */
+struct msgbuf {
+	uint8_t		*data;	/* header + payload */
+	size_t		 len;
+	size_t		 cap;
+	int		 fd;	/* fd to pass, -1 for none; not closed by us */
+	int		 err;	/* set when a put failed (ENOMEM, too big) */
+};
+
+void	msgbuf_init(struct msgbuf *, uint32_t type, uint32_t reqid);
+void	msgbuf_dispose(struct msgbuf *);
+void	msgbuf_put_u32(struct msgbuf *, uint32_t);
+void	msgbuf_put_u64(struct msgbuf *, uint64_t);
+void	msgbuf_put_i64(struct msgbuf *, int64_t);
+void	msgbuf_put_str(struct msgbuf *, const char *);
+void	msgbuf_put_blob(struct msgbuf *, const void *, size_t);
+void	msgbuf_set_fd(struct msgbuf *, int fd);
+
+/* ---- reading a received message ---- */
+struct msg {
+	struct msg_hdr	 hdr;
+	const uint8_t	*p;	/* read cursor into the payload */
+	size_t		 left;	/* bytes left after the cursor */
+	int		 fd;	/* received fd or -1; closed by msg_dispose */
+	uint32_t	 peer;	/* sender's peer class bits */
+	uint8_t		*buf;	/* owned storage, freed by msg_dispose */
+};
+
+int	msg_get_u32(struct msg *, uint32_t *);
+int	msg_get_u64(struct msg *, uint64_t *);
+int	msg_get_i64(struct msg *, int64_t *);
+/* Copies a string of at most bufsz-1 bytes; fails on embedded NUL. */
+int	msg_get_str(struct msg *, char *buf, size_t bufsz);
+/* Points into the message; fails when longer than max. */
+int	msg_get_blob(struct msg *, const void **, size_t *len, size_t max);
+/* 0 when every byte was consumed, -1 on leftovers. */
+int	msg_end(const struct msg *);
+/* Takes ownership of the passed fd (-1 if none). */
+int	msg_take_fd(struct msg *);
+void	msg_dispose(struct msg *);
+
+/* ---- sockets ---- */
+int	msg_listen(const char *path, mode_t mode);	/* nonblocking, cloexec */
+int	msg_connect(const char *path);			/* blocking, cloexec */
+int	msg_peercred(int fd, struct ucred *);
+
+/*
+ * Blocking helpers (clients, tests).  msg_recv_fd() waits at most timeout_ms
+ * (-1 forever).  Both return 0, or -1 with errno set (ETIMEDOUT, EMSGSIZE,
+ * EBADMSG, ECONNRESET on EOF).
+ */
+int	msg_send_fd(int fd, struct msgbuf *);
+int	msg_recv_fd(int fd, struct msg *, size_t maxsize, int allow_fd,
+	    int timeout_ms);
+/* Fills a struct msg from one raw datagram (used by the channel and fuzzers). */
+int	msg_parse(struct msg *, const uint8_t *data, size_t len, size_t maxsize);
+
+/* ---- channels on libevent ---- */
+struct msgchan;
+typedef void (*msgchan_msg_cb)(struct msgchan *, struct msg *, void *arg);
+typedef void (*msgchan_close_cb)(struct msgchan *, void *arg);
+
+struct msgchan_opts {
+	size_t		maxsize;	/* payload maximum, 0 = MSG_MAX_DEFAULT */
+	int		allow_fds;	/* accept SCM_RIGHTS from this peer */
+	size_t		max_queued;	/* outgoing messages queued, 0 = 1024 */
+};
+
+/*
+ * Wraps a connected socket.  on_msg gets every well-formed message (the
+ * msg is disposed after the callback returns; take its fd to keep it).
+ * on_close runs once when the peer hangs up or misbehaves; the callback
+ * must then call msgchan_free().
+ */
+struct msgchan	*msgchan_new(struct event_base *, int fd,
+		    const struct msgchan_opts *, msgchan_msg_cb,
+		    msgchan_close_cb, void *arg);
+void		 msgchan_free(struct msgchan *);
+/* Queues the message (and its fd, dup'ed) and tries to write at once. */
+int		 msgchan_send(struct msgchan *, struct msgbuf *);
+/* Drops the peer: on_close runs from the event loop, never re-entrantly. */
+void		 msgchan_drop(struct msgchan *, const char *why);
+int		 msgchan_fd(const struct msgchan *);
+const struct ucred *msgchan_cred(const struct msgchan *);
+uint32_t	 msgchan_peer(const struct msgchan *);
+void		*msgchan_arg(const struct msgchan *);
+void		 msgchan_set_arg(struct msgchan *, void *);
+
+/* ---- dispatch tables ---- */
+struct msg_handler {
+	uint32_t	 type;
+	const char	*name;
+	uint32_t	 peers;	/* allowed peer classes (bit mask) */
+	/* returns 0, or -1 for a malformed message: the peer is dropped */
+	int		(*fn)(struct msgchan *, struct msg *);
+};
+
+/*
+ * Looks up m's type; refuses (returns -1, logged) an unknown type or one the
+ * sender's class may not send, else calls the handler and returns its rc.
+ */
+int	msg_dispatch(const struct msg_handler *, size_t n, struct msgchan *,
+	    struct msg *);
+const struct msg_handler *msg_handler_find(const struct msg_handler *,
+	    size_t n, uint32_t type);
+
+#endif

@@ -55,6 +55,7 @@ $(BUILD)/%.o: %.c
 
 deps:
 	@scripts/install-deps
+	@scripts/create-users
 
 # `make check`: install what is missing, build, run every test.
 check: deps

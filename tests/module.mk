@@ -1,0 +1,31 @@
+# tests/: the test world (fake hypervisor shim for the real xenstored,
+# world control helper, simulated kernel backends / guest frontends / toolstack).
+# See tests/world/README.md.
+
+SHIM_SRCS := $(wildcard tests/shim/*.c)
+SHIM_OBJS := $(SHIM_SRCS:%.c=$(BUILD)/%.o)
+XENSHIM   := $(BUILD)/tests/libxenshim.so
+
+# The shim is LD_PRELOADed into xenstored: never build it with sanitizers.
+$(BUILD)/tests/shim/%.o: tests/shim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -fvisibility=default -MMD -MP -c -o $@ $<
+
+$(XENSHIM): $(SHIM_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ -ldl -lpthread
+
+ACTOR_COMMON := $(BUILD)/tests/actors/xsutil.o
+WORLD_PROGS  := $(BUILD)/tests/xenworld-ctl $(BUILD)/tests/actor-toolstack \
+                $(BUILD)/tests/actor-backend $(BUILD)/tests/actor-frontend \
+                $(BUILD)/tests/check-dominfo
+
+$(BUILD)/tests/xenworld-ctl: $(BUILD)/tests/world/xenworld-ctl.o $(ACTOR_COMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ -lxenstore
+$(BUILD)/tests/actor-%: $(BUILD)/tests/actors/%.o $(ACTOR_COMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ -lxenstore
+$(BUILD)/tests/check-dominfo: $(BUILD)/tests/world/check-dominfo.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lxenctrl
+
+TEST_PROGS += $(XENSHIM) $(WORLD_PROGS)
+INT_TESTS  += tests/world/test-world.sh tests/world/test-actors.sh

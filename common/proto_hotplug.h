@@ -1,0 +1,96 @@
+/*
+ * watcherd <-> hotplugd protocol (message numbers 100..199).
+ *
+ * hotplugd listens on <rundir>/hotplugd.sock (SOCK_SEQPACKET, no fd
+ * passing).  Only PEER_WATCHERD may send RUN / CANCEL; PEER_ADMIN may send
+ * MSG_COMMON_STATUS / MSG_COMMON_STATS.  Anything else drops the peer.
+ *
+ * Strings are msgbuf_put_str / msg_get_str (u32 length + bytes, no NUL).
+ *
+ * MSG_HOTPLUG_RUN (watcherd -> hotplugd)
+ *	u64 job_id	chosen by watcherd, unique per job; re-sending a RUN
+ *			with the job_id of a job that is still queued or
+ *			running (same backend_path) does not start a second
+ *			run: the job's DONE goes to the new sender/reqid
+ *			(watcherd reconnect after a crash)
+ *	str kind	backend kind, valid_kind(): "vbd", "vif", ...
+ *	str action	"add" | "remove" (vbd & others: argv[1])
+ *			"online" | "offline" (vif: argv[1], argv[2] =
+ *			"type_if=vif", as libxl_linux.c does)
+ *	str script	the backend's `script` node as the toolstack wrote it:
+ *			a bare name ("block") or an absolute path; it must
+ *			resolve to an executable regular file inside
+ *			config script_dir, else REFUSED
+ *	str backend_path  absolute backend dir,
+ *			"/local/domain/<B>/backend/<kind>/<D>/<N>"; must parse
+ *			(parse_backend_path, no rest) and match kind
+ *	str xenstored_path  the job's scoped xenstore socket (xsproxy);
+ *			becomes XENSTORED_PATH.  "" = do not set it (the
+ *			script then talks to the default xenstored: tests only)
+ *	str vif		vif device name "vif<D>.<N>" for vif jobs, else ""
+ *	str netdev	backend `gatewaydev` node or "" (libxl's `netdev`)
+ *	u32 timeout_ms	0 = config hotplug_timeout_ms
+ *   Script environment, exactly (nothing inherited):
+ *	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+ *	script=<script as sent>  XENBUS_TYPE=<kind>
+ *	XENBUS_PATH=backend/<kind>/<D>/<N>   XENBUS_BASE_PATH=backend
+ *	    (relative, as libxl passes them: xenstored - and xsproxy -
+ *	    resolve relative paths against /local/domain/<B>)
+ *	vif=<vif> netdev=<netdev>   (vif jobs only)
+ *	XENSTORED_PATH=<xenstored_path>   (when not "")
+ *
+ * MSG_HOTPLUG_DONE (hotplugd -> watcherd, reqid of the RUN)
+ *	u64 job_id
+ *	u32 outcome	enum hotplug_outcome
+ *	i64 code	EXITED: exit status; SIGNALED: signal number;
+ *			TIMED_OUT: signal that finally killed it (15 or 9);
+ *			REFUSED / SPAWN_FAILED: errno; CANCELLED: 0
+ *	u64 duration_us	spawn -> reap (0 when never spawned)
+ *	str message	refusal reason, or the last line(s) of the script's
+ *			output (at most HOTPLUG_MSG_MAX bytes), may be ""
+ *
+ * MSG_HOTPLUG_CANCEL (watcherd -> hotplugd)
+ *	u64 job_id
+ *   Reply MSG_COMMON_OK (empty) when the job was found: a queued job is
+ *   dropped, a running job's whole process group gets SIGTERM (SIGKILL
+ *   after script_kill_grace_ms); either way the job's DONE follows with
+ *   outcome CANCELLED.  MSG_COMMON_ERROR {ENOENT, ...} when unknown.
+ */
+#ifndef DEVSEP_PROTO_HOTPLUG_H
+#define DEVSEP_PROTO_HOTPLUG_H
+
+#include "proto.h"
+
+enum msg_hotplug {
+	MSG_HOTPLUG_RUN		= 100,
+	MSG_HOTPLUG_DONE	= 101,
+	MSG_HOTPLUG_CANCEL	= 102,
+};
+
+enum hotplug_outcome {
+	HOTPLUG_EXITED		= 0,	/* code = exit status (0 = success) */
+	HOTPLUG_SIGNALED	= 1,	/* code = signal number */
+	HOTPLUG_TIMED_OUT	= 2,	/* group killed after timeout_ms */
+	HOTPLUG_REFUSED		= 3,	/* bad job: never spawned */
+	HOTPLUG_SPAWN_FAILED	= 4,	/* fork/exec failed: code = errno */
+	HOTPLUG_CANCELLED	= 5,	/* MSG_HOTPLUG_CANCEL */
+};
+
+/* Field bounds (a longer field makes the RUN malformed: peer dropped). */
+#define HOTPLUG_SCRIPT_MAX	256
+#define HOTPLUG_PATH_MAX	256
+#define HOTPLUG_ACTION_MAX	16
+#define HOTPLUG_VIF_MAX		64
+#define HOTPLUG_MSG_MAX		512
+
+static inline const char *
+hotplug_outcome_name(uint32_t o)
+{
+	static const char *const names[] = {
+		"exited", "signaled", "timed-out", "refused", "spawn-failed",
+		"cancelled",
+	};
+	return o < sizeof(names) / sizeof(names[0]) ? names[o] : "unknown";
+}
+
+#endif

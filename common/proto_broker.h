@@ -1,0 +1,106 @@
+/*
+ * devsep-qemu-broker protocol (message numbers 300..399), socket SOCK_BROKER.
+ *
+ * The broker launches and owns deprivileged QEMUs (own uid qemu_uid_base +
+ * domid, chroot, -sandbox), talks QMP to them, opens disk images itself
+ * (inside config image_dirs only) and passes the fd with add-fd; QEMU only
+ * ever sees /dev/fdset/N.  Every "qmp thing" change follows seed 002:
+ *
+ *   add:    slow lock -> fast lock, read JSON, write entry, release fast
+ *           -> QMP add (add-fd, blockdev-add / change-medium, device_add)
+ *           -> fast lock, mark entry live, release fast -> release slow
+ *   remove: slow lock -> fast lock, read JSON, release fast
+ *           -> QMP remove (device_del + DEVICE_DELETED, blockdev-del,
+ *              remove-fd, query-fdsets shows the set gone)
+ *           -> fast lock, delete entry, release fast -> release slow
+ *
+ * The broker's part of the domain's JSON config object (in lockd) is
+ *   "qmp": { "cdrom": { "<devid>": {"path","ro","state"} },
+ *            "disk":  { "<devid>": {"path","ro","bus","state"} } }
+ * state: "adding" (written before QEMU is touched), "live", "removing".
+ *
+ * Who may send what (qemu-broker/broker_dispatch.c holds the table):
+ *   DM_START, DM_DESTROY, CDROM_*, DISK_*, LIST   PEER_ADMIN
+ *   QDISK_ATTACH, QDISK_DETACH                    PEER_WATCHERD, PEER_ADMIN
+ *   MSG_COMMON_STATUS, MSG_COMMON_STATS           PEER_ADMIN
+ *
+ * Replies: MSG_COMMON_OK (payload listed per request, echoing reqid) or
+ * MSG_COMMON_ERROR {u32 errno, str message}.  Typical errors: ESRCH (no
+ * QEMU / domain destroyed), EEXIST, ENOENT (no such device), EACCES (path
+ * outside image_dirs, or not a regular file), ETIMEDOUT (QEMU did not answer
+ * within qmp_cmd_timeout), EPROTO (QEMU spoke garbage), EPIPE (QEMU died),
+ * ENOTCONN ("lockd not running"), EBUSY (another operation on the device).
+ */
+#ifndef DEVSEP_PROTO_BROKER_H
+#define DEVSEP_PROTO_BROKER_H
+
+#include "proto.h"
+
+#define BROKER_F_RO		1u	/* image opened read-only */
+
+/* DISK_ADD bus */
+#define BROKER_BUS_VIRTIO	1u	/* virtio-blk-pci */
+#define BROKER_BUS_SCSI		2u	/* scsi-hd on the virtio-scsi controller */
+
+/* DM_START flags */
+#define BROKER_DM_QDISK		1u	/* internal: a qdisk backend QEMU */
+
+#define BROKER_DOMID_ALL	0xffffffffu	/* LIST: every domain */
+#define BROKER_MAX_CDROMS	4	/* IDE: ide.0/ide.1 x master/slave */
+#define BROKER_MSG_MAX		(8 * 1024)	/* request channel maxsize */
+#define BROKER_REPLY_MAX	(512 * 1024)	/* LIST / STATUS replies */
+
+enum msg_broker {
+	/* u32 domid, u32 flags (0), u32 memory_mb (0: 32),
+	 * u32 n_cdrom, n_cdrom x u32 devid (empty ide-cd drives, qdev id
+	 * "cd<devid>", at most BROKER_MAX_CDROMS).
+	 * Starts a device model QEMU for the domain (-S, QMP over a
+	 * socketpair, caps negotiated).  OK: u32 pid, u32 uid.
+	 * ERROR: EEXIST (one already runs), EIO (QEMU failed to start). */
+	MSG_BROKER_DM_START	= 300,
+	/* u32 domid, u32 timeout_ms (0: config destroy_timeout).
+	 * quit over QMP, SIGKILL after timeout; OK once QEMU is reaped:
+	 * u32 pid, i64 wait status, u32 dm_gone_sent (1 when lockd was told
+	 * MSG_LOCK_DM_GONE and accepted it; 0 when lockd had no DYING domain).
+	 * ERROR: ESRCH (no QEMU for that domain). */
+	MSG_BROKER_DM_DESTROY	= 301,
+	/* u32 domid, u32 devid, str path, u32 flags (BROKER_F_RO; a CD-ROM
+	 * is always read-only, the bit is accepted for symmetry).
+	 * OK: u32 fdset_id, str xenstore ("updated" | "skipped: watcherd not
+	 * running" | "failed: ...").
+	 * ERROR: EACCES, ENOENT, ESRCH, EBUSY, ETIMEDOUT, EPROTO, EPIPE,
+	 * ENOTCONN. */
+	MSG_BROKER_CDROM_INSERT	= 302,
+	/* u32 domid, u32 devid.  OK: str xenstore (as above).
+	 * ERROR: ENOENT (no medium), ... */
+	MSG_BROKER_CDROM_EJECT	= 303,
+	/* u32 domid.  OK: str JSON [{"devid","qdev","inserted","file",
+	 * "fdset","json_path"}] (QEMU's query-block joined with the JSON). */
+	MSG_BROKER_CDROM_LIST	= 304,
+	/* u32 domid, u32 devid, str path, u32 flags (BROKER_F_RO),
+	 * u32 bus (BROKER_BUS_*).  blockdev-add on /dev/fdset/N, then
+	 * device_add (qdev id "disk<devid>", node "node-disk<devid>").
+	 * OK: u32 fdset_id. */
+	MSG_BROKER_DISK_ADD	= 305,
+	/* u32 domid, u32 devid.  device_del, wait DEVICE_DELETED
+	 * (qmp_cmd_timeout), blockdev-del, remove-fd, query-fdsets.
+	 * OK: empty. */
+	MSG_BROKER_DISK_REMOVE	= 306,
+	/* u32 domid or BROKER_DOMID_ALL.  OK: str JSON
+	 * {"domains":[{"domid","pid","uid","state","kind":"dm"|"qdisk",
+	 *   "refs","block":[{"qdev","node","file","fdset"}],
+	 *   "fdsets":[N...]}]}  — live from QEMU (query-block,
+	 * query-fdsets), for `devsepctl check`. A QEMU that does not answer
+	 * is listed with "error". */
+	MSG_BROKER_LIST		= 307,
+	/* u32 guest domid, u32 devid.  Driver domain qdisk backend
+	 * (seed 004): the first attach for a guest launches its qdisk QEMU;
+	 * later attaches only count.  Idempotent per (domid, devid).
+	 * OK: u32 refs, u32 pid. */
+	MSG_BROKER_QDISK_ATTACH	= 308,
+	/* u32 guest domid, u32 devid.  The last detach kills and reaps the
+	 * qdisk QEMU.  OK: u32 refs (0: QEMU gone).  ERROR: ENOENT. */
+	MSG_BROKER_QDISK_DETACH	= 309,
+};
+
+#endif

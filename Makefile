@@ -38,7 +38,7 @@ INT_TESTS   :=
 FUZZERS     :=
 CLEAN_EXTRA :=
 
-.PHONY: all deps check test-unit test-integration asan fuzz demo bench clean install
+.PHONY: all deps check test-unit test-integration asan asan-check fuzz demo bench clean install progs
 all: progs
 
 # Module fragments: common first (everyone links libdevsep.a).
@@ -60,7 +60,9 @@ deps:
 # `make check`: install what is missing, build, run every test.
 check: deps
 	$(MAKE) all
-	$(MAKE) test-unit test-integration
+	$(MAKE) test-unit test-integration fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+
+export BUILD BIN
 
 test-unit: progs
 	@tests/run-tests unit $(UNIT_TESTS)
@@ -68,8 +70,19 @@ test-unit: progs
 test-integration: progs
 	@tests/run-tests integration $(INT_TESTS)
 
+# libFuzzer targets (clang): each module adds a rule and appends to FUZZERS.
+# `make fuzz` runs each for FUZZ_SECONDS; `make check` runs a short pass.
+FUZZ_SECONDS ?= 10
+CHECK_FUZZ_SECONDS ?= 5
+fuzz: $(FUZZERS)
+	@tests/run-fuzz $(FUZZ_SECONDS) $(FUZZERS)
+
+# The same tree with ASan+UBSan, and every test run against it.
 asan:
 	$(MAKE) SAN=1 BUILD=build-asan BIN=bin-asan all
+
+asan-check:
+	$(MAKE) SAN=1 BUILD=build-asan BIN=bin-asan all test-unit test-integration
 
 demo: deps
 	$(MAKE) all

@@ -59,6 +59,8 @@
 #ifndef DEVSEP_PROTO_HOTPLUG_H
 #define DEVSEP_PROTO_HOTPLUG_H
 
+#include <stdint.h>
+
 #include "proto.h"
 
 enum msg_hotplug {

@@ -1,0 +1,311 @@
+/*
+ * devsep-hotplugd main: listens on <rundir>/hotplugd.sock, takes jobs from
+ * watcherd only, answers STATUS/STATS to the admin.  No xenstore here.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "daemon.h"
+#include "hotplugd.h"
+#include "log.h"
+#include "msg.h"
+#include "parse.h"
+#include "sandbox.h"
+
+#define HP_MAX_PEERS	32
+
+struct hotplugd *hp;
+static struct hotplugd hp_store;
+static struct daemon_opts opts;
+static unsigned n_peers;
+
+static int hotplugd_dispatch_watcherd_run(struct msgchan *, struct msg *);
+static int hotplugd_dispatch_watcherd_cancel(struct msgchan *, struct msg *);
+static int hotplugd_dispatch_admin_status(struct msgchan *, struct msg *);
+static int hotplugd_dispatch_admin_stats(struct msgchan *, struct msg *);
+
+/* Who may ask what (auditors: this table is the whole permission matrix). */
+static const struct msg_handler hotplugd_handlers[] = {
+	{ MSG_HOTPLUG_RUN, "HOTPLUG_RUN", PEER_WATCHERD,
+	    hotplugd_dispatch_watcherd_run },
+	{ MSG_HOTPLUG_CANCEL, "HOTPLUG_CANCEL", PEER_WATCHERD,
+	    hotplugd_dispatch_watcherd_cancel },
+	{ MSG_COMMON_STATUS, "STATUS", PEER_ADMIN,
+	    hotplugd_dispatch_admin_status },
+	{ MSG_COMMON_STATS, "STATS", PEER_ADMIN,
+	    hotplugd_dispatch_admin_stats },
+};
+#define N_HANDLERS (sizeof(hotplugd_handlers) / sizeof(hotplugd_handlers[0]))
+
+static int
+get_run(struct msg *m, struct job *j)
+{
+	if (msg_get_u64(m, &j->id) == -1 ||
+	    msg_get_str(m, j->kind, sizeof(j->kind)) == -1 ||
+	    msg_get_str(m, j->action, sizeof(j->action)) == -1 ||
+	    msg_get_str(m, j->script, sizeof(j->script)) == -1 ||
+	    msg_get_str(m, j->be_path, sizeof(j->be_path)) == -1 ||
+	    msg_get_str(m, j->xs_path, sizeof(j->xs_path)) == -1 ||
+	    msg_get_str(m, j->vif, sizeof(j->vif)) == -1 ||
+	    msg_get_str(m, j->netdev, sizeof(j->netdev)) == -1 ||
+	    msg_get_u32(m, &j->timeout_ms) == -1 || msg_end(m) == -1)
+		return -1;
+	return 0;
+}
+
+/* A re-sent RUN of a job we still have: the result goes to the new sender. */
+static int
+reattach(struct msgchan *c, struct msg *m, const struct job *nj)
+{
+	struct job *j = job_find(nj->id);
+
+	if (j == NULL)
+		return 0;
+	if (strcmp(j->be_path, nj->be_path) != 0 ||
+	    strcmp(j->action, nj->action) != 0)
+		return -1;
+	log_info("job=%llu domid=%u kind=%s devid=%u: re-sent, result goes to "
+	    "the new sender", (unsigned long long)j->id, j->domid, j->kind,
+	    j->devid);
+	j->chan = c;
+	j->reqid = m->hdr.reqid;
+	return 1;
+}
+
+static int
+hotplugd_dispatch_watcherd_run(struct msgchan *c, struct msg *m)
+{
+	struct job *j;
+	const char *why = NULL;
+	int r;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		fatal("calloc");
+	j->out_fd = -1;
+	if (get_run(m, j) == -1) {
+		free(j);
+		return -1;
+	}
+	j->chan = c;
+	j->reqid = m->hdr.reqid;
+	if (j->timeout_ms == 0)
+		j->timeout_ms = hp->cfg.hotplug_timeout_ms;
+	if ((r = reattach(c, m, j)) != 0) {
+		if (r == 1) {
+			free(j);
+			return 0;
+		}
+		errno = EEXIST;
+		why = "job id in use by another device or action";
+	}
+	if (why != NULL || hp_job_check(j, &why) == -1) {
+		r = errno;
+		hp->st.refusals++;
+		log_warnx("job=%llu domid=%u kind=%s devid=%u script=%s: refused:"
+		    " %s", (unsigned long long)j->id, j->domid, j->kind,
+		    j->devid, j->script, why);
+		job_finish(j, HOTPLUG_REFUSED, r, why);
+		return 0;
+	}
+	job_submit(j);
+	return 0;
+}
+
+static void
+reply_error(struct msgchan *c, uint32_t reqid, int err, const char *s)
+{
+	struct msgbuf b;
+
+	msgbuf_init(&b, MSG_COMMON_ERROR, reqid);
+	msgbuf_put_u32(&b, (uint32_t)err);
+	msgbuf_put_str(&b, s);
+	msgchan_send(c, &b);
+	msgbuf_dispose(&b);
+}
+
+static int
+hotplugd_dispatch_watcherd_cancel(struct msgchan *c, struct msg *m)
+{
+	struct msgbuf b;
+	struct job *j;
+	uint64_t id;
+
+	if (msg_get_u64(m, &id) == -1 || msg_end(m) == -1)
+		return -1;
+	if ((j = job_find(id)) == NULL) {
+		reply_error(c, m->hdr.reqid, ENOENT, "no such job");
+		return 0;
+	}
+	msgbuf_init(&b, MSG_COMMON_OK, m->hdr.reqid);
+	msgchan_send(c, &b);
+	msgbuf_dispose(&b);
+	job_cancel(j);
+	return 0;
+}
+
+static int
+reply_json(struct msgchan *c, struct msg *m, uint32_t type, char *s)
+{
+	struct msgbuf b;
+
+	if (msg_end(m) == -1) {
+		free(s);
+		return -1;
+	}
+	msgbuf_init(&b, type, m->hdr.reqid);
+	msgbuf_put_str(&b, s ? s : "{}");
+	msgchan_send(c, &b);
+	msgbuf_dispose(&b);
+	free(s);
+	return 0;
+}
+
+static int
+hotplugd_dispatch_admin_status(struct msgchan *c, struct msg *m)
+{
+	return reply_json(c, m, MSG_COMMON_STATUS_REPLY, status_json());
+}
+
+static int
+hotplugd_dispatch_admin_stats(struct msgchan *c, struct msg *m)
+{
+	return reply_json(c, m, MSG_COMMON_STATS_REPLY, stats_json());
+}
+
+static void
+peer_msg(struct msgchan *c, struct msg *m, void *arg)
+{
+	if (msg_dispatch(hotplugd_handlers, N_HANDLERS, c, m) == -1)
+		msgchan_drop(c, "refused or malformed message");
+}
+
+static void
+peer_close(struct msgchan *c, void *arg)
+{
+	if (msgchan_peer(c) & PEER_WATCHERD)
+		log_info("watcherd (pid %d) disconnected",
+		    (int)msgchan_cred(c)->pid);
+	job_chan_gone(c);
+	msgchan_free(c);
+	n_peers--;
+}
+
+static void
+accept_cb(evutil_socket_t lfd, short ev, void *arg)
+{
+	struct msgchan *c;
+	int fd;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("accept");
+		return;
+	}
+	if (n_peers >= HP_MAX_PEERS) {
+		log_warnx("too many peers, connection refused");
+		close(fd);
+		return;
+	}
+	if ((c = msgchan_new(hp->base, fd, NULL, peer_msg, peer_close,
+	    NULL)) == NULL) {
+		close(fd);
+		return;
+	}
+	n_peers++;
+	log_debug("peer %s pid=%d connected",
+	    peer_class_name(msgchan_peer(c)), (int)msgchan_cred(c)->pid);
+}
+
+static void
+on_term(void *arg)
+{
+	hp->terminating = 1;
+	job_kill_all();
+	event_base_loopexit(hp->base, NULL);
+}
+
+static void
+on_hup(void *arg)
+{
+	struct devsep_config n;
+	char err[512];
+
+	config_defaults(&n);
+	if (config_load(&n, opts.config_path, 1, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s", err);
+		return;
+	}
+	config_reload_runtime(&hp->cfg, &n);
+	log_setlevel(opts.debug ? LOG_LEVEL_DEBUG : hp->cfg.log_level);
+	log_info("configuration reloaded (max_jobs=%u)", hp->cfg.max_jobs);
+	job_schedule();
+}
+
+static void
+on_chld(void *arg)
+{
+	job_reap_all();
+}
+
+static int
+setup_socket(void)
+{
+	char path[CONFIG_PATH_MAX + 32];
+
+	if (daemon_mkdir(hp->cfg.run_dir, 0755) == -1)
+		fatal("%s", hp->cfg.run_dir);
+	if (xsnprintf(path, sizeof(path), "%s/%s", hp->cfg.run_dir,
+	    SOCK_HOTPLUGD) == -1 ||
+	    xsnprintf(hp->jobs_file, sizeof(hp->jobs_file), "%s/hotplugd.jobs",
+	    hp->cfg.run_dir) == -1)
+		fatalx("run dir path too long");
+	jobsfile_kill_stale(hp->jobs_file);
+	/* Anyone may connect; every peer is classified by SO_PEERCRED and
+	 * checked against hotplugd_handlers before a payload is decoded. */
+	if ((hp->listen_fd = msg_listen(path, 0666)) == -1)
+		fatal("listen %s", path);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	char real[PATH_MAX];
+
+	hp = &hp_store;
+	TAILQ_INIT(&hp->queued);
+	TAILQ_INIT(&hp->running);
+	daemon_parse_args("devsep-hotplugd", argc, argv, &opts, NULL, 0, NULL);
+	daemon_setup("devsep-hotplugd", &opts, &hp->cfg);
+	peer_init();
+	if (realpath(hp->cfg.script_dir, real) == NULL ||
+	    xsnprintf(hp->script_dir_real, sizeof(hp->script_dir_real), "%s",
+	    real) == -1)
+		fatal("script_dir %s", hp->cfg.script_dir);
+	setup_socket();
+	daemon_start(&opts);
+	hp->start_ms = now_ms();
+	if ((hp->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	daemon_signals(hp->base, on_term, on_hup, on_chld, NULL);
+	hp->ev_listen = event_new(hp->base, hp->listen_fd, EV_READ | EV_PERSIST,
+	    accept_cb, NULL);
+	if (hp->ev_listen == NULL || event_add(hp->ev_listen, NULL) == -1)
+		fatalx("listen event");
+	if (sandbox_enter(&(struct sandbox_spec){ .daemon = "hotplugd",
+	    .seccomp_log = hp->cfg.seccomp_log }) == -1)
+		fatalx("sandbox");
+	log_info("ready: script_dir=%s max_jobs=%u", hp->script_dir_real,
+	    hp->cfg.max_jobs);
+	event_base_dispatch(hp->base);
+	pidfile_remove(&opts);
+	return 0;
+}

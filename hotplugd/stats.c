@@ -1,0 +1,121 @@
+/* MSG_COMMON_STATUS / MSG_COMMON_STATS replies (JSON), run-time histogram. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "daemon.h"
+#include "hotplugd.h"
+
+#define STATUS_JOBS_MAX	48	/* jobs listed in STATUS */
+
+/* Upper bounds (ms) of the run-time buckets; the last bucket is open. */
+static const uint32_t hist_le_ms[HP_HIST_N - 1] = {
+	10, 50, 100, 250, 500, 1000, 2500, 10000,
+};
+
+void
+stats_record(uint64_t duration_us)
+{
+	uint64_t ms = duration_us / 1000;
+	size_t i;
+
+	for (i = 0; i < HP_HIST_N - 1; i++)
+		if (ms <= hist_le_ms[i])
+			break;
+	hp->st.hist[i]++;
+}
+
+static json_t *
+hist_json(void)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < HP_HIST_N; i++) {
+		json_t *b = json_object();
+
+		if (i < HP_HIST_N - 1)
+			json_object_set_new(b, "le_ms",
+			    json_integer(hist_le_ms[i]));
+		else
+			json_object_set_new(b, "le_ms", json_string("inf"));
+		json_object_set_new(b, "count", json_integer(hp->st.hist[i]));
+		json_array_append_new(a, b);
+	}
+	return a;
+}
+
+char *
+stats_json(void)
+{
+	json_t *o = json_object();
+	char *s;
+
+#define C(n) json_object_set_new(o, #n, json_integer(hp->st.n))
+	C(runs); C(ok); C(failures); C(timeouts); C(refusals);
+	C(spawn_failed); C(cancelled); C(dropped_results);
+	C(output_dropped); C(max_running);
+#undef C
+	json_object_set_new(o, "running", json_integer(hp->n_running));
+	json_object_set_new(o, "queued", json_integer(hp->n_queued));
+	json_object_set_new(o, "run_time_ms", hist_json());
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static json_t *
+job_json(const struct job *j)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "job", json_integer(j->id));
+	json_object_set_new(o, "domid", json_integer(j->domid));
+	json_object_set_new(o, "kind", json_string(j->kind));
+	json_object_set_new(o, "devid", json_integer(j->devid));
+	json_object_set_new(o, "action", json_string(j->action));
+	json_object_set_new(o, "script", json_string(j->script));
+	if (j->state != JOB_QUEUED) {
+		json_object_set_new(o, "pid", json_integer(j->pid));
+		json_object_set_new(o, "elapsed_ms",
+		    json_integer((now_us() - j->start_us) / 1000));
+	}
+	json_object_set_new(o, "state", json_string(j->state == JOB_QUEUED ?
+	    "queued" : j->state == JOB_RUNNING ? "running" : "killing"));
+	return o;
+}
+
+char *
+status_json(void)
+{
+	json_t *o = json_object(), *sb = json_object(), *a = json_array();
+	const struct job *j;
+	char *s;
+
+	json_object_set_new(o, "daemon", json_string("hotplugd"));
+	json_object_set_new(o, "version", json_string(DEVSEP_VERSION));
+	json_object_set_new(o, "pid", json_integer(getpid()));
+	json_object_set_new(o, "uptime_s",
+	    json_integer((now_ms() - hp->start_ms) / 1000));
+	json_object_set_new(sb, "uid", json_integer(getuid()));
+	json_object_set_new(sb, "note", json_string("stays uid 0: scripts "
+	    "need root; capability bounds from policy/hotplugd.policy"));
+	json_object_set_new(o, "sandbox", sb);
+	json_object_set_new(o, "script_dir", json_string(hp->script_dir_real));
+	json_object_set_new(o, "max_jobs", json_integer(hp->cfg.max_jobs));
+	json_object_set_new(o, "running", json_integer(hp->n_running));
+	json_object_set_new(o, "queued", json_integer(hp->n_queued));
+	/* Bounded: the reply must fit one message. */
+	TAILQ_FOREACH(j, &hp->running, entry)
+		if (json_array_size(a) < STATUS_JOBS_MAX)
+			json_array_append_new(a, job_json(j));
+	TAILQ_FOREACH(j, &hp->queued, entry)
+		if (json_array_size(a) < STATUS_JOBS_MAX)
+			json_array_append_new(a, job_json(j));
+	json_object_set_new(o, "jobs", a);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}

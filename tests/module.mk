@@ -18,11 +18,13 @@ $(XENSHIM): $(SHIM_OBJS)
 ACTOR_COMMON := $(BUILD)/tests/actors/xsutil.o
 WORLD_PROGS  := $(BUILD)/tests/xenworld-ctl $(BUILD)/tests/actor-toolstack \
                 $(BUILD)/tests/actor-backend $(BUILD)/tests/actor-frontend \
-                $(BUILD)/tests/check-dominfo
+                $(BUILD)/tests/check-dominfo $(BUILD)/tests/check-xs
 
 $(BUILD)/tests/xenworld-ctl: $(BUILD)/tests/world/xenworld-ctl.o $(ACTOR_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ -lxenstore
 $(BUILD)/tests/actor-%: $(BUILD)/tests/actors/%.o $(ACTOR_COMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ -lxenstore
+$(BUILD)/tests/check-xs: $(BUILD)/tests/world/check-xs.o $(ACTOR_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ -lxenstore
 $(BUILD)/tests/check-dominfo: $(BUILD)/tests/world/check-dominfo.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lxenctrl

@@ -1,0 +1,150 @@
+/*
+ * devices [--domid N]: MSG_WATCHER_DEVICES to watcherd; one row per
+ * device with both xenbus states, hotplug-status and the last hotplug
+ * script run.  Everything shown that a guest can write (frontend state,
+ * hotplug-status in a driver domain) is sanitized by the table renderer.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "proto_watcher.h"
+#include "table.h"
+
+static const char *const xb_names[] = {
+	"Unknown", "Initialising", "InitWait", "Initialised", "Connected",
+	"Closing", "Closed", "Reconfiguring", "Reconfigured",
+};
+
+static void
+state_cell(struct table *t, json_t *j)
+{
+	json_int_t s = json_is_integer(j) ? json_integer_value(j) : -1;
+
+	if (s >= 0 && s < (json_int_t)(sizeof(xb_names) / sizeof(*xb_names)))
+		table_cell(t, "%d %s", (int)s, xb_names[s]);
+	else
+		table_cell(t, "-");
+}
+
+/* "add exited 0 120ms 5s ago" */
+static void
+script_cell(struct table *t, json_t *s)
+{
+	char a[32], o[32], c[32], ms[32], age[32];
+	json_int_t ag;
+
+	if (!json_is_object(s)) {
+		table_cell(t, "-");
+		return;
+	}
+	ag = json_integer_value(json_object_get(s, "age_s"));
+	ctl_fmt_duration(ag > 0 ? (uint64_t)ag : 0, age, sizeof(age));
+	table_cell(t, "%s %s %s %sms %s ago",
+	    ctl_json_text(json_object_get(s, "action"), a, sizeof(a)),
+	    ctl_json_text(json_object_get(s, "outcome"), o, sizeof(o)),
+	    ctl_json_text(json_object_get(s, "code"), c, sizeof(c)),
+	    ctl_json_text(json_object_get(s, "ms"), ms, sizeof(ms)), age);
+}
+
+static void
+device_row(struct table *t, json_t *d)
+{
+	char b[3][64];
+
+	table_row(t);
+	table_cell(t, "%s", ctl_json_text(json_object_get(d, "kind"), b[0],
+	    sizeof(b[0])));
+	table_cell(t, "%s", ctl_json_text(json_object_get(d, "domid"), b[1],
+	    sizeof(b[1])));
+	table_cell(t, "%s", ctl_json_text(json_object_get(d, "devid"), b[2],
+	    sizeof(b[2])));
+	state_cell(t, json_object_get(d, "backend_state"));
+	state_cell(t, json_object_get(d, "frontend_state"));
+	table_cell(t, "%s", ctl_json_text(json_object_get(d,
+	    "hotplug_status"), b[0], sizeof(b[0])));
+	table_cell(t, "%s", ctl_json_text(json_object_get(d, "phase"), b[1],
+	    sizeof(b[1])));
+	script_cell(t, json_object_get(d, "last_script"));
+}
+
+static int
+render(struct ctl *c, json_t *j)
+{
+	json_t *devs = json_object_get(j, "devices"), *d;
+	struct table t;
+	size_t i;
+	int rc = CTL_OK;
+
+	if (!json_is_array(devs)) {
+		fprintf(stderr, "%s: watcherd's reply has no \"devices\" "
+		    "array\n", c->prog);
+		return CTL_NOANSWER;
+	}
+	table_init(&t, "KIND", "DOMID", "DEVID", "BACKEND", "FRONTEND",
+	    "HOTPLUG", "PHASE", "LAST SCRIPT", NULL);
+	json_array_foreach(devs, i, d)
+		device_row(&t, d);
+	if (table_print(&t, stdout) == -1)
+		rc = CTL_FAILED;
+	table_dispose(&t);
+	if (json_is_true(json_object_get(j, "truncated")))
+		fprintf(stderr, "%s: listing truncated by watcherd (use "
+		    "--domid)\n", c->prog);
+	return rc;
+}
+
+static int
+parse_args(struct ctl *c, int argc, char **argv, uint32_t *domid)
+{
+	static const struct option lo[] = {
+		{ "domid", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	*domid = WATCHER_DOMID_ALL;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+		if (ch != 'd' || ctl_arg_domid(c, optarg, domid) == -1)
+			return CTL_USAGE;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: %s devices [--domid N]\n", c->prog);
+		return CTL_USAGE;
+	}
+	return CTL_OK;
+}
+
+int
+cmd_devices(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_daemon *d = ctl_daemon_find("watcherd");
+	struct ctl_reply r;
+	struct msgbuf b;
+	uint32_t domid;
+	json_t *j = NULL;
+	int rc;
+
+	if ((rc = parse_args(c, argc, argv, &domid)) != CTL_OK)
+		return rc;
+	msgbuf_init(&b, MSG_WATCHER_DEVICES, ctl_next_reqid(c));
+	msgbuf_put_u32(&b, domid);
+	rc = ctl_call(c, d, &b, MSG_WATCHER_DEVICES_REPLY,
+	    ctl_timeout(c, CTL_TIMEOUT_QUERY_MS), &r);
+	msgbuf_dispose(&b);
+	if (rc == CTL_OK && ctl_get_json(&r.m, &j) == -1) {
+		rc = CTL_NOANSWER;
+		snprintf(r.why, sizeof(r.why), "watcherd's reply is not JSON");
+	}
+	if (rc != CTL_OK)
+		ctl_report(c, d, rc, &r);
+	else if (c->json)
+		ctl_print_json(j);
+	else
+		rc = render(c, j);
+	json_decref(j);
+	ctl_reply_dispose(&r);
+	return rc;
+}

@@ -121,6 +121,10 @@ static int step(struct fe *f, int *kexec_phase)
 	}
 	if (fs == 4 && bs == 4 && !strcmp(f->mode, "connect"))
 		return 1;
+	if (fs == 4 && bs == 4 && !strcmp(f->mode, "kexec") && !*kexec_phase) {
+		*kexec_phase = 1;	/* hand the device to the "new kernel" */
+		return set_state(f, 4, 1) ? -1 : 0;
+	}
 	if ((bs == 5 || bs == 6) && !never && fs != 6) {
 		if (fs != 5 && set_state(f, fs, 5))
 			return -1;

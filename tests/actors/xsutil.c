@@ -17,8 +17,8 @@ int xsu_parse_long(const char *s, long min, long max, long *out)
 	char *end;
 	long v;
 
-	if (!s || !*s)
-		return -1;
+	if (!s || !*s || !(*s == '-' || (*s >= '0' && *s <= '9')))
+		return -1;	/* no leading blanks or '+' */
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || *end || end == s || v < min || v > max)
@@ -51,12 +51,15 @@ char *xsu_read(struct xs_handle *xs, xs_transaction_t t, const char *path)
 int xsu_read_long(struct xs_handle *xs, xs_transaction_t t, const char *path,
 		  long min, long max, long *out)
 {
-	char *v = xsu_read(xs, t, path);
+	unsigned int len;
+	char *v = xs_read(xs, t, path, &len);
 	int rc;
 
 	if (!v)
 		return -1;
-	rc = xsu_parse_long(v, min, max, out);
+	rc = strlen(v) == len ? xsu_parse_long(v, min, max, out) : -1;
+	if (rc)
+		errno = EINVAL;	/* malformed, e.g. embedded NUL */
 	free(v);
 	return rc;
 }

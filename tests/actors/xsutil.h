@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <xenstore.h>
 
-/* Strict decimal parse of all of s into [min,max]; 0 ok, -1 otherwise. */
+/* Strict decimal parse of all of s into [min,max] (no blanks, no '+');
+ * 0 ok, -1 otherwise. */
 int xsu_parse_long(const char *s, long min, long max, long *out);
 
 /* xs_open() on XENSTORED_PATH (or DIR/socket when dir != NULL). */

@@ -1,16 +1,27 @@
 # lockd/: devsep-lockd (per-domain slow/fast locks + JSON config store).
-LOCKD_UNIT := $(BUILD)/tests/unit/lockd_test_locktable
+LOCKD_SRCS := lockd/lockd.c lockd/dispatch.c lockd/domain.c lockd/store.c \
+              lockd/locktable.c lockd/stats.c
+LOCKD_OBJS := $(LOCKD_SRCS:%.c=$(BUILD)/%.o)
+$(eval $(call devsep_prog,devsep-lockd,$(LOCKD_OBJS)))
+
+# cmocka unit tests (lockd/tests/test_*.c), linked with the pure modules.
+LOCKD_UNIT := $(BUILD)/tests/unit/lockd_test_locktable \
+              $(BUILD)/tests/unit/lockd_test_store
 $(BUILD)/tests/unit/lockd_test_locktable: $(BUILD)/lockd/tests/test_locktable.o \
     $(BUILD)/lockd/locktable.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBDEVSEP) $(LDLIBS) $(CMOCKA_LIBS)
-$(BUILD)/lockd/tests/%.o: CFLAGS += -Ilockd
-TEST_PROGS += $(LOCKD_UNIT)
-UNIT_TESTS += $(LOCKD_UNIT)
-LOCKD_UNIT += $(BUILD)/tests/unit/lockd_test_store
 $(BUILD)/tests/unit/lockd_test_store: $(BUILD)/lockd/tests/test_store.o \
     $(BUILD)/lockd/store.o $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBDEVSEP) $(LDLIBS) $(CMOCKA_LIBS)
-TEST_PROGS += $(BUILD)/tests/unit/lockd_test_store
-UNIT_TESTS += $(BUILD)/tests/unit/lockd_test_store
+$(BUILD)/lockd/tests/%.o: CFLAGS += -Ilockd
+TEST_PROGS += $(LOCKD_UNIT)
+UNIT_TESTS += $(LOCKD_UNIT)
+
+# Integration: a blocking client tool driven by shell scripts.
+LOCKD_TOOL := $(BUILD)/tests/lockd-tool
+$(LOCKD_TOOL): $(BUILD)/lockd/tests/lockd-tool.o $(LIBDEVSEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBDEVSEP) $(LDLIBS)
+TEST_PROGS += $(LOCKD_TOOL)

@@ -1,0 +1,622 @@
+/*
+ * devsep-lockd request handling: the permission table (type -> peers ->
+ * handler), one handler per message, replies, lock-table completions.
+ * Payload layouts are in common/proto_lock.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "domain.h"
+#include "lockd.h"
+#include "log.h"
+#include "msg.h"
+#include "parse.h"
+#include "proto_lock.h"
+#include "sandbox.h"
+#include "stats.h"
+
+#define PEERS_LOCK	(PEER_WATCHERD | PEER_BROKER | PEER_ADMIN)
+#define US_PER_MS	1000ull
+
+/* ------------------------------------------------------------ replies */
+
+static void
+send_or_drop(struct msgchan *ch, struct msgbuf *b)
+{
+	if (msgchan_send(ch, b) == -1)
+		log_warn("lockd: reply to pid=%d failed",
+		    (int)msgchan_cred(ch)->pid);
+	msgbuf_dispose(b);
+}
+
+static void
+reply_err(struct msgchan *ch, uint32_t reqid, int err, const char *why)
+{
+	struct msgbuf b;
+
+	msgbuf_init(&b, MSG_COMMON_ERROR, reqid);
+	msgbuf_put_u32(&b, (uint32_t)err);
+	msgbuf_put_str(&b, why);
+	send_or_drop(ch, &b);
+}
+
+static void
+reply_ok_gen(struct msgchan *ch, uint32_t reqid, uint64_t gen)
+{
+	struct msgbuf b;
+
+	msgbuf_init(&b, MSG_COMMON_OK, reqid);
+	msgbuf_put_u64(&b, gen);
+	send_or_drop(ch, &b);
+}
+
+static void
+reply_ok(struct msgchan *ch, uint32_t reqid)
+{
+	struct msgbuf b;
+
+	msgbuf_init(&b, MSG_COMMON_OK, reqid);
+	send_or_drop(ch, &b);
+}
+
+/* Replies with type and a JSON document as a blob; E2BIG when too big. */
+static void
+reply_json(struct msgchan *ch, uint32_t type, uint32_t reqid, json_t *o,
+    size_t max)
+{
+	struct msgbuf b;
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	if (s == NULL || strlen(s) > max) {
+		reply_err(ch, reqid, s ? E2BIG : ENOMEM, "reply too large");
+		free(s);
+		return;
+	}
+	msgbuf_init(&b, type, reqid);
+	msgbuf_put_str(&b, s);
+	send_or_drop(ch, &b);
+	free(s);
+}
+
+static uint64_t
+gen_of(uint32_t domid)
+{
+	const struct dom *d = dom_lookup(domid);
+
+	return d ? d->gen : 0;
+}
+
+/* ------------------------------------------- lock-table completions */
+
+static void
+count_acquire_rc(int rc)
+{
+	switch (rc) {
+	case 0:			stats_inc(ST_ACQ_IMMEDIATE); break;
+	case 1:			stats_inc(ST_ACQ_QUEUED); break;
+	case -EDEADLK:		stats_inc(ST_ACQ_EDEADLK); break;
+	case -EAGAIN:		stats_inc(ST_ACQ_EAGAIN); break;
+	case -ESRCH:		stats_inc(ST_ACQ_ESRCH); break;
+	case -ETIMEDOUT:	stats_inc(ST_ACQ_TIMEOUT); break;
+	case -ECANCELED:	stats_inc(ST_ACQ_CANCELLED); break;
+	default:		stats_inc(ST_ACQ_OTHER_ERR); break;
+	}
+}
+
+void
+lockd_lt_done(void *arg, void *conn, uint32_t reqid, int rc, uint32_t domid,
+    uint32_t which, uint64_t waited_us)
+{
+	struct msgchan *ch = conn;
+	char why[128];
+
+	if (which != 0) {
+		stats_wait_us(waited_us);
+		if (rc == 0)
+			stats_inc(ST_ACQ_GRANTED_WAIT);
+		else
+			count_acquire_rc(rc);
+	}
+	if (rc == 0) {
+		if (which == 0)
+			reply_ok(ch, reqid);
+		else
+			reply_ok_gen(ch, reqid, which == LOCK_FAST ?
+			    gen_of(domid) : 0);
+		return;
+	}
+	snprintf(why, sizeof(why), "domid %u: %s%s", domid,
+	    which == 0 ? "destroy drain: " : "", rc == -ESRCH ?
+	    "domain is being destroyed" : rc == -ETIMEDOUT ? "timed out" :
+	    rc == -ECANCELED ? "cancelled by release" : strerror(-rc));
+	reply_err(ch, reqid, -rc, why);
+}
+
+static uint64_t
+lockd_deadline(uint32_t timeout_ms, uint64_t now)
+{
+	if (timeout_ms == LOCK_TIMEOUT_INFINITE)
+		return LT_NO_DEADLINE;
+	if (timeout_ms == LOCK_TIMEOUT_DEFAULT)
+		timeout_ms = lockd->cfg.lock_timeout_ms;
+	return now + timeout_ms * US_PER_MS;
+}
+
+void
+lockd_rearm_timer(void)
+{
+	uint64_t next = lt_next_deadline(lockd->lt), now = now_us(), d;
+	struct timeval tv;
+
+	if (next == LT_NO_DEADLINE) {
+		event_del(lockd->ev_timer);
+		return;
+	}
+	d = next > now ? next - now : 0;
+	tv.tv_sec = (time_t)(d / 1000000);
+	tv.tv_usec = (suseconds_t)(d % 1000000);
+	event_add(lockd->ev_timer, &tv);
+}
+
+void
+lockd_timer_cb(int fd, short ev, void *arg)
+{
+	lt_expire(lockd->lt, now_us());
+	lockd_rearm_timer();
+}
+
+/* ----------------------------------------------------------- handlers */
+
+static int
+h_acquire(struct msgchan *ch, struct msg *m)
+{
+	uint32_t owner, domid, which, flags, timeout;
+	const struct ucred *cr = msgchan_cred(ch);
+	struct lt_ident id = { cr->pid, cr->uid, msgchan_peer(ch) };
+	uint64_t now = now_us();
+	char why[256];
+	int rc;
+
+	if (msg_get_u32(m, &owner) || msg_get_u32(m, &domid) ||
+	    msg_get_u32(m, &which) || msg_get_u32(m, &flags) ||
+	    msg_get_u32(m, &timeout) || msg_end(m))
+		return -1;
+	rc = lt_acquire(lockd->lt, ch, owner, &id, domid, which,
+	    (flags & LOCK_F_TRY) != 0, m->hdr.reqid, now,
+	    lockd_deadline(timeout, now), why, sizeof(why));
+	count_acquire_rc(rc);
+	if (rc == 0)
+		reply_ok_gen(ch, m->hdr.reqid, which == LOCK_FAST ?
+		    gen_of(domid) : 0);
+	else if (rc < 0)
+		reply_err(ch, m->hdr.reqid, -rc, why);
+	return 0;
+}
+
+static int
+h_release(struct msgchan *ch, struct msg *m)
+{
+	uint32_t owner, domid, which;
+	int rc;
+
+	if (msg_get_u32(m, &owner) || msg_get_u32(m, &domid) ||
+	    msg_get_u32(m, &which) || msg_end(m))
+		return -1;
+	rc = lt_release(lockd->lt, ch, owner, domid, which, now_us());
+	if (rc == -ENOENT) {
+		stats_inc(ST_RELEASE_BAD);
+		log_warnx("lockd: pid=%d released the %s lock of domid=%u "
+		    "it does not hold (ignored)", (int)msgchan_cred(ch)->pid,
+		    which == LOCK_FAST ? "fast" : "slow", domid);
+	} else
+		stats_inc(ST_RELEASE);
+	return 0;
+}
+
+static int
+fast_held(struct msgchan *ch, uint32_t reqid, uint32_t owner, uint32_t domid)
+{
+	char why[96];
+
+	if (lt_holds(lockd->lt, ch, owner, domid, LOCK_FAST))
+		return 1;
+	snprintf(why, sizeof(why), "the fast lock of domid %u is not held "
+	    "by owner %u of this connection", domid, owner);
+	reply_err(ch, reqid, EPERM, why);
+	return 0;
+}
+
+static int
+h_config_read(struct msgchan *ch, struct msg *m)
+{
+	uint32_t owner, domid;
+	const json_t *cfg;
+	uint64_t gen;
+	struct msgbuf b;
+	char why[128], *s;
+	int rc;
+
+	if (msg_get_u32(m, &owner) || msg_get_u32(m, &domid) || msg_end(m))
+		return -1;
+	if (!fast_held(ch, m->hdr.reqid, owner, domid))
+		return 0;
+	if ((rc = dom_config_get(domid, &cfg, &gen, why, sizeof(why))) != 0) {
+		reply_err(ch, m->hdr.reqid, -rc, why);
+		return 0;
+	}
+	if ((s = json_dumps(cfg, JSON_COMPACT)) == NULL) {
+		reply_err(ch, m->hdr.reqid, ENOMEM, "no memory");
+		return 0;
+	}
+	stats_inc(ST_CONFIG_READ);
+	msgbuf_init(&b, MSG_LOCK_CONFIG, m->hdr.reqid);
+	msgbuf_put_u64(&b, gen);
+	msgbuf_put_str(&b, s);
+	send_or_drop(ch, &b);
+	free(s);
+	return 0;
+}
+
+/* Parses a config object from a blob ("" means {}); NULL + why on error. */
+static json_t *
+parse_config(const void *p, size_t len, char *why, size_t whysz)
+{
+	json_error_t je;
+	json_t *o;
+
+	if (len == 0)
+		return json_object();
+	if ((o = json_loadb(p, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+		snprintf(why, whysz, "bad JSON: %s", je.text);
+		return NULL;
+	}
+	if (!json_is_object(o)) {
+		snprintf(why, whysz, "config must be a JSON object");
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int
+h_config_write(struct msgchan *ch, struct msg *m)
+{
+	uint32_t owner, domid;
+	uint64_t expect, newgen;
+	const void *p;
+	size_t len;
+	json_t *cfg;
+	char why[256];
+	int rc;
+
+	if (msg_get_u32(m, &owner) || msg_get_u32(m, &domid) ||
+	    msg_get_u64(m, &expect) ||
+	    msg_get_blob(m, &p, &len, LOCK_JSON_MAX) || msg_end(m))
+		return -1;
+	if (!fast_held(ch, m->hdr.reqid, owner, domid))
+		return 0;
+	if ((cfg = parse_config(p, len, why, sizeof(why))) == NULL) {
+		reply_err(ch, m->hdr.reqid, EINVAL, why);
+		return 0;
+	}
+	rc = dom_config_put(domid, cfg, expect, &newgen, why, sizeof(why));
+	if (rc != 0) {
+		json_decref(cfg);
+		stats_inc(rc == -ESTALE ? ST_CONFIG_ESTALE : ST_CONFIG_WRITE);
+		reply_err(ch, m->hdr.reqid, -rc, why);
+		return 0;
+	}
+	stats_inc(ST_CONFIG_WRITE);
+	reply_ok_gen(ch, m->hdr.reqid, newgen);
+	return 0;
+}
+
+static int
+h_create(struct msgchan *ch, struct msg *m)
+{
+	uint32_t domid;
+	uint64_t gen;
+	const void *p;
+	size_t len;
+	json_t *cfg;
+	char why[256];
+	int rc;
+
+	if (msg_get_u32(m, &domid) ||
+	    msg_get_blob(m, &p, &len, LOCK_JSON_MAX) || msg_end(m))
+		return -1;
+	if ((cfg = parse_config(p, len, why, sizeof(why))) == NULL) {
+		reply_err(ch, m->hdr.reqid, EINVAL, why);
+		return 0;
+	}
+	rc = dom_create(domid, cfg, &gen, why, sizeof(why));
+	json_decref(cfg);
+	if (rc != 0) {
+		reply_err(ch, m->hdr.reqid, -rc, why);
+		return 0;
+	}
+	stats_inc(ST_CREATE);
+	reply_ok_gen(ch, m->hdr.reqid, gen);
+	return 0;
+}
+
+static int
+h_destroy_begin(struct msgchan *ch, struct msg *m)
+{
+	uint32_t domid, flags, timeout;
+	uint64_t now = now_us();
+	char why[256];
+	int rc;
+
+	if (msg_get_u32(m, &domid) || msg_get_u32(m, &flags) ||
+	    msg_get_u32(m, &timeout) || msg_end(m))
+		return -1;
+	if ((rc = dom_destroy_begin(domid, flags, now, why, sizeof(why)))) {
+		reply_err(ch, m->hdr.reqid, -rc, why);
+		return 0;
+	}
+	rc = lt_drain(lockd->lt, ch, m->hdr.reqid, domid, now,
+	    lockd_deadline(timeout, now));
+	if (rc == 0)
+		reply_ok(ch, m->hdr.reqid);
+	else if (rc < 0)
+		reply_err(ch, m->hdr.reqid, -rc, "cannot wait for the drain");
+	return 0;
+}
+
+static int
+h_dm_gone(struct msgchan *ch, struct msg *m)
+{
+	uint32_t domid;
+	char why[256];
+	int rc;
+
+	if (msg_get_u32(m, &domid) || msg_end(m))
+		return -1;
+	if ((rc = dom_dm_gone(domid, why, sizeof(why))) != 0)
+		reply_err(ch, m->hdr.reqid, -rc, why);
+	else
+		reply_ok(ch, m->hdr.reqid);
+	return 0;
+}
+
+static int
+h_destroy_finish(struct msgchan *ch, struct msg *m)
+{
+	uint32_t domid;
+	char why[256];
+	int rc;
+
+	if (msg_get_u32(m, &domid) || msg_end(m))
+		return -1;
+	if ((rc = dom_destroy_finish(domid, now_us(), why, sizeof(why)))) {
+		reply_err(ch, m->hdr.reqid, -rc, why);
+		return 0;
+	}
+	stats_inc(ST_DESTROY);
+	reply_ok(ch, m->hdr.reqid);
+	return 0;
+}
+
+/* QUERY: domains with their lock holders and waiters. */
+struct qctx {
+	json_t		*arr;
+	uint64_t	 now;
+};
+
+static void
+q_waiter(void *arg, const struct lt_ident *id, uint32_t owner, uint64_t since)
+{
+	struct qctx *q = arg;
+
+	json_array_append_new(q->arr, json_pack("{s:i, s:I, s:s, s:I, s:I}",
+	    "pid", (int)id->pid, "uid", (json_int_t)id->uid, "peer",
+	    peer_class_name(id->peer), "owner", (json_int_t)owner,
+	    "waited_ms", (json_int_t)((q->now - since) / US_PER_MS)));
+}
+
+static json_t *
+q_lock(uint32_t domid, uint32_t which, const struct lt_lockinfo *li,
+    uint64_t now)
+{
+	struct qctx q = { json_array(), now };
+	json_t *h = json_null();
+
+	if (li->held)
+		h = json_pack("{s:i, s:I, s:s, s:I, s:I}", "pid",
+		    (int)li->holder.pid, "uid", (json_int_t)li->holder.uid,
+		    "peer", peer_class_name(li->holder.peer), "owner",
+		    (json_int_t)li->owner, "held_ms",
+		    (json_int_t)((now - li->since) / US_PER_MS));
+	lt_visit_waiters(lockd->lt, domid, which, q_waiter, &q);
+	return json_pack("{s:o, s:o}", "holder", h, "waiters", q.arr);
+}
+
+static void
+q_dom(void *arg, uint32_t domid, enum lt_dstate st,
+    const struct lt_lockinfo *slow, const struct lt_lockinfo *fast)
+{
+	struct qctx *q = arg;
+	const struct dom *d = dom_lookup(domid);
+
+	json_array_append_new(q->arr, json_pack("{s:I, s:s, s:I, s:b, s:o, "
+	    "s:o}", "domid", (json_int_t)domid, "state", dom_state_name(st),
+	    "generation", (json_int_t)(d ? d->gen : 0), "dm_gone",
+	    d ? d->dm_gone : 0, "slow", q_lock(domid, LOCK_SLOW, slow, q->now),
+	    "fast", q_lock(domid, LOCK_FAST, fast, q->now)));
+}
+
+static int
+h_query(struct msgchan *ch, struct msg *m)
+{
+	struct qctx q = { json_array(), now_us() };
+	uint32_t domid;
+	json_t *o;
+
+	if (msg_get_u32(m, &domid) || msg_end(m)) {
+		json_decref(q.arr);
+		return -1;
+	}
+	lt_visit(lockd->lt, domid, q_dom, &q);
+	o = json_pack("{s:o}", "domains", q.arr);
+	reply_json(ch, MSG_LOCK_QUERY_REPLY, m->hdr.reqid, o, LOCK_LIST_MAX);
+	json_decref(o);
+	return 0;
+}
+
+static void
+list_dom(void *arg, const struct dom *d)
+{
+	json_array_append_new(arg, json_pack("{s:I, s:s, s:I, s:b, s:O?}",
+	    "domid", (json_int_t)d->domid, "state", dom_state_name(d->state),
+	    "generation", (json_int_t)d->gen, "dm_gone", d->dm_gone,
+	    "config", d->config));
+}
+
+static int
+h_list(struct msgchan *ch, struct msg *m)
+{
+	json_t *arr, *o;
+
+	if (msg_end(m))
+		return -1;
+	arr = json_array();
+	dom_foreach(list_dom, arr);
+	o = json_pack("{s:o}", "domains", arr);
+	reply_json(ch, MSG_LOCK_LIST_REPLY, m->hdr.reqid, o, LOCK_LIST_MAX);
+	json_decref(o);
+	return 0;
+}
+
+static json_t *
+sandbox_json(void)
+{
+	json_t *o = json_loads(sandbox_status_json(), 0, NULL);
+
+	return o != NULL ? o : json_object();
+}
+
+static int
+h_status(struct msgchan *ch, struct msg *m)
+{
+	json_t *o;
+
+	if (msg_end(m))
+		return -1;
+	o = json_pack("{s:s, s:s, s:i, s:I, s:o, s:s, s:I, s:I}",
+	    "daemon", "lockd", "version", DEVSEP_VERSION, "pid", (int)getpid(),
+	    "uptime_s", (json_int_t)((now_us() - lockd->start_us) / 1000000),
+	    "sandbox", sandbox_json(), "state_dir", lockd->cfg.state_dir,
+	    "domains", (json_int_t)dom_count(), "connections",
+	    (json_int_t)lockd->nconns);
+	reply_json(ch, MSG_COMMON_STATUS_REPLY, m->hdr.reqid, o,
+	    LOCK_LIST_MAX);
+	json_decref(o);
+	return 0;
+}
+
+static int
+h_stats(struct msgchan *ch, struct msg *m)
+{
+	json_t *o;
+
+	if (msg_end(m))
+		return -1;
+	o = stats_json();
+	reply_json(ch, MSG_COMMON_STATS_REPLY, m->hdr.reqid, o, LOCK_LIST_MAX);
+	json_decref(o);
+	return 0;
+}
+
+/* The permission matrix: who may send what. */
+static const struct msg_handler handlers[] = {
+	{ MSG_COMMON_STATUS,	   "status",	     PEER_ADMIN, h_status },
+	{ MSG_COMMON_STATS,	   "stats",	     PEER_ADMIN, h_stats },
+	{ MSG_LOCK_ACQUIRE,	   "acquire",	     PEERS_LOCK, h_acquire },
+	{ MSG_LOCK_RELEASE,	   "release",	     PEERS_LOCK, h_release },
+	{ MSG_LOCK_CONFIG_READ,	   "config_read",    PEERS_LOCK, h_config_read },
+	{ MSG_LOCK_CONFIG_WRITE,   "config_write",   PEERS_LOCK,
+	  h_config_write },
+	{ MSG_LOCK_DOMAIN_CREATE,  "domain_create",  PEER_ADMIN, h_create },
+	{ MSG_LOCK_DESTROY_BEGIN,  "destroy_begin",  PEER_ADMIN,
+	  h_destroy_begin },
+	{ MSG_LOCK_DM_GONE,	   "dm_gone",	     PEER_BROKER | PEER_ADMIN,
+	  h_dm_gone },
+	{ MSG_LOCK_DESTROY_FINISH, "destroy_finish", PEER_ADMIN,
+	  h_destroy_finish },
+	{ MSG_LOCK_QUERY,	   "query",	     PEERS_LOCK, h_query },
+	{ MSG_LOCK_LIST,	   "list",	     PEER_ADMIN, h_list },
+};
+
+const struct msg_handler *
+lockd_handlers(size_t *n)
+{
+	*n = sizeof(handlers) / sizeof(handlers[0]);
+	return handlers;
+}
+
+/* -------------------------------------------------------- connections */
+
+static void
+lockd_dispatch_peer(struct msgchan *ch, struct msg *m, void *arg)
+{
+	if (msg_dispatch(handlers, sizeof(handlers) / sizeof(handlers[0]),
+	    ch, m) == -1) {
+		stats_inc(ST_DROPPED);
+		log_warnx("lockd: dropping pid=%d uid=%u peer=%s: bad or "
+		    "unpermitted message type %u", (int)msgchan_cred(ch)->pid,
+		    (unsigned)msgchan_cred(ch)->uid,
+		    peer_class_name(msgchan_peer(ch)), m->hdr.type);
+		msgchan_drop(ch, "bad message");
+	}
+	lockd_rearm_timer();
+}
+
+static void
+lockd_conn_closed(struct msgchan *ch, void *arg)
+{
+	size_t n = lt_conn_gone(lockd->lt, ch, now_us());
+
+	if (n > 0)
+		log_info("lockd: pid=%d went away holding %zu lock(s): "
+		    "released", (int)msgchan_cred(ch)->pid, n);
+	stats_add(ST_DEATH_RELEASED, n);
+	lockd->nconns--;
+	msgchan_free(ch);
+	lockd_rearm_timer();
+}
+
+void
+lockd_accept_cb(int lfd, short ev, void *arg)
+{
+	struct msgchan_opts o = { .maxsize = LOCK_MSG_MAX };
+	struct msgchan *ch;
+	int fd;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("lockd: accept");
+		return;
+	}
+	if (lockd->nconns >= LOCKD_MAX_CONNS) {
+		log_warnx("lockd: too many connections, refusing one");
+		close(fd);
+		return;
+	}
+	ch = msgchan_new(lockd->base, fd, &o, lockd_dispatch_peer,
+	    lockd_conn_closed, NULL);
+	if (ch == NULL) {
+		close(fd);
+		return;
+	}
+	lockd->nconns++;
+	stats_inc(ST_CONN);
+}

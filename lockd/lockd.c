@@ -1,0 +1,168 @@
+/*
+ * devsep-lockd: per-domain slow/fast locks and the per-domain JSON config
+ * store (seed 002).  Holds no xenstore connection, execs nothing, speaks
+ * no QMP.  Startup order: config -> state dir (load the store) -> listening
+ * socket -> daemonize -> sandbox_enter -> event loop.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "domain.h"
+#include "lockd.h"
+#include "log.h"
+#include "msg.h"
+#include "parse.h"
+#include "proto_lock.h"
+#include "sandbox.h"
+#include "store.h"
+
+struct lockd *lockd;
+
+static int
+opt_statedir(void *arg, const char *val)
+{
+	struct lockd *l = arg;
+
+	if (strlen(val) >= CONFIG_PATH_MAX || val[0] != '/')
+		return -1;
+	l->statedir = val;
+	return 0;
+}
+
+static int
+opt_no_user(void *arg, const char *val)
+{
+	((struct lockd *)arg)->no_user = 1;
+	return 0;
+}
+
+static const struct daemon_extra_opt extra_opts[] = {
+	{ "statedir", 1, "--statedir DIR  JSON store (default: state_dir)",
+	  opt_statedir },
+	{ "no-user", 0, "--no-user       keep the current uid (tests)",
+	  opt_no_user },
+};
+
+/* The state dir belongs to the lockd user, who alone writes it. */
+static void
+statedir_own(int dfd)
+{
+	struct passwd *pw;
+
+	if (lockd->no_user || getuid() != 0 ||
+	    (pw = getpwnam(USER_LOCKD)) == NULL)
+		return;
+	if (fchown(dfd, pw->pw_uid, pw->pw_gid) == -1)
+		fatal("chown state dir %s", lockd->cfg.state_dir);
+}
+
+static void
+open_store(void)
+{
+	int n;
+
+	if (lockd->statedir != NULL)
+		strcpy(lockd->cfg.state_dir, lockd->statedir);
+	if ((lockd->statefd = store_open(lockd->cfg.state_dir)) == -1)
+		fatal("state dir %s", lockd->cfg.state_dir);
+	statedir_own(lockd->statefd);
+	if ((n = dom_init(lockd->statefd, lockd->lt, now_us())) < 0)
+		fatalx("state dir %s: scan: %s", lockd->cfg.state_dir,
+		    strerror(-n));
+	log_info("store %s: %d domain(s)", lockd->cfg.state_dir, n);
+}
+
+static void
+open_socket(void)
+{
+	if (daemon_mkdir(lockd->cfg.run_dir, 0755) == -1)
+		fatal("run dir %s", lockd->cfg.run_dir);
+	if (xsnprintf(lockd->sockpath, sizeof(lockd->sockpath), "%s/%s",
+	    lockd->cfg.run_dir, SOCK_LOCKD) == -1)
+		fatalx("run dir path too long");
+	/* anyone may connect; SO_PEERCRED + the handler table decide */
+	if ((lockd->listenfd = msg_listen(lockd->sockpath, 0666)) == -1)
+		fatal("listen %s", lockd->sockpath);
+}
+
+static void
+on_term(void *arg)
+{
+	event_base_loopbreak(lockd->base);
+}
+
+static void
+on_hup(void *arg)
+{
+	struct devsep_config c;
+	char err[512];
+
+	config_defaults(&c);
+	if (config_load(&c, lockd->opts.config_path,
+	    strcmp(lockd->opts.config_path, DEVSEP_CONF_PATH) == 0, err,
+	    sizeof(err)) == -1) {
+		log_warnx("reload: %s (keeping the old settings)", err);
+		return;
+	}
+	config_reload_runtime(&lockd->cfg, &c);
+	log_setlevel(lockd->opts.debug ? LOG_LEVEL_DEBUG : lockd->cfg.log_level);
+	log_info("reloaded %s: lock_timeout=%ums", lockd->opts.config_path,
+	    lockd->cfg.lock_timeout_ms);
+}
+
+static void
+setup_events(void)
+{
+	if ((lockd->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	lockd->ev_accept = event_new(lockd->base, lockd->listenfd,
+	    EV_READ | EV_PERSIST, lockd_accept_cb, NULL);
+	lockd->ev_timer = evtimer_new(lockd->base, lockd_timer_cb, NULL);
+	if (lockd->ev_accept == NULL || lockd->ev_timer == NULL ||
+	    event_add(lockd->ev_accept, NULL) == -1)
+		fatalx("event setup");
+	daemon_signals(lockd->base, on_term, on_hup, NULL, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct lockd l;
+	int i;
+
+	lockd = &l;
+	l.statefd = l.listenfd = -1;
+	i = daemon_parse_args("devsep-lockd", argc, argv, &l.opts, extra_opts,
+	    sizeof(extra_opts) / sizeof(extra_opts[0]), &l);
+	if (i != argc)
+		fatalx("unexpected argument %s", argv[i]);
+	daemon_setup("devsep-lockd", &l.opts, &l.cfg);
+	peer_init();
+	l.start_us = now_us();
+	if ((l.lt = lt_new(lockd_lt_done, NULL)) == NULL)
+		fatalx("no memory");
+	open_store();
+	open_socket();
+	daemon_start(&l.opts);
+	setup_events();
+	/* chroot into the state dir: the store dirfd is all lockd touches */
+	if (sandbox_enter(&(struct sandbox_spec){ .daemon = "lockd",
+	    .chroot_dir = l.cfg.state_dir, .seccomp_log = l.cfg.seccomp_log,
+	    .no_user = l.no_user }) == -1)
+		fatalx("sandbox_enter failed");
+	log_info("ready: socket %s, state dir %s, uid %u", l.sockpath,
+	    l.cfg.state_dir, (unsigned)getuid());
+	event_base_dispatch(l.base);
+	unlink(l.sockpath);
+	pidfile_remove(&l.opts);
+	dom_shutdown();
+	lt_free(l.lt);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,46 @@
+/* devsep-lockd: shared daemon state (lockd.c) and the dispatcher. */
+#ifndef DEVSEP_LOCKD_LOCKD_H
+#define DEVSEP_LOCKD_LOCKD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "locktable.h"
+
+#define LOCKD_MAX_CONNS	1024
+
+struct event_base;
+struct event;
+struct msgchan;
+struct msg_handler;
+
+struct lockd {
+	struct event_base	*base;
+	struct devsep_config	 cfg;
+	struct daemon_opts	 opts;
+	struct locktable	*lt;
+	int			 statefd;
+	int			 listenfd;
+	struct event		*ev_accept;
+	struct event		*ev_timer;
+	uint64_t		 start_us;
+	size_t			 nconns;
+	int			 no_user;	/* --no-user: keep uid (tests) */
+	const char		*statedir;	/* --statedir override */
+	char			 sockpath[CONFIG_PATH_MAX + 16];
+};
+
+extern struct lockd *lockd;
+
+/* dispatch.c */
+void	lockd_accept_cb(int fd, short ev, void *arg);
+void	lockd_lt_done(void *arg, void *conn, uint32_t reqid, int rc,
+	    uint32_t domid, uint32_t which, uint64_t waited_us);
+void	lockd_timer_cb(int fd, short ev, void *arg);
+void	lockd_rearm_timer(void);
+/* The permission table, for tests and the policy auditor. */
+const struct msg_handler *lockd_handlers(size_t *n);
+
+#endif

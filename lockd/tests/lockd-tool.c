@@ -1,0 +1,204 @@
+/*
+ * lockd-tool: a small blocking client of devsep-lockd for the integration
+ * scripts (lockd/tests/test-*.sh).  Not a product CLI (devsepctl is).
+ *
+ *   lockd-tool RUNDIR create DOMID [JSON]
+ *   lockd-tool RUNDIR read DOMID            fast lock, print config, release
+ *   lockd-tool RUNDIR write DOMID JSON      fast lock, write, release
+ *   lockd-tool RUNDIR contend DOMID N       N x {fast lock; counter += 1}
+ *   lockd-tool RUNDIR hold DOMID slow|fast SECONDS   prints "held" then sleeps
+ *   lockd-tool RUNDIR acquire DOMID slow|fast TIMEOUT_MS  prints "waited_ms=N"
+ *   lockd-tool RUNDIR try DOMID slow|fast
+ *   lockd-tool RUNDIR order                 slow 2 then fast 2 then slow 1
+ *   lockd-tool RUNDIR begin DOMID [nodm] | dmgone DOMID | finish DOMID
+ *   lockd-tool RUNDIR list | query | stats | status
+ * Exit status: 0 ok; otherwise prints "error: <errno name>: <message>" and
+ * exits with 10 + errno (so scripts can test for a specific refusal).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "daemon.h"
+#include "lockd_client.h"
+#include "parse.h"
+#include "proto_lock.h"
+
+static struct lockc *c;
+
+static void
+die(int rc, const char *what)
+{
+	printf("error: %s: %s: %s\n", what, strerrorname_np(-rc),
+	    lockc_errmsg(c));
+	fflush(stdout);
+	exit(10 + (-rc));
+}
+
+static uint32_t
+num(const char *s)
+{
+	uint32_t v;
+
+	if (parse_u32(s, UINT32_MAX, &v) == -1) {
+		fprintf(stderr, "bad number %s\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+static uint32_t
+which(const char *s)
+{
+	return strcmp(s, "slow") == 0 ? LOCK_SLOW : LOCK_FAST;
+}
+
+static void
+check(int rc, const char *what)
+{
+	if (rc < 0)
+		die(rc, what);
+}
+
+/* One read-modify-write of "counter" under the fast lock. */
+static void
+increment(uint32_t domid)
+{
+	json_t *o, *n;
+	uint64_t gen, ngen;
+	char *s, *out;
+
+	check(lockc_acquire(c, domid, LOCK_FAST, LOCK_TIMEOUT_INFINITE, &gen),
+	    "acquire");
+	check(lockc_config_read(c, domid, &s, &gen), "read");
+	if ((o = json_loads(s, 0, NULL)) == NULL)
+		exit(3);
+	n = json_object_get(o, "counter");
+	json_object_set_new(o, "counter",
+	    json_integer(n ? json_integer_value(n) + 1 : 1));
+	out = json_dumps(o, JSON_COMPACT);
+	check(lockc_config_write(c, domid, out, gen, &ngen), "write");
+	check(lockc_release(c, domid, LOCK_FAST), "release");
+	free(out);
+	free(s);
+	json_decref(o);
+}
+
+static int
+cmd_lifecycle(char **a)
+{
+	uint64_t gen;
+
+	if (strcmp(a[0], "create") == 0) {
+		check(lockc_domain_create(c, num(a[1]), a[2], &gen), "create");
+		printf("generation=%llu\n", (unsigned long long)gen);
+	} else if (strcmp(a[0], "begin") == 0)
+		check(lockc_destroy_begin(c, num(a[1]), a[2] &&
+		    strcmp(a[2], "nodm") == 0 ? LOCK_DESTROY_NO_DM : 0,
+		    LOCK_TIMEOUT_DEFAULT), "destroy_begin");
+	else if (strcmp(a[0], "dmgone") == 0)
+		check(lockc_dm_gone(c, num(a[1])), "dm_gone");
+	else if (strcmp(a[0], "finish") == 0)
+		check(lockc_destroy_finish(c, num(a[1])), "destroy_finish");
+	else
+		return -1;
+	return 0;
+}
+
+static int
+cmd_docs(char **a)
+{
+	char *s = NULL;
+
+	if (strcmp(a[0], "list") == 0)
+		check(lockc_list(c, &s), "list");
+	else if (strcmp(a[0], "query") == 0)
+		check(lockc_query(c, LOCK_DOMID_ALL, &s), "query");
+	else if (strcmp(a[0], "stats") == 0)
+		check(lockc_status(c, 1, &s), "stats");
+	else if (strcmp(a[0], "status") == 0)
+		check(lockc_status(c, 0, &s), "status");
+	else
+		return -1;
+	printf("%s\n", s);
+	free(s);
+	return 0;
+}
+
+static int
+cmd_locks(char **a)
+{
+	uint64_t t0, gen;
+	char *s;
+	uint32_t i, n;
+
+	if (strcmp(a[0], "read") == 0) {
+		check(lockc_acquire(c, num(a[1]), LOCK_FAST, 0, &gen), "acquire");
+		check(lockc_config_read(c, num(a[1]), &s, &gen), "read");
+		printf("generation=%llu %s\n", (unsigned long long)gen, s);
+		free(s);
+	} else if (strcmp(a[0], "write") == 0) {
+		check(lockc_acquire(c, num(a[1]), LOCK_FAST, 0, &gen), "acquire");
+		check(lockc_config_write(c, num(a[1]), a[2], 0, &gen), "write");
+		printf("generation=%llu\n", (unsigned long long)gen);
+	} else if (strcmp(a[0], "contend") == 0) {
+		for (i = 0, n = num(a[2]); i < n; i++)
+			increment(num(a[1]));
+	} else if (strcmp(a[0], "hold") == 0) {
+		check(lockc_acquire(c, num(a[1]), which(a[2]), 0, NULL), "acquire");
+		printf("held\n");
+		fflush(stdout);
+		sleep(num(a[3]));
+	} else if (strcmp(a[0], "acquire") == 0) {
+		t0 = now_ms();
+		check(lockc_acquire(c, num(a[1]), which(a[2]), num(a[3]), NULL),
+		    "acquire");
+		printf("waited_ms=%llu\n", (unsigned long long)(now_ms() - t0));
+	} else if (strcmp(a[0], "try") == 0)
+		check(lockc_trylock(c, num(a[1]), which(a[2]), NULL), "try");
+	else
+		return -1;
+	return 0;
+}
+
+/* Takes slow 2, fast 2, then asks for slow 1 (out of order). */
+static int
+cmd_order(void)
+{
+	check(lockc_acquire(c, 2, LOCK_SLOW, 0, NULL), "slow 2");
+	check(lockc_acquire(c, 2, LOCK_FAST, 0, NULL), "fast 2");
+	check(lockc_acquire(c, 1, LOCK_SLOW, 0, NULL), "slow 1");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	char *a[4] = { NULL, NULL, NULL, NULL };
+	int i;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: lockd-tool RUNDIR CMD ARGS\n");
+		return 2;
+	}
+	for (i = 2; i < argc && i < 6; i++)
+		a[i - 2] = argv[i];
+	if ((c = lockc_open(argv[1])) == NULL) {
+		printf("error: connect: %s\n", strerror(errno));
+		return 1;
+	}
+	if (strcmp(a[0], "order") == 0)
+		cmd_order();
+	else if (cmd_lifecycle(a) == -1 && cmd_docs(a) == -1 &&
+	    cmd_locks(a) == -1) {
+		fprintf(stderr, "unknown command %s\n", a[0]);
+		return 2;
+	}
+	lockc_close(c);
+	return 0;
+}

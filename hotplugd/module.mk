@@ -5,3 +5,15 @@ HOTPLUGD_SRCS := hotplugd/hotplugd.c hotplugd/job.c hotplugd/spawn.c \
                  hotplugd/output.c hotplugd/jobsfile.c hotplugd/stats.c
 HOTPLUGD_OBJS := $(HOTPLUGD_SRCS:%.c=$(BUILD)/%.o)
 $(eval $(call devsep_prog,devsep-hotplugd,$(HOTPLUGD_OBJS)))
+
+# ---- watcherd/xsproxy.c: tests and fuzzer (the object itself is linked
+# into devsep-watcherd by watcherd/module.mk) ----
+XSPROXY_OBJ := $(BUILD)/watcherd/xsproxy.o
+
+# xsproxy-run: runs a command against a proxy on a real xenstored.
+$(BUILD)/tests/xsproxy-run: $(BUILD)/watcherd/tests/test_xsproxy_run.o \
+    $(XSPROXY_OBJ) $(LIBDEVSEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+TEST_PROGS += $(BUILD)/tests/xsproxy-run
+INT_TESTS += watcherd/tests/test_xsproxy.sh

@@ -1,0 +1,897 @@
+/*
+ * xsproxy: the scoped xenstore socket of one hotplug job.  See xsproxy.h.
+ *
+ * Layout: pure helpers (scope, path normalisation, framing: fuzzed and unit
+ * tested) first, then the operations on the real xenstore handle, then the
+ * connection I/O on libevent.
+ *
+ * Connection handling, per client connection:
+ *
+ *  state        event                      action
+ *  -----------  -------------------------  -----------------------------------
+ *  reading      bytes arrive               append (bounded to one max message)
+ *  reading      complete frame             serve it, queue the reply
+ *  reading      header len > 4096          drop connection (malformed)
+ *  reading      reply cannot be sent now   stop reading until flushed
+ *  any          EOF / error                abort emulated tx, close
+ *  any          xsproxy_close()            abort emulated tx, close
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <xenstore.h>
+#include <xen/io/xs_wire.h>
+
+#include "log.h"
+#include "parse.h"
+#include "xsproxy.h"
+
+#define HDR		sizeof(struct xsd_sockmsg)
+#define MAXMSG		(HDR + XENSTORE_PAYLOAD_MAX)
+#define OUT_MAX		(2 * MAXMSG)
+#define TX_RETRIES	5
+#define XSP_CLIENT_UID	0	/* only root (the scripts) may connect */
+
+/* ------------------------------------------------------------------ */
+/* pure helpers                                                        */
+
+static int
+path_chars_ok(const char *p)
+{
+	return strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-/_@") == strlen(p);
+}
+
+int
+xsproxy_norm(const struct xsproxy_scope *s, const char *path, char *out,
+    size_t outsz, const char **why)
+{
+	size_t n = strnlen(path, XENSTORE_PAYLOAD_MAX + 1);
+
+	*why = NULL;
+	if (n == 0 || n > XENSTORE_PAYLOAD_MAX)
+		return *why = "empty or over-long path", -1;
+	if (path[0] == '@')
+		return *why = "special paths are not served", -1;
+	if (strchr(path, '.') != NULL)
+		return *why = "'.' or '..' in path", -1;
+	if (path[0] == '/') {
+		if (xsnprintf(out, outsz, "%s", path) == -1)
+			return *why = "path too long", -1;
+	} else if (xsnprintf(out, outsz, "%s/%s", s->home, path) == -1)
+		return *why = "path too long", -1;
+	if (strlen(out) >= XSPROXY_PATH_MAX)
+		return *why = "path too long", -1;
+	if (!path_chars_ok(out))
+		return *why = "invalid character in path", -1;
+	if (strstr(out, "//") != NULL || out[strlen(out) - 1] == '/')
+		return *why = "empty path component", -1;
+	return 0;
+}
+
+/* Length of the component at p (up to '/' or end). */
+static size_t
+comp_len(const char *p)
+{
+	return strcspn(p, "/");
+}
+
+/*
+ * Walks rule and path component by component ("*" in the rule matches any
+ * one component).  Returns the number of path components left after the
+ * rule's, or -1 when the rule is not a prefix of the path.
+ */
+static int
+rule_prefix(const char *rule, const char *path)
+{
+	size_t rl, pl;
+	int left = 0;
+
+	while (*rule == '/' && *path == '/') {
+		rule++;
+		path++;
+		rl = comp_len(rule);
+		pl = comp_len(path);
+		if (!(rl == 1 && rule[0] == '*' && pl > 0) &&
+		    (rl != pl || strncmp(rule, path, rl) != 0))
+			return -1;
+		rule += rl;
+		path += pl;
+	}
+	if (*rule != '\0')
+		return -1;
+	for (; *path == '/'; path += 1 + comp_len(path + 1))
+		left++;
+	return *path == '\0' ? left : -1;
+}
+
+int
+xsproxy_allowed(const struct xsproxy_scope *s, const char *normpath,
+    unsigned want)
+{
+	size_t i;
+	int left;
+
+	for (i = 0; i < s->n_rules; i++) {
+		const struct xsproxy_rule *r = &s->rules[i];
+
+		if (!(r->flags & want))
+			continue;
+		if ((left = rule_prefix(r->path, normpath)) < 0)
+			continue;
+		if (left == 0 && !(want == XSP_WRITE && (r->flags & XSP_TREE)))
+			return 1;
+		if (left > 0 && (r->flags & XSP_TREE))
+			return 1;
+	}
+	return 0;
+}
+
+int
+xsproxy_scope_add(struct xsproxy_scope *s, const char *path, unsigned flags)
+{
+	struct xsproxy_rule *r;
+
+	if (s->n_rules >= XSPROXY_MAX_RULES) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (path[0] != '/' || strlen(path) >= XSPROXY_PATH_MAX ||
+	    strstr(path, "//") != NULL || strchr(path, '.') != NULL ||
+	    (flags & (XSP_READ | XSP_WRITE)) == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	r = &s->rules[s->n_rules++];
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->flags = flags;
+	return 0;
+}
+
+int
+xsproxy_scope_for_backend(struct xsproxy_scope *s, uint64_t job_id,
+    const char *be_path)
+{
+	struct backend_path bp;
+	char p[XSPROXY_PATH_MAX];
+	int rc = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (parse_backend_path(be_path, &bp) == -1 || *bp.rest != '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	s->job_id = job_id;
+	s->domid = bp.domid;
+	s->devid = bp.devid;
+	snprintf(s->kind, sizeof(s->kind), "%s", bp.kind);
+	snprintf(s->home, sizeof(s->home), "/local/domain/%u", bp.bdomid);
+	rc |= xsproxy_scope_add(s, be_path, XSP_READ | XSP_WRITE | XSP_TREE);
+	snprintf(p, sizeof(p), "/local/domain/%u/backend/%s", bp.bdomid,
+	    bp.kind);
+	rc |= xsproxy_scope_add(s, p, XSP_READ | XSP_TREE);
+	rc |= xsproxy_scope_add(s, "/local/domain/*/vm", XSP_READ);
+	rc |= xsproxy_scope_add(s, "/local/domain/*/target", XSP_READ);
+	if (strcmp(bp.kind, "vif") == 0) {
+		snprintf(p, sizeof(p), "/local/domain/%u/device/vif/%u/mtu",
+		    bp.domid, bp.devid);
+		rc |= xsproxy_scope_add(s, p, XSP_READ | XSP_WRITE);
+	}
+	return rc ? -1 : 0;
+}
+
+long
+xsproxy_frame(const uint8_t *buf, size_t len)
+{
+	struct xsd_sockmsg h;
+
+	if (len < HDR)
+		return 0;
+	memcpy(&h, buf, HDR);
+	if (h.len > XENSTORE_PAYLOAD_MAX)
+		return -1;
+	if (len < HDR + h.len)
+		return 0;
+	return (long)(HDR + h.len);
+}
+
+int
+xsproxy_split(const uint8_t *payload, size_t len, const char **path,
+    const uint8_t **rest, size_t *restlen)
+{
+	const uint8_t *nul = memchr(payload, '\0', len);
+
+	if (nul == NULL)
+		return -1;
+	*path = (const char *)payload;
+	*rest = nul + 1;
+	*restlen = len - (size_t)(nul + 1 - payload);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* proxy state                                                         */
+
+struct txop {
+	uint32_t	 type;		/* XS_WRITE, XS_MKDIR, XS_RM */
+	char		 path[XSPROXY_PATH_MAX];
+	uint8_t		*val;
+	size_t		 len;
+};
+
+struct xsp_conn {
+	struct xsproxy	*px;
+	int		 fd;
+	struct event	*ev_read;
+	struct event	*ev_write;
+	uint8_t		 in[MAXMSG];
+	size_t		 inlen;
+	uint8_t		 out[OUT_MAX];
+	size_t		 outlen;
+	uint32_t	 tx_id;		/* emulated transaction, 0 = none */
+	size_t		 n_ops;
+	struct txop	 ops[XSPROXY_TX_MAX_OPS];
+};
+
+struct xsproxy {
+	struct event_base	*base;
+	struct xs_handle	*xs;
+	char			 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int			 lfd;
+	struct event		*ev_listen;
+	struct xsproxy_scope	 scope;
+	struct xsproxy_stats	 st;
+	struct xsp_conn		*conns[XSPROXY_MAX_CONNS];
+	uint32_t		 next_tx;
+};
+
+#define SCOPE_FMT	"xsproxy job=%llu domid=%u kind=%s devid=%u"
+#define SCOPE_ARGS(px)	(unsigned long long)(px)->scope.job_id, \
+			(px)->scope.domid, (px)->scope.kind, (px)->scope.devid
+
+static const char *
+op_name(uint32_t t)
+{
+	switch (t) {
+	case XS_READ:			return "read";
+	case XS_WRITE:			return "write";
+	case XS_DIRECTORY:		return "directory";
+	case XS_RM:			return "rm";
+	case XS_MKDIR:			return "mkdir";
+	case XS_GET_PERMS:		return "get-perms";
+	case XS_SET_PERMS:		return "set-perms";
+	case XS_WATCH:			return "watch";
+	case XS_TRANSACTION_START:	return "tx-start";
+	case XS_TRANSACTION_END:	return "tx-end";
+	case XS_GET_DOMAIN_PATH:	return "get-domain-path";
+	default:			return "other";
+	}
+}
+
+static const char *
+err_string(int e)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(xsd_errors) / sizeof(xsd_errors[0]); i++)
+		if (xsd_errors[i].errnum == e)
+			return xsd_errors[i].errstring;
+	return "EIO";
+}
+
+/* Printable, bounded copy of client-supplied text for the log. */
+static const char *
+logsafe(const char *s, char *buf, size_t bufsz)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < bufsz && s[i] != '\0'; i++)
+		buf[i] = ((unsigned char)s[i] < 0x20 ||
+		    (unsigned char)s[i] >= 0x7f) ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+/* ------------------------------------------------------------------ */
+/* replies                                                             */
+
+static void conn_free(struct xsp_conn *);
+static void conn_flush(struct xsp_conn *);
+
+static int
+reply(struct xsp_conn *c, const struct xsd_sockmsg *req, uint32_t type,
+    const void *data, size_t len)
+{
+	struct xsd_sockmsg h = { type, req->req_id, req->tx_id, (uint32_t)len };
+
+	if (len > XENSTORE_PAYLOAD_MAX || c->outlen + HDR + len > OUT_MAX)
+		return -1;
+	memcpy(c->out + c->outlen, &h, HDR);
+	memcpy(c->out + c->outlen + HDR, data, len);
+	c->outlen += HDR + len;
+	return 0;
+}
+
+static int
+reply_err(struct xsp_conn *c, const struct xsd_sockmsg *req, int e)
+{
+	const char *s = err_string(e);
+
+	return reply(c, req, XS_ERROR, s, strlen(s) + 1);
+}
+
+static int
+reply_ok(struct xsp_conn *c, const struct xsd_sockmsg *req)
+{
+	return reply(c, req, req->type, "OK", 3);
+}
+
+static int
+deny(struct xsp_conn *c, const struct xsd_sockmsg *req, const char *path,
+    const char *why)
+{
+	char safe[XSPROXY_PATH_MAX];
+
+	c->px->st.denied++;
+	log_warnx(SCOPE_FMT ": denied %s %s: %s", SCOPE_ARGS(c->px),
+	    op_name(req->type), logsafe(path, safe, sizeof(safe)), why);
+	return reply_err(c, req, EACCES);
+}
+
+/* ------------------------------------------------------------------ */
+/* operations                                                          */
+
+static int
+do_read(struct xsp_conn *c, const struct xsd_sockmsg *req, const char *p)
+{
+	unsigned int len;
+	void *v = xs_read(c->px->xs, XBT_NULL, p, &len);
+	int r;
+
+	if (v == NULL) {
+		c->px->st.errors++;
+		return reply_err(c, req, errno);
+	}
+	r = len > XENSTORE_PAYLOAD_MAX ? reply_err(c, req, E2BIG) :
+	    reply(c, req, XS_READ, v, len);
+	free(v);
+	return r;
+}
+
+static int
+do_directory(struct xsp_conn *c, const struct xsd_sockmsg *req,
+    const char *p)
+{
+	char buf[XENSTORE_PAYLOAD_MAX];
+	unsigned int n, i;
+	size_t used = 0, l;
+	char **d = xs_directory(c->px->xs, XBT_NULL, p, &n);
+
+	if (d == NULL) {
+		c->px->st.errors++;
+		return reply_err(c, req, errno);
+	}
+	for (i = 0; i < n; i++) {
+		l = strlen(d[i]) + 1;
+		if (used + l > sizeof(buf))
+			break;
+		memcpy(buf + used, d[i], l);
+		used += l;
+	}
+	free(d);
+	if (i < n)
+		return reply_err(c, req, E2BIG);
+	return reply(c, req, XS_DIRECTORY, buf, used);
+}
+
+static int
+do_get_perms(struct xsp_conn *c, const struct xsd_sockmsg *req,
+    const char *p)
+{
+	static const char letter[] = { 'n', 'r', 'w', 'b' };
+	char buf[XENSTORE_PAYLOAD_MAX];
+	unsigned int n, i;
+	size_t used = 0;
+	int w;
+	struct xs_permissions *perms = xs_get_permissions(c->px->xs, XBT_NULL,
+	    p, &n);
+
+	if (perms == NULL) {
+		c->px->st.errors++;
+		return reply_err(c, req, errno);
+	}
+	for (i = 0; i < n; i++) {
+		w = snprintf(buf + used, sizeof(buf) - used, "%c%u",
+		    letter[perms[i].perms & 3], perms[i].id);
+		if (w < 0 || (size_t)w + 1 > sizeof(buf) - used)
+			break;
+		used += (size_t)w + 1;
+	}
+	free(perms);
+	if (i < n)
+		return reply_err(c, req, E2BIG);
+	return reply(c, req, XS_GET_PERMS, buf, used);
+}
+
+/* One write-class op on the real store (t may be XBT_NULL). */
+static int
+apply_op(struct xs_handle *xs, xs_transaction_t t, uint32_t type,
+    const char *p, const void *val, size_t len)
+{
+	switch (type) {
+	case XS_WRITE:
+		return xs_write(xs, t, p, val, (unsigned)len) ? 0 : -1;
+	case XS_MKDIR:
+		return xs_mkdir(xs, t, p) ? 0 : -1;
+	case XS_RM:
+		return xs_rm(xs, t, p) ? 0 : -1;
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+static void
+tx_clear(struct xsp_conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_ops; i++)
+		free(c->ops[i].val);
+	c->n_ops = 0;
+	c->tx_id = 0;
+}
+
+static int
+tx_buffer(struct xsp_conn *c, uint32_t type, const char *p, const void *val,
+    size_t len)
+{
+	struct txop *op;
+
+	if (c->n_ops >= XSPROXY_TX_MAX_OPS) {
+		errno = ENOSPC;
+		return -1;
+	}
+	op = &c->ops[c->n_ops];
+	op->val = malloc(len ? len : 1);
+	if (op->val == NULL)
+		return -1;
+	memcpy(op->val, val, len);
+	op->len = len;
+	op->type = type;
+	snprintf(op->path, sizeof(op->path), "%s", p);
+	c->n_ops++;
+	return 0;
+}
+
+/* Applies the buffered ops in one real transaction; 0 or -1 with errno. */
+static int
+tx_commit(struct xsp_conn *c)
+{
+	struct xs_handle *xs = c->px->xs;
+	xs_transaction_t t;
+	size_t i;
+	int attempt, e;
+
+	if (c->n_ops == 0)
+		return 0;
+	for (attempt = 0; attempt < TX_RETRIES; attempt++) {
+		if ((t = xs_transaction_start(xs)) == XBT_NULL)
+			return -1;
+		for (i = 0; i < c->n_ops; i++)
+			if (apply_op(xs, t, c->ops[i].type, c->ops[i].path,
+			    c->ops[i].val, c->ops[i].len) == -1)
+				break;
+		if (i < c->n_ops) {
+			e = errno;
+			xs_transaction_end(xs, t, true);
+			errno = e;
+			return -1;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -1;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+static int
+do_modify(struct xsp_conn *c, const struct xsd_sockmsg *req, const char *p,
+    const uint8_t *val, size_t len)
+{
+	int r;
+
+	if (req->tx_id != 0)
+		r = tx_buffer(c, req->type, p, val, len);
+	else
+		r = apply_op(c->px->xs, XBT_NULL, req->type, p, val, len);
+	if (r == -1) {
+		c->px->st.errors++;
+		return reply_err(c, req, errno);
+	}
+	return reply_ok(c, req);
+}
+
+static int
+do_tx_start(struct xsp_conn *c, const struct xsd_sockmsg *req)
+{
+	char buf[16];
+
+	if (c->tx_id != 0)
+		return reply_err(c, req, EBUSY);	/* one per connection */
+	if (++c->px->next_tx == 0)
+		c->px->next_tx = 1;
+	c->tx_id = c->px->next_tx;
+	snprintf(buf, sizeof(buf), "%u", c->tx_id);
+	return reply(c, req, XS_TRANSACTION_START, buf, strlen(buf) + 1);
+}
+
+static int
+do_tx_end(struct xsp_conn *c, const struct xsd_sockmsg *req,
+    const uint8_t *pl)
+{
+	int r = 0;
+
+	if (req->tx_id == 0 || req->tx_id != c->tx_id)
+		return reply_err(c, req, ENOENT);
+	if (req->len != 2 || (pl[0] != 'T' && pl[0] != 'F') || pl[1] != '\0')
+		return reply_err(c, req, EINVAL);
+	if (pl[0] == 'T')
+		r = tx_commit(c);
+	tx_clear(c);
+	if (r == -1) {
+		c->px->st.errors++;
+		return reply_err(c, req, errno);
+	}
+	return reply(c, req, XS_TRANSACTION_END, "OK", 3);
+}
+
+static int
+do_get_domain_path(struct xsp_conn *c, const struct xsd_sockmsg *req,
+    const uint8_t *pl)
+{
+	char buf[64];
+	uint32_t domid;
+
+	if (req->len == 0 || pl[req->len - 1] != '\0' ||
+	    parse_domid((const char *)pl, &domid) == -1)
+		return reply_err(c, req, EINVAL);
+	snprintf(buf, sizeof(buf), "/local/domain/%u", domid);
+	return reply(c, req, XS_GET_DOMAIN_PATH, buf, strlen(buf) + 1);
+}
+
+/* Path-carrying ops: normalise, check the scope, then serve. */
+static int
+do_path_op(struct xsp_conn *c, const struct xsd_sockmsg *req,
+    const uint8_t *pl)
+{
+	char norm[XSPROXY_PATH_MAX];
+	const char *path, *why;
+	const uint8_t *rest;
+	size_t restlen;
+	unsigned want = (req->type == XS_READ || req->type == XS_DIRECTORY ||
+	    req->type == XS_GET_PERMS) ? XSP_READ : XSP_WRITE;
+
+	if (xsproxy_split(pl, req->len, &path, &rest, &restlen) == -1)
+		return deny(c, req, "", "no NUL-terminated path");
+	if (req->type != XS_WRITE && restlen != 0)
+		return deny(c, req, path, "trailing bytes after path");
+	if (xsproxy_norm(&c->px->scope, path, norm, sizeof(norm), &why) == -1)
+		return deny(c, req, path, why);
+	if (!xsproxy_allowed(&c->px->scope, norm, want))
+		return deny(c, req, norm, "outside the job's scope");
+	log_debug(SCOPE_FMT ": %s %s", SCOPE_ARGS(c->px), op_name(req->type),
+	    norm);
+	switch (req->type) {
+	case XS_READ:		return do_read(c, req, norm);
+	case XS_DIRECTORY:	return do_directory(c, req, norm);
+	case XS_GET_PERMS:	return do_get_perms(c, req, norm);
+	default:		return do_modify(c, req, norm, rest, restlen);
+	}
+}
+
+/* Serves one complete request; -1 drops the connection. */
+static int
+serve(struct xsp_conn *c, const struct xsd_sockmsg *req, const uint8_t *pl)
+{
+	c->px->st.requests++;
+	if (req->tx_id != 0 && req->tx_id != c->tx_id &&
+	    req->type != XS_TRANSACTION_END)
+		return reply_err(c, req, ENOENT);
+	switch (req->type) {
+	case XS_READ:
+	case XS_DIRECTORY:
+	case XS_GET_PERMS:
+	case XS_WRITE:
+	case XS_MKDIR:
+	case XS_RM:
+		return do_path_op(c, req, pl);
+	case XS_TRANSACTION_START:
+		return do_tx_start(c, req);
+	case XS_TRANSACTION_END:
+		return do_tx_end(c, req, pl);
+	case XS_GET_DOMAIN_PATH:
+		return do_get_domain_path(c, req, pl);
+	}
+	c->px->st.unsupported++;
+	log_warnx(SCOPE_FMT ": unsupported op %u (%s) refused",
+	    SCOPE_ARGS(c->px), req->type, op_name(req->type));
+	return reply_err(c, req, ENOSYS);
+}
+
+/* ------------------------------------------------------------------ */
+/* connection I/O                                                      */
+
+/* Serves every complete frame in c->in while the reply buffer has room. */
+static int
+conn_process(struct xsp_conn *c)
+{
+	struct xsd_sockmsg req;
+	long n;
+
+	while (c->outlen + MAXMSG <= OUT_MAX &&
+	    (n = xsproxy_frame(c->in, c->inlen)) != 0) {
+		if (n < 0) {
+			c->px->st.malformed++;
+			log_warnx(SCOPE_FMT ": malformed frame, connection "
+			    "dropped", SCOPE_ARGS(c->px));
+			return -1;
+		}
+		memcpy(&req, c->in, HDR);
+		if (serve(c, &req, c->in + HDR) == -1)
+			return -1;
+		memmove(c->in, c->in + n, c->inlen - (size_t)n);
+		c->inlen -= (size_t)n;
+	}
+	return 0;
+}
+
+static void
+conn_read_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct xsp_conn *c = arg;
+	ssize_t n;
+
+	if (c->inlen == sizeof(c->in))
+		return;		/* a complete frame is waiting: see flush */
+	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0 || (c->inlen += (size_t)n, conn_process(c) == -1)) {
+		conn_free(c);
+		return;
+	}
+	conn_flush(c);
+}
+
+static void
+conn_write_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct xsp_conn *c = arg;
+
+	conn_flush(c);
+}
+
+/* Writes pending replies; 1 when all went, 0 when the socket is full, -1
+ * on error. */
+static int
+conn_write(struct xsp_conn *c)
+{
+	ssize_t n;
+
+	while (c->outlen > 0) {
+		n = send(c->fd, c->out, c->outlen, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return -1;
+		memmove(c->out, c->out + n, c->outlen - (size_t)n);
+		c->outlen -= (size_t)n;
+	}
+	return 1;
+}
+
+/*
+ * Sends replies and serves frames held back while the reply buffer was
+ * full, in a loop.  While replies are pending the connection is not read:
+ * a client that does not read its replies stalls only itself.
+ */
+static void
+conn_flush(struct xsp_conn *c)
+{
+	int r;
+
+	for (;;) {
+		if ((r = conn_write(c)) == -1) {
+			conn_free(c);
+			return;
+		}
+		if (r == 0) {
+			event_del(c->ev_read);
+			event_add(c->ev_write, NULL);
+			return;
+		}
+		if (xsproxy_frame(c->in, c->inlen) == 0)
+			break;
+		if (conn_process(c) == -1) {
+			conn_free(c);
+			return;
+		}
+	}
+	event_add(c->ev_read, NULL);
+}
+
+static void
+conn_free(struct xsp_conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < XSPROXY_MAX_CONNS; i++)
+		if (c->px->conns[i] == c)
+			c->px->conns[i] = NULL;
+	tx_clear(c);
+	if (c->ev_read != NULL)
+		event_free(c->ev_read);
+	if (c->ev_write != NULL)
+		event_free(c->ev_write);
+	close(c->fd);
+	free(c);
+}
+
+static int
+client_ok(struct xsproxy *px, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
+		return 0;
+	if (cr.uid != XSP_CLIENT_UID) {
+		log_warnx(SCOPE_FMT ": connection from uid %u pid %d refused",
+		    SCOPE_ARGS(px), (unsigned)cr.uid, (int)cr.pid);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+accept_cb(evutil_socket_t lfd, short ev, void *arg)
+{
+	struct xsproxy *px = arg;
+	struct xsp_conn *c;
+	size_t i;
+	int fd;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1)
+		return;
+	for (i = 0; i < XSPROXY_MAX_CONNS && px->conns[i] != NULL; i++)
+		;
+	if (i == XSPROXY_MAX_CONNS || !client_ok(px, fd) ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
+		px->st.conns_refused++;
+		close(fd);
+		return;
+	}
+	c->px = px;
+	c->fd = fd;
+	c->ev_read = event_new(px->base, fd, EV_READ | EV_PERSIST,
+	    conn_read_cb, c);
+	c->ev_write = event_new(px->base, fd, EV_WRITE, conn_write_cb, c);
+	if (c->ev_read == NULL || c->ev_write == NULL ||
+	    event_add(c->ev_read, NULL) == -1) {
+		conn_free(c);
+		px->st.conns_refused++;
+		return;
+	}
+	px->conns[i] = c;
+	px->st.conns++;
+}
+
+/* ------------------------------------------------------------------ */
+/* lifecycle                                                           */
+
+static int
+listen_at(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	/* 0666: hotplugd may lack CAP_DAC_OVERRIDE; clients are checked by
+	 * SO_PEERCRED (client_ok) instead. */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(path, 0666) == -1 || listen(fd, XSPROXY_MAX_CONNS) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+struct xsproxy *
+xsproxy_open(struct event_base *base, struct xs_handle *xs,
+    const char *sockpath, const struct xsproxy_scope *scope)
+{
+	struct xsproxy *px;
+
+	if (strlen(sockpath) >= sizeof(px->path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if ((px = calloc(1, sizeof(*px))) == NULL)
+		return NULL;
+	px->base = base;
+	px->xs = xs;
+	px->scope = *scope;
+	strcpy(px->path, sockpath);
+	if ((px->lfd = listen_at(sockpath)) == -1) {
+		log_warn("xsproxy: listen %s", sockpath);
+		free(px);
+		return NULL;
+	}
+	px->ev_listen = event_new(base, px->lfd, EV_READ | EV_PERSIST,
+	    accept_cb, px);
+	if (px->ev_listen == NULL || event_add(px->ev_listen, NULL) == -1) {
+		xsproxy_close(px);
+		errno = ENOMEM;
+		return NULL;
+	}
+	log_debug(SCOPE_FMT ": serving %s", SCOPE_ARGS(px), sockpath);
+	return px;
+}
+
+void
+xsproxy_close(struct xsproxy *px)
+{
+	size_t i;
+
+	if (px == NULL)
+		return;
+	for (i = 0; i < XSPROXY_MAX_CONNS; i++)
+		if (px->conns[i] != NULL)
+			conn_free(px->conns[i]);
+	if (px->ev_listen != NULL)
+		event_free(px->ev_listen);
+	close(px->lfd);
+	unlink(px->path);
+	log_debug(SCOPE_FMT ": closed (%llu requests, %llu denied)",
+	    SCOPE_ARGS(px), (unsigned long long)px->st.requests,
+	    (unsigned long long)px->st.denied);
+	free(px);
+}
+
+const struct xsproxy_stats *
+xsproxy_stats(const struct xsproxy *px)
+{
+	return &px->st;
+}
+
+const char *
+xsproxy_path(const struct xsproxy *px)
+{
+	return px->path;
+}

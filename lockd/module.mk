@@ -15,6 +15,11 @@ $(BUILD)/tests/unit/lockd_test_store: $(BUILD)/lockd/tests/test_store.o \
     $(BUILD)/lockd/store.o $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBDEVSEP) $(LDLIBS) $(CMOCKA_LIBS)
+$(BUILD)/tests/unit/lockd_test_invariant: $(BUILD)/lockd/tests/test_invariant.o \
+    $(LIBDEVSEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBDEVSEP) $(LDLIBS) $(CMOCKA_LIBS)
+LOCKD_UNIT += $(BUILD)/tests/unit/lockd_test_invariant
 $(BUILD)/lockd/tests/%.o: CFLAGS += -Ilockd
 TEST_PROGS += $(LOCKD_UNIT)
 UNIT_TESTS += $(LOCKD_UNIT)

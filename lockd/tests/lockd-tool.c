@@ -12,6 +12,9 @@
  *   lockd-tool RUNDIR order                 slow 2 then fast 2 then slow 1
  *   lockd-tool RUNDIR begin DOMID [nodm] | dmgone DOMID | finish DOMID
  *   lockd-tool RUNDIR list | query | stats | status
+ *   lockd-tool RUNDIR check FILE   seed-002 invariant: FILE lists the primary
+ *                                  config, one "DOMID xs|qmp KIND ID" a line;
+ *                                  exit 1 and one line per violation
  * Exit status: 0 ok; otherwise prints "error: <errno name>: <message>" and
  * exits with 10 + errno (so scripts can test for a specific refusal).
  */
@@ -25,6 +28,7 @@
 #include <jansson.h>
 
 #include "daemon.h"
+#include "invariant.h"
 #include "lockd_client.h"
 #include "parse.h"
 #include "proto_lock.h"
@@ -166,6 +170,38 @@ cmd_locks(char **a)
 	return 0;
 }
 
+static void
+report(void *arg, const struct inv_item *it, const char *why)
+{
+	char buf[160];
+
+	inv_item_format(it, buf, sizeof(buf));
+	printf("VIOLATION %s: %s\n", buf, why);
+}
+
+static int
+cmd_check(const char *file)
+{
+	struct inv_item items[256];
+	char line[256], err[128], *s;
+	size_t n = 0;
+	FILE *f;
+	int bad;
+
+	if ((f = fopen(file, "r")) == NULL)
+		return 2;
+	while (n < 256 && fgets(line, sizeof(line), f) != NULL)
+		if (line[0] != '#' && line[0] != '\n' &&
+		    inv_item_parse(line, &items[n++]) == -1)
+			return 2;
+	fclose(f);
+	check(lockc_list(c, &s), "list");
+	bad = inv_check(s, items, n, report, NULL, err, sizeof(err));
+	free(s);
+	printf("invariant: %zu primary item(s), %d violation(s)\n", n, bad);
+	return bad == 0 ? 0 : 1;
+}
+
 /* Takes slow 2, fast 2, then asks for slow 1 (out of order). */
 static int
 cmd_order(void)
@@ -194,6 +230,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(a[0], "order") == 0)
 		cmd_order();
+	else if (strcmp(a[0], "check") == 0 && a[1] != NULL)
+		return cmd_check(a[1]);
 	else if (cmd_lifecycle(a) == -1 && cmd_docs(a) == -1 &&
 	    cmd_locks(a) == -1) {
 		fprintf(stderr, "unknown command %s\n", a[0]);

@@ -1,0 +1,123 @@
+/*
+ * Unit tests of common/invariant.c.
+ * Proves: items described by the JSON pass; each kind of missing entry is
+ * reported (domain absent, tombstone after destroy, device/devid missing,
+ * qmp id missing, dm entry missing) and counted; a non-LIST document is
+ * refused; the item line parser is strict.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "invariant.h"
+
+static const char *store =
+    "{\"domains\":["
+    "{\"domid\":1,\"state\":\"active\",\"generation\":3,\"dm_gone\":false,"
+    " \"config\":{\"devices\":{\"vif\":[{\"devid\":0}],\"vbd\":[{\"devid\":51712}]},"
+    "  \"dm\":{\"pid\":1},"
+    "  \"qmp\":{\"cdrom\":[{\"id\":\"ide-cd0\",\"image\":\"/i.iso\"}]}}},"
+    "{\"domid\":2,\"state\":\"dying\",\"generation\":1,\"dm_gone\":true,"
+    " \"config\":null}]}";
+
+static int nreports;
+static char last[160];
+
+static void
+report(void *arg, const struct inv_item *it, const char *why)
+{
+	nreports++;
+	snprintf(last, sizeof(last), "%s", why);
+}
+
+static int
+check_lines(const char **lines, size_t n)
+{
+	struct inv_item items[16];
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		assert_int_equal(inv_item_parse(lines[i], &items[i]), 0);
+	nreports = 0;
+	return inv_check(store, items, n, report, NULL, err, sizeof(err));
+}
+
+static void
+test_all_described(void **state)
+{
+	const char *l[] = { "1 xs vif 0", "1 xs vbd 51712", "1 qmp dm qemu",
+	    "1 qmp cdrom ide-cd0" };
+
+	assert_int_equal(check_lines(l, 4), 0);
+	assert_int_equal(nreports, 0);
+}
+
+static void
+test_violations(void **state)
+{
+	const char *l1[] = { "1 xs vif 1" };
+	const char *l2[] = { "1 qmp cdrom ide-cd1" };
+	const char *l3[] = { "3 xs vif 0" };
+	const char *l4[] = { "2 qmp dm qemu" };
+	const char *l5[] = { "1 xs vkbd 0", "1 qmp disk d0", "1 xs vif 0" };
+
+	assert_int_equal(check_lines(l1, 1), 1);
+	assert_non_null(strstr(last, "xenstore device"));
+	assert_int_equal(check_lines(l2, 1), 1);
+	assert_non_null(strstr(last, "qmp thing"));
+	assert_int_equal(check_lines(l3, 1), 1);
+	assert_non_null(strstr(last, "no JSON config"));
+	assert_int_equal(check_lines(l4, 1), 1);
+	assert_non_null(strstr(last, "removed"));
+	assert_int_equal(check_lines(l5, 3), 2);
+}
+
+static void
+test_dm_entry(void **state)
+{
+	const char *doc = "{\"domains\":[{\"domid\":4,\"config\":{}}]}";
+	struct inv_item it;
+	char err[64];
+
+	assert_int_equal(inv_item_parse("4 qmp dm qemu", &it), 0);
+	assert_int_equal(inv_check(doc, &it, 1, report, NULL, err,
+	    sizeof(err)), 1);
+	assert_non_null(strstr(last, "\"dm\""));
+}
+
+static void
+test_bad_inputs(void **state)
+{
+	struct inv_item it = { 0 };
+	char err[64];
+
+	assert_int_equal(inv_check("[]", &it, 0, NULL, NULL, err,
+	    sizeof(err)), -1);
+	assert_int_equal(inv_check("{", &it, 0, NULL, NULL, err,
+	    sizeof(err)), -1);
+	assert_int_equal(inv_item_parse("1 xs vif x", &it), -1);
+	assert_int_equal(inv_item_parse("1 foo vif 0", &it), -1);
+	assert_int_equal(inv_item_parse("-1 xs vif 0", &it), -1);
+	assert_int_equal(inv_item_parse("1 xs VIF 0", &it), -1);
+	assert_int_equal(inv_item_parse("1 qmp cdrom ..", &it), -1);
+	assert_int_equal(inv_item_parse("1 xs vif", &it), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_all_described),
+		cmocka_unit_test(test_violations),
+		cmocka_unit_test(test_dm_entry),
+		cmocka_unit_test(test_bad_inputs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

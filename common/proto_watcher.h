@@ -1,0 +1,52 @@
+/*
+ * devsep-watcherd protocol (message numbers 400..499), socket SOCK_WATCHERD.
+ *
+ * Who may send what (watcherd/control.c holds the table):
+ *   MSG_COMMON_STATUS, MSG_COMMON_STATS     PEER_ADMIN
+ *   MSG_WATCHER_DEVICES                     PEER_ADMIN
+ *   MSG_WATCHER_CDROM_UPDATE                PEER_BROKER, PEER_ADMIN
+ * Anything else drops the peer.
+ *
+ * Replies echo the request's reqid: the typed reply listed below,
+ * MSG_COMMON_OK, or MSG_COMMON_ERROR {u32 errno, str message}.
+ */
+#ifndef DEVSEP_PROTO_WATCHER_H
+#define DEVSEP_PROTO_WATCHER_H
+
+#include "proto.h"
+
+#define WATCHER_DOMID_ALL	0xffffffffu	/* DEVICES: every guest */
+#define WATCHER_MSG_MAX		(8 * 1024)	/* request channel maxsize */
+#define WATCHER_REPLY_MAX	(1024 * 1024)	/* DEVICES reply (truncated
+						 * listing says so) */
+#define WATCHER_PARAMS_MAX	1024		/* CDROM_UPDATE params */
+
+enum msg_watcher {
+	/*
+	 * u32 domid (frontend/guest domid, or WATCHER_DOMID_ALL).
+	 * reply DEVICES_REPLY: str JSON
+	 *   {"self":B,"count":N,"truncated":false,"devices":[
+	 *     {"kind","domid","devid","backend_state","frontend_state",
+	 *      "online","hotplug_status","phase","handovers",
+	 *      "last_script":{"action","outcome","code","ms","age_s"}|null}]}
+	 * States are -1 when absent/invalid; hotplug_status "" when absent.
+	 */
+	MSG_WATCHER_DEVICES		= 400,
+	MSG_WATCHER_DEVICES_REPLY	= 401,
+	/*
+	 * CD-ROM medium change from the QEMU broker (seed 002 "qmp things":
+	 * the broker holds the locks and drives QEMU, watcherd is the only
+	 * xenstore writer).
+	 *   u32 domid, u32 devid, str params (path, "" = ejected),
+	 *   str type ("file" | "phy" | ""), str mode ("r" | "")
+	 * Writes params/type/mode of /local/domain/<self>/backend/vbd/
+	 * <domid>/<devid> in one transaction, and nothing else.  Refused:
+	 * ENOENT (no such vbd backend), EINVAL (bad field: params longer than
+	 * WATCHER_PARAMS_MAX or not printable, type/mode not in the lists),
+	 * EMEDIUMTYPE (the backend's device-type is not "cdrom"),
+	 * ENOTCONN (xenstore connection down).  OK: empty.
+	 */
+	MSG_WATCHER_CDROM_UPDATE	= 402,
+};
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * qdisk / 9pfs backends are QEMU's: watcherd tracks them (per guest the
+ * broker counts references) and hands them to devsep-qemu-broker with
+ * MSG_BROKER_QDISK_ATTACH / _DETACH (common/proto_broker.h).  When the
+ * broker is not running the device is marked unsupported here
+ * (hotplug-status=error + hotplug-error), never silently dropped.
+ *
+ * The channel is opened on demand; a failed connect is not retried more
+ * often than every peer_retry_ms.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "msg.h"
+#include "proto_broker.h"
+#include "wd.h"
+
+#define BROKER_PENDING 256
+
+struct pend {
+	uint32_t	reqid, domid, devid;
+	uint8_t		kind, attach, used;
+};
+
+static struct pend	pend[BROKER_PENDING];
+static uint32_t		next_reqid = 1;
+static uint64_t		last_try_ms;
+
+static void b_msg(struct msgchan *, struct msg *, void *);
+
+static void
+fail_pending(const char *why)
+{
+	struct wdev *d;
+	size_t i;
+
+	for (i = 0; i < BROKER_PENDING; i++) {
+		if (!pend[i].used)
+			continue;
+		pend[i].used = 0;
+		d = dev_find(pend[i].kind, pend[i].domid, pend[i].devid);
+		if (d != NULL && pend[i].attach)
+			device_broker_result(d, 0, why);
+	}
+}
+
+static void
+b_close(struct msgchan *c, void *arg)
+{
+	log_warnx("broker: connection lost");
+	msgchan_free(c);
+	wd.broker = NULL;
+	fail_pending("qdisk needs devsep-qemu-broker, connection lost");
+}
+
+int
+broker_available(void)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	struct msgchan_opts o = { BROKER_REPLY_MAX, 0, 0 };
+	int fd;
+
+	if (wd.broker != NULL)
+		return 1;
+	if (last_try_ms && now_ms() - last_try_ms < wd.cfg.peer_retry_ms)
+		return 0;
+	last_try_ms = now_ms();
+	snprintf(path, sizeof(path), "%s/%s", wd.cfg.run_dir, SOCK_BROKER);
+	if ((fd = msg_connect(path)) == -1)
+		return 0;
+	if ((wd.broker = msgchan_new(wd.base, fd, &o, b_msg, b_close,
+	    NULL)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	log_info("broker: connected");
+	return 1;
+}
+
+static void
+send_req(struct wdev *d, uint32_t type, int attach)
+{
+	struct msgbuf b;
+	size_t i;
+
+	for (i = 0; i < BROKER_PENDING && pend[i].used; i++)
+		;
+	if (i == BROKER_PENDING || wd.broker == NULL) {
+		if (attach)
+			device_broker_result(d, 0,
+			    "qdisk needs devsep-qemu-broker, not reachable");
+		return;
+	}
+	pend[i] = (struct pend){ next_reqid++, d->domid, d->devid, d->kind,
+	    (uint8_t)attach, 1 };
+	msgbuf_init(&b, type, pend[i].reqid);
+	msgbuf_put_u32(&b, d->domid);
+	msgbuf_put_u32(&b, d->devid);
+	if (msgchan_send(wd.broker, &b) == -1) {
+		pend[i].used = 0;
+		if (attach)
+			device_broker_result(d, 0, "broker: send failed");
+	}
+	msgbuf_dispose(&b);
+}
+
+void
+broker_attach(struct wdev *d)
+{
+	send_req(d, MSG_BROKER_QDISK_ATTACH, 1);
+}
+
+void
+broker_detach(struct wdev *d)
+{
+	d->broker_ref = 0;
+	if (broker_available())
+		send_req(d, MSG_BROKER_QDISK_DETACH, 0);
+}
+
+static struct pend *
+pend_take(uint32_t reqid)
+{
+	size_t i;
+
+	for (i = 0; i < BROKER_PENDING; i++)
+		if (pend[i].used && pend[i].reqid == reqid) {
+			pend[i].used = 0;
+			return &pend[i];
+		}
+	return NULL;
+}
+
+static int
+b_dispatch_reply(struct msgchan *c, struct msg *m)
+{
+	struct pend *p = pend_take(m->hdr.reqid);
+	struct wdev *d;
+	uint32_t err;
+	char text[256] = "", why[320];
+
+	if (m->hdr.type == MSG_COMMON_ERROR &&
+	    (msg_get_u32(m, &err) == -1 ||
+	    msg_get_str(m, text, sizeof(text)) == -1 || msg_end(m) == -1))
+		return -1;
+	if (p == NULL || !p->attach)
+		return 0;
+	if ((d = dev_find(p->kind, p->domid, p->devid)) == NULL)
+		return 0;
+	if (m->hdr.type == MSG_COMMON_OK) {
+		device_broker_result(d, 1, NULL);
+		return 0;
+	}
+	snprintf(why, sizeof(why), "qdisk: broker refused: %s", text);
+	device_broker_result(d, 0, why);
+	return 0;
+}
+
+static const struct msg_handler b_table[] = {
+	{ MSG_COMMON_OK, "OK", PEER_BROKER | PEER_ADMIN, b_dispatch_reply },
+	{ MSG_COMMON_ERROR, "ERROR", PEER_BROKER | PEER_ADMIN,
+	    b_dispatch_reply },
+};
+
+static void
+b_msg(struct msgchan *c, struct msg *m, void *arg)
+{
+	if (msg_dispatch(b_table, sizeof(b_table) / sizeof(b_table[0]), c,
+	    m) == -1)
+		msgchan_drop(c, "bad message from the broker");
+}

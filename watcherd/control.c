@@ -1,0 +1,254 @@
+/*
+ * <rundir>/watcherd.sock: requests from devsepctl (PEER_ADMIN) and the
+ * QEMU broker (PEER_BROKER).  The table below is the permission matrix;
+ * msg_dispatch() refuses anything else and the peer is dropped.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <xenstore.h>
+
+#include "log.h"
+#include "msg.h"
+#include "parse.h"
+#include "proto_watcher.h"
+#include "wd.h"
+
+#define CTL_MAX_CONNS 32
+
+static size_t nconns;
+
+static void
+reply_err(struct msgchan *c, uint32_t reqid, int err, const char *text)
+{
+	struct msgbuf b;
+
+	msgbuf_init(&b, MSG_COMMON_ERROR, reqid);
+	msgbuf_put_u32(&b, (uint32_t)err);
+	msgbuf_put_str(&b, text);
+	if (msgchan_send(c, &b) == -1)
+		msgchan_drop(c, "reply queue full");
+	msgbuf_dispose(&b);
+}
+
+static void
+reply_str(struct msgchan *c, uint32_t type, uint32_t reqid, char *s)
+{
+	struct msgbuf b;
+
+	if (s == NULL) {
+		reply_err(c, reqid, ENOMEM, "cannot build the reply");
+		return;
+	}
+	msgbuf_init(&b, type, reqid);
+	msgbuf_put_str(&b, s);
+	if (b.err || msgchan_send(c, &b) == -1)
+		msgchan_drop(c, "reply too large or queue full");
+	msgbuf_dispose(&b);
+	free(s);
+}
+
+static int
+ctl_dispatch_status(struct msgchan *c, struct msg *m)
+{
+	if (msg_end(m) == -1)
+		return -1;
+	reply_str(c, MSG_COMMON_STATUS_REPLY, m->hdr.reqid, status_json());
+	return 0;
+}
+
+static int
+ctl_dispatch_stats(struct msgchan *c, struct msg *m)
+{
+	if (msg_end(m) == -1)
+		return -1;
+	reply_str(c, MSG_COMMON_STATS_REPLY, m->hdr.reqid, stats_json());
+	return 0;
+}
+
+static int
+ctl_dispatch_devices(struct msgchan *c, struct msg *m)
+{
+	uint32_t domid;
+
+	if (msg_get_u32(m, &domid) == -1 || msg_end(m) == -1)
+		return -1;
+	reply_str(c, MSG_WATCHER_DEVICES_REPLY, m->hdr.reqid,
+	    devices_json(domid));
+	return 0;
+}
+
+static int
+printable(const char *s)
+{
+	for (; *s; s++)
+		if (!isprint((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static int
+cdrom_write(const char *be, const char *params, const char *type,
+    const char *mode)
+{
+	const char *nodes[3] = { "params", "type", "mode" };
+	const char *vals[3] = { params, type, mode };
+	char p[256];
+	xs_transaction_t t;
+	int i, tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		if ((t = xs_transaction_start(wd.xs)) == XBT_NULL)
+			return -1;
+		for (i = 0; i < 3; i++) {
+			if (i > 0 && vals[i][0] == '\0')
+				continue;	/* keep type/mode */
+			snprintf(p, sizeof(p), "%s/%s", be, nodes[i]);
+			if (!xs_write(wd.xs, t, p, vals[i], strlen(vals[i]))) {
+				xs_transaction_end(wd.xs, t, true);
+				return -1;
+			}
+		}
+		if (xs_transaction_end(wd.xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -1;
+	}
+	return -1;
+}
+
+/* Checks the request; 0, or an errno with *why set. */
+static int
+cdrom_check(uint32_t domid, uint32_t devid, const char *params,
+    const char *type, const char *mode, char *be, size_t besz,
+    const char **why)
+{
+	char p[256];
+	unsigned len;
+	char *v;
+	int ok;
+
+	*why = "bad field";
+	if (domid > DOMID_MAX || devid > (UINT32_MAX >> 1) ||
+	    !printable(params) || (strcmp(type, "file") && strcmp(type, "phy") &&
+	    *type) || (strcmp(mode, "r") && *mode))
+		return EINVAL;
+	*why = "xenstore connection down";
+	if (wd.xs == NULL)
+		return ENOTCONN;
+	*why = "no such vbd backend";
+	if (xsnprintf(be, besz, "%s/vbd/%u/%u", wd.be_root, domid, devid) == -1 ||
+	    xsnprintf(p, sizeof(p), "%s/device-type", be) == -1 ||
+	    (v = xsio_read(p, &len)) == NULL)
+		return ENOENT;
+	ok = len == 5 && memcmp(v, "cdrom", 5) == 0;
+	free(v);
+	*why = "not a cdrom";
+	return ok ? 0 : EMEDIUMTYPE;
+}
+
+static int
+ctl_dispatch_cdrom(struct msgchan *c, struct msg *m)
+{
+	uint32_t domid, devid;
+	char params[WATCHER_PARAMS_MAX + 1], type[8], mode[4], be[192];
+	const char *why;
+	struct msgbuf b;
+	int err;
+
+	if (msg_get_u32(m, &domid) == -1 || msg_get_u32(m, &devid) == -1 ||
+	    msg_get_str(m, params, sizeof(params)) == -1 ||
+	    msg_get_str(m, type, sizeof(type)) == -1 ||
+	    msg_get_str(m, mode, sizeof(mode)) == -1 || msg_end(m) == -1)
+		return -1;
+	err = cdrom_check(domid, devid, params, type, mode, be, sizeof(be),
+	    &why);
+	if (err == 0 && cdrom_write(be, params, type, mode) == -1) {
+		err = errno ? errno : EIO;
+		why = "xenstore write failed";
+	}
+	if (err) {
+		log_warnx("domid=%u kind=vbd devid=%u cdrom update refused: %s",
+		    domid, devid, why);
+		reply_err(c, m->hdr.reqid, err, why);
+		return 0;
+	}
+	log_info("domid=%u kind=vbd devid=%u cdrom params=\"%s\"", domid,
+	    devid, params);
+	msgbuf_init(&b, MSG_COMMON_OK, m->hdr.reqid);
+	if (msgchan_send(c, &b) == -1)
+		msgchan_drop(c, "reply queue full");
+	msgbuf_dispose(&b);
+	return 0;
+}
+
+/* The permission matrix of watcherd.sock. */
+static const struct msg_handler ctl_table[] = {
+	{ MSG_COMMON_STATUS, "STATUS", PEER_ADMIN, ctl_dispatch_status },
+	{ MSG_COMMON_STATS, "STATS", PEER_ADMIN, ctl_dispatch_stats },
+	{ MSG_WATCHER_DEVICES, "DEVICES", PEER_ADMIN, ctl_dispatch_devices },
+	{ MSG_WATCHER_CDROM_UPDATE, "CDROM_UPDATE", PEER_BROKER | PEER_ADMIN,
+	    ctl_dispatch_cdrom },
+};
+
+static void
+ctl_msg(struct msgchan *c, struct msg *m, void *arg)
+{
+	if (msg_dispatch(ctl_table, sizeof(ctl_table) / sizeof(ctl_table[0]),
+	    c, m) == -1)
+		msgchan_drop(c, "refused message");
+}
+
+static void
+ctl_close(struct msgchan *c, void *arg)
+{
+	msgchan_free(c);
+	nconns--;
+}
+
+static void
+ctl_accept(evutil_socket_t lfd, short ev, void *arg)
+{
+	struct msgchan_opts o = { WATCHER_MSG_MAX, 0, 0 };
+	int fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+		return;
+	if (nconns >= CTL_MAX_CONNS) {
+		log_warnx("control: too many connections");
+		close(fd);
+		return;
+	}
+	if (msgchan_new(wd.base, fd, &o, ctl_msg, ctl_close, NULL) == NULL) {
+		close(fd);
+		return;
+	}
+	nconns++;
+}
+
+int
+control_listen(void)
+{
+	char path[CONFIG_PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", wd.cfg.run_dir, SOCK_WATCHERD);
+	if ((wd.ctl_fd = msg_listen(path, 0666)) == -1) {
+		log_warn("control: listen %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+void
+control_start(void)
+{
+	wd.ev_ctl = event_new(wd.base, wd.ctl_fd, EV_READ | EV_PERSIST,
+	    ctl_accept, NULL);
+	event_add(wd.ev_ctl, NULL);
+}

@@ -1,0 +1,315 @@
+/*
+ * One device's evaluation: read its nodes NOW, run the pure transition
+ * function (fsm.c), carry out the action.  Called from the dirty queue
+ * only (watch hints, timers, job results, scans all end here), so a
+ * device is never evaluated re-entrantly, and per-device work per hint is
+ * bounded: a few reads and at most WD_EVAL_CHAIN chained transitions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "parse.h"
+#include "proto_hotplug.h"
+#include "wd.h"
+
+#define LOGF		"domid=%u kind=%s devid=%u"
+#define LOGA(d)		(d)->domid, dev_kind(d), (d)->devid
+
+const char *
+dev_kind(const struct wdev *d)
+{
+	return wd.kinds[d->kind];
+}
+
+static uint32_t
+timer_ms(int t)
+{
+	switch (t) {
+	case T_INIT:	return wd.cfg.init_timeout_ms;
+	case T_DESTROY:	return wd.cfg.destroy_timeout_ms;
+	case T_BODGE:	return wd.cfg.qemu_bodge_timeout_ms;
+	case T_DRAIN:	return wd.cfg.io_drain_timeout_ms;
+	case T_BUSY:	return WD_BUSY_RETRY_MS;
+	default:	return 0;
+	}
+}
+
+static void
+be_write(struct wdev *d, const char *node, const char *val)
+{
+	char p[256], be[192];
+
+	if (dev_be_path(d, be, sizeof(be)) == 0 &&
+	    xsnprintf(p, sizeof(p), "%s/%s", be, node) == 0)
+		xsio_write(p, val);
+}
+
+static void
+mark_error(struct wdev *d, const char *why)
+{
+	log_warnx(LOGF " device in error: %s", LOGA(d), why);
+	wd.st.errors++;
+	be_write(d, "hotplug-error", why);
+	be_write(d, "hotplug-status", "error");
+}
+
+static const char *
+error_text(const struct wdev *d, int row, char *buf, size_t sz)
+{
+	switch (row) {
+	case 23:
+		return "backend did not reach InitWait within init_timeout";
+	case 26:
+		return "hotplug script: device busy, retries exhausted";
+	case 27:
+		return "hotplug script timed out (hotplug_timeout)";
+	default:
+		snprintf(buf, sz, "hotplug script failed: %s %d",
+		    hotplug_outcome_name(d->last_outcome), (int)d->last_code);
+		return buf;
+	}
+}
+
+static void
+log_script_error(struct wdev *d)
+{
+	char p[256], be[192];
+	unsigned len = 0;
+	char *v = NULL;
+
+	if (dev_be_path(d, be, sizeof(be)) == 0 &&
+	    xsnprintf(p, sizeof(p), "%s/hotplug-error", be) == 0)
+		v = xsio_read(p, &len);
+	log_warnx(LOGF " script reported an error: %.*s", LOGA(d),
+	    v ? (int)strnlen(v, len < 512 ? len : 512) : 0, v ? v : "");
+	free(v);
+	wd.st.errors++;
+}
+
+static void
+latency(uint64_t *hist, struct wdev *d)
+{
+	stats_hist_add(hist, now_ms() - d->t_start_ms);
+}
+
+static void
+write_closing(struct wdev *d, const struct fsm_in *in)
+{
+	if (in->online != 0)
+		be_write(d, "online", "0");
+	if (in->be_state != 5 && in->be_state != 6)
+		be_write(d, "state", "5");
+}
+
+static void
+nuke(struct wdev *d, int backend)
+{
+	char p[192];
+
+	if (d->broker_ref)
+		broker_detach(d);
+	if (backend && dev_be_path(d, p, sizeof(p)) == 0)
+		xsio_rm(p);
+	if (wd.self != 0)
+		return;		/* a driver domain owns no frontend dir */
+	if (dev_fe_path(d, p, sizeof(p)) == 0)
+		xsio_rm(p);
+	if (xsnprintf(p, sizeof(p), "/libxl/%u/device/%s/%u", d->domid,
+	    dev_kind(d), d->devid) == 0)
+		xsio_rm(p);
+}
+
+static void
+act(struct wdev *d, const struct fsm_in *in, const struct fsm_out *o)
+{
+	char buf[128];
+
+	switch (o->action) {
+	case A_RUN_ADD:
+	case A_RUN_REMOVE:
+		if (job_start(d, o->action == A_RUN_REMOVE) == -1) {
+			d->job_result = JOB_FAIL;
+			dev_mark_dirty(d);
+		}
+		break;
+	case A_ADOPT:
+		log_info(LOGF " already connected: adopted", LOGA(d));
+		wd.st.adopted++;
+		break;
+	case A_ATTACHED:
+		log_info(LOGF " attached", LOGA(d));
+		wd.st.attached++;
+		latency(wd.st.attach_hist, d);
+		break;
+	case A_MARK_ERROR:
+		mark_error(d, error_text(d, o->row, buf, sizeof(buf)));
+		break;
+	case A_SCRIPT_ERROR:
+		log_script_error(d);
+		break;
+	case A_HANDOVER:
+		d->handovers++;
+		wd.st.handovers++;
+		log_info(LOGF " frontend hand-over (kexec): device reset, "
+		    "no script", LOGA(d));
+		break;
+	case A_WRITE_CLOSING:
+		write_closing(d, in);
+		break;
+	case A_WRITE_CLOSED:
+		log_info(LOGF " qemu bodge: guest dead, setting state 6",
+		    LOGA(d));
+		wd.st.bodges++;
+		if (in->be_state != 6)
+			be_write(d, "state", "6");
+		break;
+	case A_BROKER_ATTACH:
+		broker_attach(d);
+		break;
+	case A_UNSUPPORTED:
+		wd.st.unsupported++;
+		mark_error(d, "qdisk needs devsep-qemu-broker, not running");
+		break;
+	case A_NUKE:
+		nuke(d, 1);
+		wd.st.removed++;
+		latency(wd.st.detach_hist, d);
+		log_info(LOGF " removed", LOGA(d));
+		break;
+	case A_CLEAN_FRONTEND:
+		nuke(d, 0);
+		wd.st.frontend_only++;
+		log_info(LOGF " backend already gone: frontend cleaned",
+		    LOGA(d));
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+enter_phase(struct wdev *d, int old, const struct fsm_out *o)
+{
+	dev_timer_cancel(d);
+	d->job_result = JOB_NONE;
+	if (!fsm_tearing_down(old) && fsm_tearing_down(o->st.phase))
+		d->t_start_ms = now_ms();	/* detach latency */
+	if (o->st.phase == P_NEW)
+		d->t_start_ms = now_ms();
+	if (o->row == 9) {
+		wd.st.forced++;
+		log_warnx(LOGF " backend did not close within "
+		    "destroy_timeout: forcing removal", LOGA(d));
+	}
+	if (o->row == 16) {
+		wd.st.drain_timeouts++;
+		log_warnx(LOGF " no I/O-done signal within io_drain_timeout",
+		    LOGA(d));
+	}
+}
+
+static void
+remember(struct wdev *d, const struct fsm_in *in)
+{
+	d->be_state = (int8_t)in->be_state;
+	d->online = (int8_t)in->online;
+	d->hs = (uint8_t)in->hs;
+}
+
+void
+device_eval(struct wdev *d)
+{
+	struct fsm_in in;
+	struct fsm_out o;
+	int i, old;
+
+	wd.st.evals++;
+	if (d->st.phase == P_DONE) {	/* hint after removal: a new device? */
+		d->st.phase = P_NEW;
+		d->st.flags &= F_QEMU;
+		d->t_start_ms = now_ms();
+	}
+	if (guest_dead(d->domid) && d->st.phase == P_NEW)
+		guest_recheck(d->domid);
+	if (xsio_read_dev(d, &in) == -1)
+		return;		/* xenstore lost: the rescan requeues it */
+	if (d->st.phase == P_NEW && in.be_state == XS_ABSENT &&
+	    d->job_id == 0) {
+		dev_free(d);	/* stale hint: never existed or long gone */
+		return;
+	}
+	remember(d, &in);
+	in.guest_dead = guest_dead(d->domid);
+	if ((d->st.flags & F_QEMU) && d->st.phase == P_NEW &&
+	    broker_available())
+		d->st.flags |= F_BROKER_UP;
+	else
+		d->st.flags &= (uint8_t)~F_BROKER_UP;
+	for (i = 0; i < WD_EVAL_CHAIN; i++) {
+		in.timer = d->timer_fired;
+		in.job = d->job_result;
+		fsm_next(&in, &d->st, &o);
+		old = d->st.phase;
+		d->st = o.st;
+		if (o.action != A_NONE && o.action != A_WAIT_TIMER)
+			log_debug(LOGF " row %u: %s -> %s (%s)", LOGA(d), o.row,
+			    fsm_phase_name(old), fsm_phase_name(o.st.phase),
+			    fsm_action_name(o.action));
+		if (old != o.st.phase)
+			enter_phase(d, old, &o);
+		act(d, &in, &o);
+		if (o.timer != T_NONE && d->timer != o.timer)
+			dev_timer_arm(d, o.timer, timer_ms(o.timer));
+		if (d->st.phase == P_DONE) {
+			if (!d->dirty)
+				dev_free(d);
+			return;
+		}
+		if (old == o.st.phase)
+			return;
+	}
+}
+
+void
+device_job_done(struct wdev *d, uint32_t outcome, int64_t code,
+    uint64_t dur_us, const char *msg)
+{
+	d->job_id = 0;
+	d->last_outcome = (uint8_t)outcome;
+	d->last_code = (int32_t)code;
+	d->last_dur_ms = (uint32_t)(dur_us / 1000);
+	d->last_ms = now_ms();
+	if (outcome == HOTPLUG_EXITED && code == 0)
+		d->job_result = JOB_OK;
+	else if (outcome == HOTPLUG_TIMED_OUT)
+		d->job_result = JOB_TIMEOUT;
+	else
+		d->job_result = JOB_FAIL;
+	if (d->job_result == JOB_TIMEOUT)
+		wd.st.script_timeouts++;
+	else if (d->job_result == JOB_FAIL)
+		wd.st.script_failures++;
+	if (d->job_result != JOB_OK)
+		log_warnx(LOGF " %s script: %s %lld: %s", LOGA(d),
+		    d->last_action == 2 ? "remove" : "add",
+		    hotplug_outcome_name(outcome), (long long)code, msg);
+	dev_mark_dirty(d);
+}
+
+void
+device_broker_result(struct wdev *d, int ok, const char *msg)
+{
+	if (ok) {
+		d->broker_ref = 1;
+		log_info(LOGF " qdisk handed to the QEMU broker", LOGA(d));
+		return;
+	}
+	if (d->st.phase != P_QDISK)
+		return;		/* already tearing down */
+	wd.st.unsupported++;
+	mark_error(d, msg);
+	d->st.phase = P_UNSUPPORTED;
+}

@@ -1,0 +1,403 @@
+/*
+ * Hotplug jobs: watcherd asks devsep-hotplugd (common/proto_hotplug.h) to
+ * run a device's script; hotplugd has no xenstore connection, so each job
+ * gets a scoped xenstore socket (xsproxy) opened here before the RUN is
+ * sent and closed when its DONE arrives.
+ *
+ * - At most one job per device (the state machine only starts one in
+ *   P_ADD_JOB / P_REMOVE_JOB and waits for its result).
+ * - Job ids are deterministic per (device, action): a watcherd restarted
+ *   after a crash re-sends the same id and hotplugd attaches it to the run
+ *   still in progress instead of starting a second one; the proxy socket
+ *   path is derived from the id too, so the running script's next
+ *   xenstore call reaches the new proxy.
+ * - At most 2 * max_jobs jobs are active (proxy open, RUN sent); the rest
+ *   wait in FIFO order, so 10 000 simultaneous attaches do not open 10 000
+ *   sockets.  Scripts of different devices run in parallel in hotplugd.
+ * - hotplugd absent or gone: every active job is marked unsent and the
+ *   connection is retried every peer_retry_ms; on reconnect they are sent
+ *   again (jobs are idempotent).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "msg.h"
+#include "parse.h"
+#include "proto_hotplug.h"
+#include "wd.h"
+#include "xsproxy.h"
+
+#define JOB_HASH	1024
+
+struct job {
+	uint64_t		 id;
+	uint32_t		 domid, devid;
+	uint8_t			 kind;
+	uint8_t			 remove;
+	uint8_t			 active;	/* proxy open, counted */
+	uint8_t			 sent;
+	struct xsproxy		*px;
+	char			 script[HOTPLUG_SCRIPT_MAX];
+	char			 vif[HOTPLUG_VIF_MAX];
+	char			 netdev[HOTPLUG_VIF_MAX];
+	char			 sock[CONFIG_PATH_MAX];
+	LIST_ENTRY(job)		 hentry;
+	TAILQ_ENTRY(job)	 qentry;	/* pending or active list */
+};
+
+static LIST_HEAD(, job)		 jhash[JOB_HASH];
+static TAILQ_HEAD(, job)	 pending = TAILQ_HEAD_INITIALIZER(pending);
+static TAILQ_HEAD(, job)	 active = TAILQ_HEAD_INITIALIZER(active);
+static size_t			 nactive, njobs;
+
+static void hp_msg(struct msgchan *, struct msg *, void *);
+static void hp_close(struct msgchan *, void *);
+static void hp_retry_cb(evutil_socket_t, short, void *);
+
+void
+jobs_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < JOB_HASH; i++)
+		LIST_INIT(&jhash[i]);
+	wd.ev_hpretry = evtimer_new(wd.base, hp_retry_cb, NULL);
+}
+
+size_t
+jobs_outstanding(void)
+{
+	return njobs;
+}
+
+int
+jobs_connected(void)
+{
+	return wd.hp != NULL;
+}
+
+static uint64_t
+job_id_for(const struct wdev *d, int remove)
+{
+	return 1ull << 63 | (uint64_t)(remove ? 1 : 0) << 62 |
+	    (uint64_t)d->kind << 56 | (uint64_t)d->domid << 32 | d->devid;
+}
+
+static struct job *
+job_find(uint64_t id)
+{
+	struct job *j;
+
+	LIST_FOREACH(j, &jhash[id % JOB_HASH], hentry)
+		if (j->id == id)
+			return j;
+	return NULL;
+}
+
+/* Reads an optional backend node into buf ("" when absent); -1 if bad. */
+static int
+read_opt(const char *be, const char *node, char *buf, size_t sz)
+{
+	char p[256];
+	unsigned len;
+	char *v;
+
+	buf[0] = '\0';
+	if (xsnprintf(p, sizeof(p), "%s/%s", be, node) == -1)
+		return -1;
+	if ((v = xsio_read(p, &len)) == NULL)
+		return wd.xs ? 0 : -1;
+	if (len >= sz || memchr(v, '\0', len) != NULL) {
+		free(v);
+		return -1;
+	}
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	free(v);
+	return 0;
+}
+
+static int
+job_fill(struct job *j, const struct wdev *d)
+{
+	char be[192];
+
+	if (dev_be_path(d, be, sizeof(be)) == -1 ||
+	    read_opt(be, "script", j->script, sizeof(j->script)) == -1)
+		return -1;
+	if (strcmp(dev_kind(d), "vif") != 0)
+		return 0;
+	if (read_opt(be, "vifname", j->vif, sizeof(j->vif)) == -1 ||
+	    read_opt(be, "gatewaydev", j->netdev, sizeof(j->netdev)) == -1)
+		return -1;
+	if (j->vif[0] == '\0')
+		snprintf(j->vif, sizeof(j->vif), "vif%u.%u", d->domid,
+		    d->devid);
+	return 0;
+}
+
+static void
+job_send(struct job *j)
+{
+	struct msgbuf b;
+	char be[192];
+	const char *action;
+	int vif = strcmp(wd.kinds[j->kind], "vif") == 0;
+
+	if (wd.hp == NULL || j->sent)
+		return;
+	snprintf(be, sizeof(be), "%s/%s/%u/%u", wd.be_root, wd.kinds[j->kind],
+	    j->domid, j->devid);
+	if (vif)
+		action = j->remove ? "offline" : "online";
+	else
+		action = j->remove ? "remove" : "add";
+	msgbuf_init(&b, MSG_HOTPLUG_RUN, (uint32_t)j->id);
+	msgbuf_put_u64(&b, j->id);
+	msgbuf_put_str(&b, wd.kinds[j->kind]);
+	msgbuf_put_str(&b, action);
+	msgbuf_put_str(&b, j->script);
+	msgbuf_put_str(&b, be);
+	msgbuf_put_str(&b, j->px ? xsproxy_path(j->px) : "");
+	msgbuf_put_str(&b, vif ? j->vif : "");
+	msgbuf_put_str(&b, vif ? j->netdev : "");
+	msgbuf_put_u32(&b, 0);
+	if (msgchan_send(wd.hp, &b) == 0)
+		j->sent = 1;
+	msgbuf_dispose(&b);
+}
+
+static int
+proxy_open(struct job *j)
+{
+	struct xsproxy_scope sc;
+	char be[192];
+
+	if (wd.xs == NULL)
+		return 0;	/* opened after reconnect */
+	snprintf(be, sizeof(be), "%s/%s/%u/%u", wd.be_root, wd.kinds[j->kind],
+	    j->domid, j->devid);
+	if (xsproxy_scope_for_backend(&sc, j->id, be) == -1)
+		return -1;
+	j->px = xsproxy_open(wd.base, wd.xs, j->sock, &sc);
+	return j->px ? 0 : -1;
+}
+
+static void job_finish(struct job *, uint32_t, int64_t, uint64_t,
+    const char *);
+
+static void
+pump(void)
+{
+	struct job *j;
+	size_t max = 2 * (size_t)wd.cfg.max_jobs;
+
+	if (wd.shutting_down)
+		return;
+
+	while (nactive < max && (j = TAILQ_FIRST(&pending)) != NULL) {
+		TAILQ_REMOVE(&pending, j, qentry);
+		TAILQ_INSERT_TAIL(&active, j, qentry);
+		j->active = 1;
+		nactive++;
+		if (proxy_open(j) == -1) {
+			job_finish(j, HOTPLUG_SPAWN_FAILED, errno,
+			    0, "cannot open the scoped xenstore socket");
+			continue;
+		}
+		job_send(j);
+	}
+}
+
+int
+job_start(struct wdev *d, int remove)
+{
+	struct job *j;
+
+	d->last_action = remove ? 2 : 1;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return -1;
+	j->id = job_id_for(d, remove);
+	j->kind = d->kind;
+	j->domid = d->domid;
+	j->devid = d->devid;
+	j->remove = (uint8_t)remove;
+	if (job_fill(j, d) == -1 || job_find(j->id) != NULL ||
+	    xsnprintf(j->sock, sizeof(j->sock), "%s/j%016llx.sock",
+	    wd.jobdir, (unsigned long long)j->id) == -1) {
+		log_warnx("domid=%u kind=%s devid=%u cannot build the job",
+		    d->domid, dev_kind(d), d->devid);
+		free(j);
+		return -1;
+	}
+	if (j->script[0] == '\0') {	/* libxl: "No hotplug script" */
+		free(j);
+		d->job_result = JOB_OK;
+		dev_mark_dirty(d);
+		return 0;
+	}
+	d->job_id = j->id;
+	wd.st.script_runs++;
+	LIST_INSERT_HEAD(&jhash[j->id % JOB_HASH], j, hentry);
+	TAILQ_INSERT_TAIL(&pending, j, qentry);
+	njobs++;
+	pump();
+	return 0;
+}
+
+static void
+job_finish(struct job *j, uint32_t outcome, int64_t code, uint64_t dur_us,
+    const char *msg)
+{
+	struct wdev *d;
+
+	xsproxy_close(j->px);
+	LIST_REMOVE(j, hentry);
+	if (j->active) {
+		TAILQ_REMOVE(&active, j, qentry);
+		nactive--;
+	} else
+		TAILQ_REMOVE(&pending, j, qentry);
+	njobs--;
+	d = dev_find(j->kind, j->domid, j->devid);
+	if (d != NULL && d->job_id == j->id)
+		device_job_done(d, outcome, code, dur_us, msg);
+	free(j);
+}
+
+/* ---- hotplugd channel ---- */
+
+static int
+hp_dispatch_done(struct msgchan *c, struct msg *m)
+{
+	uint64_t id, dur;
+	uint32_t outcome;
+	int64_t code;
+	char text[HOTPLUG_MSG_MAX + 1];
+	struct job *j;
+
+	if (msg_get_u64(m, &id) == -1 || msg_get_u32(m, &outcome) == -1 ||
+	    msg_get_i64(m, &code) == -1 || msg_get_u64(m, &dur) == -1 ||
+	    msg_get_str(m, text, sizeof(text)) == -1 || msg_end(m) == -1)
+		return -1;
+	if ((j = job_find(id)) == NULL) {
+		log_debug("hotplugd: DONE for unknown job %016llx",
+		    (unsigned long long)id);
+		return 0;
+	}
+	job_finish(j, outcome, code, dur, text);
+	pump();
+	return 0;
+}
+
+static int
+hp_dispatch_reply(struct msgchan *c, struct msg *m)
+{
+	return 0;	/* CANCEL replies: the DONE that follows matters */
+}
+
+/* hotplugd currently stays root: PEER_ADMIN is accepted on this channel,
+ * which we initiated to hotplugd.sock. */
+static const struct msg_handler hp_table[] = {
+	{ MSG_HOTPLUG_DONE, "HOTPLUG_DONE", PEER_HOTPLUGD | PEER_ADMIN,
+	    hp_dispatch_done },
+	{ MSG_COMMON_OK, "OK", PEER_HOTPLUGD | PEER_ADMIN, hp_dispatch_reply },
+	{ MSG_COMMON_ERROR, "ERROR", PEER_HOTPLUGD | PEER_ADMIN,
+	    hp_dispatch_reply },
+};
+
+static void
+hp_msg(struct msgchan *c, struct msg *m, void *arg)
+{
+	if (msg_dispatch(hp_table, sizeof(hp_table) / sizeof(hp_table[0]), c,
+	    m) == -1)
+		msgchan_drop(c, "bad message from hotplugd");
+}
+
+static void
+hp_schedule(void)
+{
+	struct timeval tv = { wd.cfg.peer_retry_ms / 1000,
+	    (suseconds_t)(wd.cfg.peer_retry_ms % 1000) * 1000 };
+
+	if (!wd.shutting_down)
+		evtimer_add(wd.ev_hpretry, &tv);
+}
+
+static void
+hp_close(struct msgchan *c, void *arg)
+{
+	struct job *j;
+
+	log_warnx("hotplugd: connection lost; %zu jobs to re-send", nactive);
+	msgchan_free(c);
+	wd.hp = NULL;
+	TAILQ_FOREACH(j, &active, qentry)
+		j->sent = 0;
+	hp_schedule();
+}
+
+void
+jobs_connect(void)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	struct msgchan_opts o = { 0, 0, 0 };
+	struct job *j;
+	int fd;
+
+	if (wd.hp != NULL || wd.shutting_down)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", wd.cfg.run_dir, SOCK_HOTPLUGD);
+	if ((fd = msg_connect(path)) == -1) {
+		log_debug("hotplugd: connect %s: %s", path, strerror(errno));
+		hp_schedule();
+		return;
+	}
+	if ((wd.hp = msgchan_new(wd.base, fd, &o, hp_msg, hp_close,
+	    NULL)) == NULL) {
+		close(fd);
+		hp_schedule();
+		return;
+	}
+	log_info("hotplugd: connected; sending %zu active jobs", nactive);
+	TAILQ_FOREACH(j, &active, qentry)
+		job_send(j);
+}
+
+static void
+hp_retry_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	jobs_connect();
+}
+
+/* xenstore went away: the proxies used that handle. */
+void
+jobs_xs_lost(void)
+{
+	struct job *j;
+
+	TAILQ_FOREACH(j, &active, qentry) {
+		xsproxy_close(j->px);
+		j->px = NULL;
+	}
+}
+
+/* xenstore is back: active jobs get their scoped socket again. */
+void
+jobs_xs_back(void)
+{
+	struct job *j;
+
+	TAILQ_FOREACH(j, &active, qentry)
+		if (j->px == NULL && proxy_open(j) == -1)
+			log_warnx("domid=%u kind=%s devid=%u cannot reopen the "
+			    "scoped xenstore socket", j->domid,
+			    wd.kinds[j->kind], j->devid);
+}

@@ -1,0 +1,23 @@
+# watcherd/: devsep-watcherd (the xenstore side), its unit and integration
+# tests.  Every watcherd/*.c except watcherd.c also goes into
+# libwatcherd.a so unit tests link only what they use.
+WATCHERD_SRCS := $(wildcard watcherd/*.c)
+WATCHERD_OBJS := $(WATCHERD_SRCS:%.c=$(BUILD)/%.o)
+WATCHERD_LIB  := $(BUILD)/watcherd/libwatcherd.a
+
+$(WATCHERD_LIB): $(filter-out $(BUILD)/watcherd/watcherd.o,$(WATCHERD_OBJS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(eval $(call devsep_prog,devsep-watcherd,$(WATCHERD_OBJS)))
+
+# cmocka unit tests: watcherd/tests/test_*.c, one binary each.
+WATCHERD_UTESTS := $(patsubst watcherd/tests/%.c,$(BUILD)/tests/unit/watcherd_%,$(wildcard watcherd/tests/test_*.c))
+$(BUILD)/tests/unit/watcherd_%: $(BUILD)/watcherd/tests/%.o $(WATCHERD_LIB) $(LIBDEVSEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(WATCHERD_LIB) $(LIBDEVSEP) $(LDLIBS) $(CMOCKA_LIBS)
+TEST_PROGS += $(WATCHERD_UTESTS)
+UNIT_TESTS += $(WATCHERD_UTESTS)
+
+# Integration tests (real xenstored via tests/xenworld, actors, hotplugd).
+INT_TESTS += $(sort $(wildcard watcherd/tests/it-*.sh))

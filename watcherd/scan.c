@@ -1,0 +1,176 @@
+/*
+ * The start-up (and reconnect) scan, and the guest-death check.
+ *
+ * scan_all() lists backend/<kind>/<domid>/<devid> level by level (three
+ * fixed levels, no recursion over guest-shaped trees; names must parse as
+ * kind / domid / devid or are skipped), queues every device found and
+ * every device already tracked: the SAME evaluation as a watch hint then
+ * reconciles each one from what xenstore says now, whatever its state.
+ *
+ * scan_guests() runs on @releaseDomain: each guest that has devices here
+ * is asked for (xs_is_domain_introduced); a guest that is gone gets its
+ * devices queued with guest_dead set (device.c), which tears them down.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xenstore.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "parse.h"
+#include "wd.h"
+
+#define DOMID_WORDS ((DOMID_MAX + 64) / 64)
+
+static uint64_t dead[DOMID_WORDS];
+
+int
+guest_dead(uint32_t domid)
+{
+	return domid <= DOMID_MAX && (dead[domid / 64] >> (domid % 64)) & 1;
+}
+
+static void
+set_dead(uint32_t domid, int on)
+{
+	if (on)
+		dead[domid / 64] |= 1ull << (domid % 64);
+	else
+		dead[domid / 64] &= ~(1ull << (domid % 64));
+}
+
+static char **
+list(const char *path, unsigned *n)
+{
+	char **v;
+
+	if (wd.xs == NULL)
+		return NULL;
+	v = xs_directory(wd.xs, XBT_NULL, path, n);
+	if (v == NULL && errno != ENOENT && errno != EACCES) {
+		log_warn("scan: list %s", path);
+		xsio_lost("list");
+	}
+	return v;
+}
+
+static void
+scan_domid(int kind, const char *kpath, uint32_t domid)
+{
+	char p[192];
+	char **ids;
+	unsigned n, i;
+	uint32_t devid;
+	struct wdev *d;
+
+	if (xsnprintf(p, sizeof(p), "%s/%u", kpath, domid) == -1 ||
+	    (ids = list(p, &n)) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (parse_u32(ids[i], UINT32_MAX >> 1, &devid) == -1)
+			continue;
+		d = dev_find((unsigned)kind, domid, devid);
+		if (d == NULL)
+			d = dev_add((unsigned)kind, domid, devid);
+		if (d != NULL) {
+			dev_mark_dirty(d);
+			wd.st.scan_devices++;
+		}
+	}
+	free(ids);
+}
+
+static void
+scan_kind(const char *kname)
+{
+	char p[128];
+	char **doms;
+	unsigned n, i;
+	uint32_t domid;
+	int k;
+
+	if ((k = kind_index(kname, 1)) < 0 ||
+	    xsnprintf(p, sizeof(p), "%s/%s", wd.be_root, kname) == -1 ||
+	    (doms = list(p, &n)) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		if (parse_domid(doms[i], &domid) == 0)
+			scan_domid(k, p, domid);
+	free(doms);
+}
+
+static void
+mark_all(struct wdev *d, void *arg)
+{
+	dev_mark_dirty(d);
+}
+
+void
+scan_all(void)
+{
+	char **kinds;
+	unsigned n, i;
+	uint64_t t0 = now_ms();
+
+	devtab_foreach(mark_all, NULL);
+	if ((kinds = list(wd.be_root, &n)) != NULL) {
+		for (i = 0; i < n; i++)
+			if (valid_kind(kinds[i]))
+				scan_kind(kinds[i]);
+		free(kinds);
+	}
+	scan_guests();
+	wd.st.scan_ms = now_ms() - t0;
+	log_info("scan: %zu devices tracked, %zu queued (%llu ms)", wd.ndevs,
+	    wd.ndirty, (unsigned long long)wd.st.scan_ms);
+}
+
+struct guest_arg { uint64_t seen[DOMID_WORDS]; };
+
+static void
+check_guest(struct wdev *d, void *arg)
+{
+	struct guest_arg *g = arg;
+	uint32_t id = d->domid;
+	int alive;
+
+	if (id > DOMID_MAX || (g->seen[id / 64] >> (id % 64)) & 1)
+		return;
+	g->seen[id / 64] |= 1ull << (id % 64);
+	if ((alive = xsio_domain_alive(id)) == -1)
+		return;		/* unknown: ask again next time */
+	if (!alive && !guest_dead(id)) {
+		log_info("domid=%u guest is gone: removing its devices", id);
+		wd.st.guests_died++;
+	}
+	set_dead(id, !alive);
+}
+
+static void
+mark_dead(struct wdev *d, void *arg)
+{
+	if (guest_dead(d->domid))
+		dev_mark_dirty(d);
+}
+
+void
+scan_guests(void)
+{
+	struct guest_arg *g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return;
+	devtab_foreach(check_guest, g);
+	free(g);
+	devtab_foreach(mark_dead, NULL);
+}
+
+/* A guest we saw die may come back under the same domid (a new domain). */
+void
+guest_recheck(uint32_t domid)
+{
+	if (guest_dead(domid) && xsio_domain_alive(domid) == 1)
+		set_dead(domid, 0);
+}

@@ -1,0 +1,170 @@
+/*
+ * devsep-watcherd internals: the daemon state shared by its files.
+ *
+ *   watcherd.c  main, sandbox, signals, shutdown
+ *   devtab.c    device hash table, dirty queue (coalescing), timer heap
+ *   xsio.c      the xenstore connection: watch, reads, writes, reconnect
+ *   scan.c      start-up / reconnect scan (iterative, bounded)
+ *   device.c    evaluate one device: read nodes -> fsm_next -> act
+ *   jobs.c      hotplugd client: job queue, scoped xenstore per job
+ *   broker.c    qdisk hand-over to devsep-qemu-broker
+ *   control.c   watcherd.sock: status, stats, device list, CD-ROM updates
+ *   stats.c     counters and latency histograms
+ */
+#ifndef WATCHERD_WD_H
+#define WATCHERD_WD_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "fsm.h"
+
+struct event_base;
+struct event;
+struct xs_handle;
+struct xsproxy;
+
+#define WD_MAX_KINDS	16
+#define WD_DEVS_MAX	65536	/* devices tracked; more are refused */
+#define WD_EVAL_BATCH	512	/* devices evaluated per loop turn */
+#define WD_EVAL_CHAIN	6	/* transitions chained in one evaluation */
+#define WD_BUSY_RETRY_MS 1000	/* hotplug-status busy: retry interval */
+
+/* One device: compact, in a hash table keyed by (kind, domid, devid). */
+struct wdev {
+	struct wdev	*hnext;		/* hash chain */
+	struct wdev	*dnext;		/* dirty queue */
+	uint64_t	 job_id;	/* outstanding job, 0 = none */
+	uint64_t	 t_start_ms;	/* attach/detach start (latency) */
+	uint64_t	 last_ms;	/* last script end */
+	uint32_t	 domid, devid;
+	uint32_t	 timer_gen;	/* current timer's generation */
+	uint32_t	 handovers;
+	int32_t		 last_code;
+	uint32_t	 last_dur_ms;
+	uint8_t		 kind;		/* index into wd.kinds */
+	struct fsm_state st;
+	uint8_t		 dirty;
+	uint8_t		 timer;		/* enum fsm_timer armed, T_NONE */
+	uint8_t		 timer_fired;
+	uint8_t		 job_result;	/* enum job_result */
+	uint8_t		 broker_ref;	/* broker accepted QDISK_ATTACH */
+	int8_t		 be_state, fe_state, online;	/* last seen */
+	uint8_t		 hs;				/* last seen */
+	uint8_t		 last_action;	/* 0 none, 1 add, 2 remove */
+	uint8_t		 last_outcome;	/* hotplug_outcome, 0xff none */
+};
+
+struct wd_stats {
+	uint64_t	attached, adopted, removed, frontend_only, errors;
+	uint64_t	handovers, unsupported, forced, bodges, drain_timeouts;
+	uint64_t	script_runs, script_failures, script_timeouts;
+	uint64_t	watch_events, evals, hints_coalesced, hints_ignored;
+	uint64_t	invalid_values, guests_died, xs_reconnects;
+	uint64_t	scan_devices, scan_ms;
+	uint64_t	attach_hist[16], detach_hist[16];	/* log2 ms */
+};
+
+struct wd {
+	struct devsep_config	 cfg;
+	struct event_base	*base;
+	struct xs_handle	*xs;		/* NULL while disconnected */
+	uint32_t		 self;		/* our domid (backend domain) */
+	int			 self_forced;	/* --domid given */
+	char			 be_root[64];	/* /local/domain/<self>/backend */
+	char			 jobdir[CONFIG_PATH_MAX]; /* proxy sockets */
+	char			 kinds[WD_MAX_KINDS][16];
+	size_t			 nkinds;
+	uint64_t		 start_ms;
+	int			 shutting_down;
+	struct wd_stats		 st;
+	/* devtab */
+	struct wdev		**hash;
+	size_t			 hsize, ndevs;
+	struct wdev		*dirty_head, *dirty_tail;
+	size_t			 ndirty;
+	struct event		*ev_eval;
+	/* xsio */
+	struct event		*ev_watch, *ev_xsretry;
+	uint32_t		 xs_backoff_ms;
+	/* jobs */
+	struct event		*ev_hpretry;
+	struct msgchan		*hp;		/* hotplugd channel or NULL */
+	uint64_t		 next_job;
+	size_t			 jobs_out;	/* sent or queued */
+	/* broker */
+	struct msgchan		*broker;
+	/* control */
+	int			 ctl_fd;
+	struct event		*ev_ctl;
+};
+
+extern struct wd wd;
+
+/* devtab.c */
+void		 devtab_init(void);
+struct wdev	*dev_find(unsigned kind, uint32_t domid, uint32_t devid);
+struct wdev	*dev_add(unsigned kind, uint32_t domid, uint32_t devid);
+void		 dev_free(struct wdev *);
+int		 kind_index(const char *name, int create);
+int		 kind_is_qemu(unsigned kind);
+void		 dev_mark_dirty(struct wdev *);
+void		 dev_timer_arm(struct wdev *, int timer, uint32_t ms);
+void		 dev_timer_cancel(struct wdev *);
+void		 devtab_foreach(void (*fn)(struct wdev *, void *), void *);
+void		 devtab_run_timers(void);
+
+/* xsio.c */
+void		 xsio_start(void);
+int		 xsio_connect(void);
+void		 xsio_lost(const char *why);
+int		 xsio_read_dev(struct wdev *, struct fsm_in *);
+char		*xsio_read(const char *path, unsigned *len);
+int		 xsio_exists(const char *path);
+int		 xsio_write(const char *path, const char *val);
+int		 xsio_rm(const char *path);
+int		 xsio_domain_alive(uint32_t domid);
+int		 dev_be_path(const struct wdev *, char *, size_t);
+int		 dev_fe_path(const struct wdev *, char *, size_t);
+void		 xsio_hint(const char *path);
+int		 xsio_fe_state(const struct wdev *);
+
+/* scan.c */
+void		 scan_all(void);
+void		 scan_guests(void);
+int		 guest_dead(uint32_t domid);
+void		 guest_recheck(uint32_t domid);
+
+/* device.c */
+void		 device_eval(struct wdev *);
+void		 device_job_done(struct wdev *, uint32_t outcome, int64_t code,
+		    uint64_t dur_us, const char *msg);
+void		 device_broker_result(struct wdev *, int ok, const char *msg);
+const char	*dev_kind(const struct wdev *);
+
+/* jobs.c */
+void		 jobs_init(void);
+int		 job_start(struct wdev *, int remove);
+void		 jobs_connect(void);
+void		 jobs_xs_lost(void);
+void		 jobs_xs_back(void);
+size_t		 jobs_outstanding(void);
+int		 jobs_connected(void);
+
+/* broker.c */
+int		 broker_available(void);
+void		 broker_attach(struct wdev *);
+void		 broker_detach(struct wdev *);
+
+/* control.c */
+int		 control_listen(void);
+void		 control_start(void);
+
+/* stats.c */
+void		 stats_hist_add(uint64_t *hist, uint64_t ms);
+char		*stats_json(void);
+char		*status_json(void);
+char		*devices_json(uint32_t domid);
+
+#endif

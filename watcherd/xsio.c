@@ -1,0 +1,488 @@
+/*
+ * The xenstore side of watcherd: one libxenstore handle (XENSTORED_PATH is
+ * honoured by xs_open), ONE watch on /local/domain/<self>/backend and one
+ * on @releaseDomain.  Watch events are hints: the path is mapped to its
+ * device, which is queued (coalesced) for re-evaluation.
+ *
+ * Connection loss (xenstored restarted): every failing call lands in
+ * xsio_lost(), which closes the handle, closes the jobs' scoped proxies,
+ * and retries xs_open with exponential backoff (100 ms .. 5 s).  A
+ * keep-alive read every second notices a silent loss.  On reconnect the
+ * watches are registered again; xenstored fires each new watch once, and
+ * that first backend-dir event runs the full scan (scan.c): every device
+ * is reconciled from what xenstore says.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <xenstore.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "parse.h"
+#include "wd.h"
+
+#define TOK_BACKEND	"b"
+#define TOK_RELEASE	"r"
+#define XS_BACKOFF_MIN	100
+#define XS_BACKOFF_MAX	5000
+#define XS_PING_MS	1000
+#define WATCH_BATCH	4096	/* events handled per loop turn */
+
+static struct event *ev_ping;
+
+static void watch_cb(evutil_socket_t, short, void *);
+static void retry_cb(evutil_socket_t, short, void *);
+static void ping_cb(evutil_socket_t, short, void *);
+
+static int
+conn_errno(int e)
+{
+	return e == EINVAL || e == EPIPE || e == ECONNRESET || e == EBADF ||
+	    e == ENOTCONN || e == EIO || e == ECONNREFUSED;
+}
+
+static void
+check_err(const char *what)
+{
+	int e = errno;
+
+	if (conn_errno(e)) {
+		log_warnx("xenstore: %s: %s", what, strerror(e));
+		xsio_lost(what);
+	}
+	errno = e;
+}
+
+static int
+find_self(void)
+{
+	unsigned len;
+	char *v;
+	uint32_t id;
+
+	if (wd.self_forced)
+		return 0;
+	v = xs_read(wd.xs, XBT_NULL, "domid", &len);
+	if (v == NULL || memchr(v, '\0', len) || parse_domid(v, &id) == -1) {
+		log_warnx("xenstore: cannot read our domid node; use --domid");
+		free(v);
+		return -1;
+	}
+	free(v);
+	wd.self = id;
+	return 0;
+}
+
+static void
+timer_ms(struct event *ev, uint32_t ms)
+{
+	struct timeval tv = { ms / 1000, (suseconds_t)(ms % 1000) * 1000 };
+
+	event_add(ev, &tv);
+}
+
+/* First connection; on failure keep retrying with backoff. */
+void
+xsio_start(void)
+{
+	wd.ev_xsretry = evtimer_new(wd.base, retry_cb, NULL);
+	ev_ping = evtimer_new(wd.base, ping_cb, NULL);
+	if (xsio_connect() == 0)
+		return;
+	wd.xs_backoff_ms = XS_BACKOFF_MIN;
+	timer_ms(wd.ev_xsretry, wd.xs_backoff_ms);
+}
+
+int
+xsio_connect(void)
+{
+	if ((wd.xs = xs_open(0)) == NULL) {
+		log_warn("xenstore: xs_open");
+		return -1;
+	}
+	if (find_self() == -1)
+		goto fail;
+	if (xsnprintf(wd.be_root, sizeof(wd.be_root),
+	    "/local/domain/%u/backend", wd.self) == -1)
+		goto fail;
+	if (!xs_watch(wd.xs, wd.be_root, TOK_BACKEND) ||
+	    !xs_watch(wd.xs, "@releaseDomain", TOK_RELEASE)) {
+		log_warn("xenstore: xs_watch");
+		goto fail;
+	}
+	wd.ev_watch = event_new(wd.base, xs_fileno(wd.xs), EV_READ | EV_PERSIST,
+	    watch_cb, NULL);
+	event_add(wd.ev_watch, NULL);
+	timer_ms(ev_ping, XS_PING_MS);
+	wd.xs_backoff_ms = 0;
+	jobs_xs_back();
+	log_info("xenstore: connected, self domid=%u, watching %s", wd.self,
+	    wd.be_root);
+	return 0;
+fail:
+	xs_close(wd.xs);
+	wd.xs = NULL;
+	return -1;
+}
+
+void
+xsio_lost(const char *why)
+{
+	if (wd.xs == NULL)
+		return;
+	log_warnx("xenstore: connection lost (%s); reconnecting", why);
+	wd.st.xs_reconnects++;
+	jobs_xs_lost();
+	event_free(wd.ev_watch);
+	wd.ev_watch = NULL;
+	event_del(ev_ping);
+	xs_close(wd.xs);
+	wd.xs = NULL;
+	wd.xs_backoff_ms = XS_BACKOFF_MIN;
+	timer_ms(wd.ev_xsretry, wd.xs_backoff_ms);
+}
+
+static void
+retry_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	if (wd.shutting_down || xsio_connect() == 0)
+		return;
+	wd.xs_backoff_ms = wd.xs_backoff_ms * 2;
+	if (wd.xs_backoff_ms > XS_BACKOFF_MAX)
+		wd.xs_backoff_ms = XS_BACKOFF_MAX;
+	if (wd.xs_backoff_ms < XS_BACKOFF_MIN)
+		wd.xs_backoff_ms = XS_BACKOFF_MIN;
+	timer_ms(wd.ev_xsretry, wd.xs_backoff_ms);
+}
+
+static void
+ping_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	unsigned len;
+	char *v;
+
+	if (wd.xs == NULL)
+		return;
+	errno = 0;
+	v = xs_read(wd.xs, XBT_NULL, "domid", &len);
+	if (v == NULL && errno != ENOENT && errno != EACCES) {
+		xsio_lost("keep-alive");
+		return;
+	}
+	free(v);
+	timer_ms(ev_ping, XS_PING_MS);
+}
+
+/* A hint for a path above device level: re-check the devices below it. */
+struct prefix_arg { int kind; int has_domid; uint32_t domid; };
+
+static void
+mark_prefix(struct wdev *d, void *arg)
+{
+	struct prefix_arg *p = arg;
+
+	if ((p->kind < 0 || d->kind == p->kind) &&
+	    (!p->has_domid || d->domid == p->domid))
+		dev_mark_dirty(d);
+}
+
+static void
+hint_above(const char *rest)
+{
+	struct prefix_arg p = { -1, 0, 0 };
+	char kind[16];
+	const char *slash;
+	size_t n;
+
+	if (*rest == '\0') {
+		scan_all();
+		return;
+	}
+	slash = strchr(rest, '/');
+	n = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (n >= sizeof(kind))
+		return;
+	memcpy(kind, rest, n);
+	kind[n] = '\0';
+	if ((p.kind = kind_index(kind, 0)) < 0)
+		return;		/* nothing tracked of that kind */
+	if (slash && parse_domid(slash + 1, &p.domid) == 0)
+		p.has_domid = 1;
+	else if (slash)
+		return;
+	devtab_foreach(mark_prefix, &p);
+}
+
+void
+xsio_hint(const char *path)
+{
+	struct backend_path bp;
+	struct wdev *d;
+	size_t rl = strlen(wd.be_root);
+	int k;
+
+	if (parse_backend_path(path, &bp) == 0 && bp.bdomid == wd.self) {
+		if ((k = kind_index(bp.kind, 1)) < 0) {
+			wd.st.hints_ignored++;
+			return;
+		}
+		if ((d = dev_find((unsigned)k, bp.domid, bp.devid)) == NULL &&
+		    (d = dev_add((unsigned)k, bp.domid, bp.devid)) == NULL)
+			return;
+		dev_mark_dirty(d);
+		return;
+	}
+	if (strncmp(path, wd.be_root, rl) == 0 &&
+	    (path[rl] == '\0' || path[rl] == '/')) {
+		hint_above(path[rl] == '/' ? path + rl + 1 : "");
+		return;
+	}
+	wd.st.hints_ignored++;
+}
+
+static void
+watch_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	char **vec;
+	unsigned n = 0;
+
+	while (wd.xs && n++ < WATCH_BATCH) {
+		errno = 0;
+		if ((vec = xs_check_watch(wd.xs)) == NULL) {
+			if (errno != EAGAIN && errno != 0)
+				check_err("watch");
+			return;
+		}
+		wd.st.watch_events++;
+		if (strcmp(vec[XS_WATCH_TOKEN], TOK_RELEASE) == 0)
+			scan_guests();
+		else
+			xsio_hint(vec[XS_WATCH_PATH]);
+		free(vec);
+	}
+}
+
+/* ---- reads and writes (NULL/-1 with errno; connection loss handled) ---- */
+
+char *
+xsio_read(const char *path, unsigned *len)
+{
+	char *v;
+
+	if (wd.xs == NULL) {
+		errno = ENOTCONN;
+		return NULL;
+	}
+	if ((v = xs_read(wd.xs, XBT_NULL, path, len)) == NULL)
+		check_err(path);
+	return v;
+}
+
+int
+xsio_exists(const char *path)
+{
+	unsigned len;
+	char *v = xsio_read(path, &len);
+
+	free(v);
+	return v != NULL;
+}
+
+int
+xsio_write(const char *path, const char *val)
+{
+	if (wd.xs == NULL) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (!xs_write(wd.xs, XBT_NULL, path, val, strlen(val))) {
+		log_warn("xenstore: write %s", path);
+		check_err(path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+xsio_rm(const char *path)
+{
+	if (wd.xs == NULL) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (!xs_rm(wd.xs, XBT_NULL, path) && errno != ENOENT) {
+		log_warn("xenstore: rm %s", path);
+		check_err(path);
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 alive, 0 gone, -1 unknown (error). */
+int
+xsio_domain_alive(uint32_t domid)
+{
+	char p[64];
+	bool r;
+
+	if (wd.xs == NULL)
+		return -1;
+	errno = 0;
+	r = xs_is_domain_introduced(wd.xs, domid);
+	if (r)
+		return 1;
+	if (errno == 0 || errno == ENOENT || errno == ESRCH)
+		return 0;
+	if (errno != EACCES) {
+		check_err("is_domain_introduced");
+		return -1;
+	}
+	/* not allowed to ask (driver domain): the domain's home dir */
+	snprintf(p, sizeof(p), "/local/domain/%u", domid);
+	return xsio_exists(p) ? 1 : (errno == ENOENT ? 0 : -1);
+}
+
+int
+dev_be_path(const struct wdev *d, char *buf, size_t sz)
+{
+	return xsnprintf(buf, sz, "%s/%s/%u/%u", wd.be_root, dev_kind(d),
+	    d->domid, d->devid);
+}
+
+/* libxl's frontend path: qdisk's frontend is a vbd. */
+int
+dev_fe_path(const struct wdev *d, char *buf, size_t sz)
+{
+	const char *k = dev_kind(d);
+
+	if (strcmp(k, "qdisk") == 0)
+		k = "vbd";
+	return xsnprintf(buf, sz, "/local/domain/%u/device/%s/%u", d->domid,
+	    k, d->devid);
+}
+
+/* ---- one device's nodes ---- */
+
+static int
+read_state(const char *dir, const char *node, int *out)
+{
+	char p[256];
+	unsigned len;
+	char *v;
+
+	*out = XS_ABSENT;
+	if (xsnprintf(p, sizeof(p), "%s/%s", dir, node) == -1)
+		return 0;
+	if ((v = xsio_read(p, &len)) == NULL)
+		return wd.xs ? 0 : -1;
+	if (parse_xenbus_state(v, len, out) == -1) {
+		*out = XS_INVALID;
+		wd.st.invalid_values++;
+	}
+	free(v);
+	return 0;
+}
+
+static int
+read_online(const char *dir, int *out)
+{
+	char p[256];
+	unsigned len;
+	char *v;
+
+	*out = XS_ABSENT;
+	if (xsnprintf(p, sizeof(p), "%s/online", dir) == -1)
+		return 0;
+	if ((v = xsio_read(p, &len)) == NULL)
+		return wd.xs ? 0 : -1;
+	if (len == 1 && (v[0] == '0' || v[0] == '1'))
+		*out = v[0] - '0';
+	else
+		*out = XS_INVALID;
+	free(v);
+	return 0;
+}
+
+static int
+read_hs(const char *dir, int *out)
+{
+	char p[256];
+	unsigned len;
+	char *v;
+
+	*out = HS_NONE;
+	if (xsnprintf(p, sizeof(p), "%s/hotplug-status", dir) == -1)
+		return 0;
+	if ((v = xsio_read(p, &len)) == NULL)
+		return wd.xs ? 0 : -1;
+	if (len == 9 && memcmp(v, "connected", 9) == 0)
+		*out = HS_CONNECTED;
+	else if (len == 5 && memcmp(v, "error", 5) == 0)
+		*out = HS_ERROR;
+	else if (len == 4 && memcmp(v, "busy", 4) == 0)
+		*out = HS_BUSY;
+	else if (len > 0)
+		*out = HS_OTHER;
+	free(v);
+	return 0;
+}
+
+/*
+ * The I/O-done signal (seed 003): a vbd backend writes `shutdown-done`
+ * once its outstanding I/O has completed (before it reaches state 6).
+ * Other kinds have no disk I/O: state 6 is enough.  io_drain_timeout = 0
+ * disables the wait (e.g. Linux blkback, which only reaches Closed after
+ * xen_blkif_disconnect drained the rings).
+ */
+static int
+read_io_done(const struct wdev *d, const char *dir, int *out)
+{
+	char p[256];
+
+	*out = 1;
+	if (d->st.phase != P_IO_DRAIN || wd.cfg.io_drain_timeout_ms == 0 ||
+	    strncmp(dev_kind(d), "vbd", 3) != 0)
+		return 0;
+	if (xsnprintf(p, sizeof(p), "%s/shutdown-done", dir) == -1)
+		return 0;
+	*out = xsio_exists(p);
+	return wd.xs ? 0 : -1;
+}
+
+/* Fills in from xenstore; -1 when the connection went away meanwhile. */
+int
+xsio_read_dev(struct wdev *d, struct fsm_in *in)
+{
+	char dir[192];
+
+	memset(in, 0, sizeof(*in));
+	if (dev_be_path(d, dir, sizeof(dir)) == -1)
+		return -1;
+	if (read_state(dir, "state", &in->be_state) == -1)
+		return -1;
+	if (in->be_state == XS_ABSENT)
+		return 0;	/* gone: nothing else to read */
+	if (read_online(dir, &in->online) == -1 ||
+	    read_hs(dir, &in->hs) == -1 ||
+	    read_io_done(d, dir, &in->io_done) == -1)
+		return -1;
+	return 0;
+}
+
+/* The frontend's state, for listings only (not an input of the FSM: the
+ * backend reflects what the frontend does). */
+int
+xsio_fe_state(const struct wdev *d)
+{
+	char fe[192];
+	int st;
+
+	if (dev_fe_path(d, fe, sizeof(fe)) == -1 ||
+	    read_state(fe, "state", &st) == -1)
+		return XS_ABSENT;
+	return st;
+}

@@ -1,0 +1,31 @@
+# system/: configuration example, systemd units, sysusers.d/tmpfiles.d
+# entries, and `make install` (DESTDIR, PREFIX=/usr/local, sbindir for the
+# daemons, bindir for devsepctl).  See system/install-tree.
+PREFIX      ?= /usr/local
+sbindir     ?= $(PREFIX)/sbin
+bindir      ?= $(PREFIX)/bin
+datadir     ?= $(PREFIX)/share
+mandir      ?= $(datadir)/man
+sysconfdir  ?= /etc
+unitdir     ?= $(PREFIX)/lib/systemd/system
+sysusersdir ?= $(PREFIX)/lib/sysusers.d
+tmpfilesdir ?= $(PREFIX)/lib/tmpfiles.d
+
+# $(PROGS) is expanded when the recipe runs, after every module.mk added
+# its programs: build exactly those (not the tests), then install them.
+install:
+	$(MAKE) $(PROGS)
+	DESTDIR="$(DESTDIR)" sbindir="$(sbindir)" bindir="$(bindir)" \
+	mandir="$(mandir)" sysconfdir="$(sysconfdir)" unitdir="$(unitdir)" \
+	sysusersdir="$(sysusersdir)" tmpfilesdir="$(tmpfilesdir)" \
+	datadir="$(datadir)" system/install-tree $(PROGS)
+
+# The configuration example cannot drift from common/config.c.
+SYS_UNIT := $(BUILD)/tests/unit/sys_test_conf_example
+$(SYS_UNIT): $(BUILD)/system/tests/test_conf_example.o $(LIBDEVSEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBDEVSEP) $(LDLIBS) $(CMOCKA_LIBS)
+TEST_PROGS += $(SYS_UNIT)
+UNIT_TESTS += $(SYS_UNIT)
+
+INT_TESTS += system/tests/test-install.sh

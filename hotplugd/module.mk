@@ -17,3 +17,12 @@ $(BUILD)/tests/xsproxy-run: $(BUILD)/watcherd/tests/test_xsproxy_run.o \
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 TEST_PROGS += $(BUILD)/tests/xsproxy-run
 INT_TESTS += watcherd/tests/test_xsproxy.sh
+
+# ---- hotplugd integration test: the real daemon, played-watcherd harness ----
+HP_INT_OBJS := $(BUILD)/hotplugd/tests/hp_harness.o \
+               $(BUILD)/hotplugd/tests/test_hotplugd_int.o
+$(BUILD)/tests/test-hotplugd-int: $(HP_INT_OBJS) $(LIBDEVSEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+TEST_PROGS += $(BUILD)/tests/test-hotplugd-int
+INT_TESTS  += $(BUILD)/tests/test-hotplugd-int

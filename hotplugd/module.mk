@@ -11,7 +11,7 @@ $(eval $(call devsep_prog,devsep-hotplugd,$(HOTPLUGD_OBJS)))
 XSPROXY_OBJ := $(BUILD)/watcherd/xsproxy.o
 
 # xsproxy-run: runs a command against a proxy on a real xenstored.
-$(BUILD)/tests/xsproxy-run: $(BUILD)/watcherd/tests/test_xsproxy_run.o \
+$(BUILD)/tests/xsproxy-run: $(BUILD)/hotplugd/tests/xsproxy_run.o \
     $(XSPROXY_OBJ) $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

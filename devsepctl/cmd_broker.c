@@ -28,10 +28,10 @@ abs_path(struct ctl *c, const char *in, char *out, size_t n)
 	char cwd[CONFIG_PATH_MAX * 2];
 
 	if (in[0] == '/') {
-		if (xsnprintf(out, n, "%s", in) == 0)
+		if (xsnprintf(out, n, "%s", in) != -1)
 			return 0;
 	} else if (getcwd(cwd, sizeof(cwd)) != NULL &&
-	    xsnprintf(out, n, "%s/%s", cwd, in) == 0)
+	    xsnprintf(out, n, "%s/%s", cwd, in) != -1)
 		return 0;
 	fprintf(stderr, "%s: image path too long: %s\n", c->prog, in);
 	return -1;

@@ -200,6 +200,40 @@ cmd_status(struct ctl *c, int argc, char **argv)
 	return rc;
 }
 
+/*
+ * A latency histogram as the daemons send it, [{"le_ms":10,"count":3},
+ * ...,{"le_ms":"inf","count":0}], as "<=10ms:3 <=50ms:1 inf:0".
+ * Returns -1 when j does not have that shape.
+ */
+static int
+histogram_text(json_t *j, char *buf, size_t n)
+{
+	const char *unit = NULL, *k;
+	json_t *e, *v, *le;
+	size_t i, len = 0;
+	char b[64];
+
+	if (!json_is_array(j) || json_array_size(j) == 0)
+		return -1;
+	buf[0] = '\0';
+	json_array_foreach(j, i, e) {
+		le = NULL;
+		json_object_foreach(e, k, v)
+			if (strncmp(k, "le_", 3) == 0) {
+				le = v;
+				unit = k + 3;
+			}
+		if (le == NULL || !json_is_integer(json_object_get(e, "count")))
+			return -1;
+		len += snprintf(buf + len, len < n ? n - len : 0, "%s%s%s%s:%"
+		    JSON_INTEGER_FORMAT, len ? " " : "", json_is_string(le) ?
+		    "" : "<=", ctl_json_text(le, b, sizeof(b)),
+		    json_is_string(le) ? "" : unit,
+		    json_integer_value(json_object_get(e, "count")));
+	}
+	return len < n ? 0 : -1;
+}
+
 /* Flattens nested objects into "a.b.c  value" rows; arrays stay compact. */
 static void
 flatten(struct table *t, const char *daemon, const char *prefix, json_t *j)
@@ -212,7 +246,9 @@ flatten(struct table *t, const char *daemon, const char *prefix, json_t *j)
 		table_row(t);
 		table_cell(t, "%s", daemon);
 		table_cell(t, "%s", prefix);
-		table_cell(t, "%s", ctl_json_text(j, val, sizeof(val)));
+		if (histogram_text(j, val, sizeof(val)) == -1)
+			ctl_json_text(j, val, sizeof(val));
+		table_cell(t, "%s", val);
 		return;
 	}
 	json_object_foreach(j, k, v) {

@@ -5,6 +5,7 @@
  * socket -> daemonize -> sandbox_enter -> event loop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,63 @@ on_term(void *arg)
 	event_base_loopbreak(lockd->base);
 }
 
+/*
+ * The config file's directory stays open across the chroot so that SIGHUP
+ * can re-read the file (also when an editor replaced it) with openat.
+ */
+static void
+open_confdir(void)
+{
+	char dir[CONFIG_PATH_MAX * 2], *slash;
+
+	if (xsnprintf(dir, sizeof(dir), "%s", lockd->opts.config_path) == -1)
+		fatalx("config path too long");
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	lockd->confbase = strrchr(lockd->opts.config_path, '/');
+	lockd->confbase = lockd->confbase ? lockd->confbase + 1 :
+	    lockd->opts.config_path;
+	lockd->confdirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lockd->confdirfd == -1)
+		log_warn("config dir %s: SIGHUP reload disabled", dir);
+}
+
+/* Reads the config file through confdirfd.  0, or -1 with err set. */
+static int
+reload_read(struct devsep_config *c, char *err, size_t errsz)
+{
+	char *buf;
+	ssize_t n;
+	int fd, rc = -1;
+
+	fd = openat(lockd->confdirfd, lockd->confbase, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT &&
+		    strcmp(lockd->opts.config_path, DEVSEP_CONF_PATH) == 0)
+			return 0;	/* default path may be absent */
+		snprintf(err, errsz, "%s: %s", lockd->opts.config_path,
+		    strerror(errno));
+		return -1;
+	}
+	if ((buf = malloc(CONFIG_FILE_MAX)) == NULL)
+		goto out;
+	n = read(fd, buf, CONFIG_FILE_MAX);
+	if (n < 0 || n == CONFIG_FILE_MAX)
+		snprintf(err, errsz, "%s: unreadable or too large",
+		    lockd->opts.config_path);
+	else
+		rc = config_parse_buf(c, buf, (size_t)n,
+		    lockd->opts.config_path, err, errsz);
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
 static void
 on_hup(void *arg)
 {
@@ -104,9 +162,7 @@ on_hup(void *arg)
 	char err[512];
 
 	config_defaults(&c);
-	if (config_load(&c, lockd->opts.config_path,
-	    strcmp(lockd->opts.config_path, DEVSEP_CONF_PATH) == 0, err,
-	    sizeof(err)) == -1) {
+	if (lockd->confdirfd == -1 || reload_read(&c, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s (keeping the old settings)", err);
 		return;
 	}
@@ -137,7 +193,7 @@ main(int argc, char **argv)
 	int i;
 
 	lockd = &l;
-	l.statefd = l.listenfd = -1;
+	l.statefd = l.listenfd = l.confdirfd = -1;
 	i = daemon_parse_args("devsep-lockd", argc, argv, &l.opts, extra_opts,
 	    sizeof(extra_opts) / sizeof(extra_opts[0]), &l);
 	if (i != argc)
@@ -149,6 +205,7 @@ main(int argc, char **argv)
 		fatalx("no memory");
 	open_store();
 	open_socket();
+	open_confdir();
 	daemon_start(&l.opts);
 	setup_events();
 	/* chroot into the state dir: the store dirfd is all lockd touches */

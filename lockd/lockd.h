@@ -10,6 +10,7 @@
 #include "locktable.h"
 
 #define LOCKD_MAX_CONNS	1024
+#define CONFIG_FILE_MAX	(64 * 1024)
 
 struct event_base;
 struct event;
@@ -29,6 +30,8 @@ struct lockd {
 	size_t			 nconns;
 	int			 no_user;	/* --no-user: keep uid (tests) */
 	const char		*statedir;	/* --statedir override */
+	int			 confdirfd;	/* config file's dir (SIGHUP) */
+	const char		*confbase;	/* config file name in it */
 	char			 sockpath[CONFIG_PATH_MAX + 16];
 };
 

@@ -30,3 +30,5 @@ $(LOCKD_TOOL): $(BUILD)/lockd/tests/lockd-tool.o $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBDEVSEP) $(LDLIBS)
 TEST_PROGS += $(LOCKD_TOOL)
+INT_TESTS += lockd/tests/test-locks.sh lockd/tests/test-contend.sh \
+             lockd/tests/test-restart.sh lockd/tests/test-seed002.sh

@@ -12,6 +12,10 @@
  *   lockd-tool RUNDIR order                 slow 2 then fast 2 then slow 1
  *   lockd-tool RUNDIR begin DOMID [nodm] | dmgone DOMID | finish DOMID
  *   lockd-tool RUNDIR list | query | stats | status
+ *   lockd-tool RUNDIR script        one connection, commands on stdin:
+ *       acquire D slow|fast MS | release D slow|fast | read D | write D JSON
+ *     each answered by one line "ok [generation=G] [json]" or
+ *     "error ENAME message" (used to interleave actors step by step)
  *   lockd-tool RUNDIR check FILE   seed-002 invariant: FILE lists the primary
  *                                  config, one "DOMID xs|qmp KIND ID" a line;
  *                                  exit 1 and one line per violation
@@ -86,7 +90,8 @@ increment(uint32_t domid)
 	json_object_set_new(o, "counter",
 	    json_integer(n ? json_integer_value(n) + 1 : 1));
 	out = json_dumps(o, JSON_COMPACT);
-	check(lockc_config_write(c, domid, out, gen, &ngen), "write");
+	/* unconditional write: an overlap would lose an update */
+	check(lockc_config_write(c, domid, out, 0, &ngen), "write");
 	check(lockc_release(c, domid, LOCK_FAST), "release");
 	free(out);
 	free(s);
@@ -202,6 +207,61 @@ cmd_check(const char *file)
 	return bad == 0 ? 0 : 1;
 }
 
+static void
+script_reply(int rc, uint64_t gen, const char *json)
+{
+	if (rc < 0)
+		printf("error %s %s\n", strerrorname_np(-rc), lockc_errmsg(c));
+	else
+		printf("ok generation=%llu %s\n", (unsigned long long)gen,
+		    json ? json : "");
+	fflush(stdout);
+}
+
+static void
+script_line(char *line)
+{
+	char cmd[16], w[16], arg[4096];
+	uint32_t d;
+	uint64_t gen = 0;
+	char *s = NULL;
+	int n, rc;
+
+	arg[0] = w[0] = '\0';
+	n = sscanf(line, "%15s %u %15s %4095[^\n]", cmd, &d, w, arg);
+	if (n < 2) {
+		printf("error EINVAL bad line\n");
+		fflush(stdout);
+		return;
+	}
+	if (strcmp(cmd, "acquire") == 0)
+		rc = lockc_acquire(c, d, which(w), n == 4 ? num(arg) : 0, &gen);
+	else if (strcmp(cmd, "release") == 0)
+		rc = lockc_release(c, d, which(w));
+	else if (strcmp(cmd, "read") == 0)
+		rc = lockc_config_read(c, d, &s, &gen);
+	else if (strcmp(cmd, "write") == 0) {
+		/* the JSON is the rest of the line after the domid */
+		snprintf(arg, sizeof(arg), "%s", strchr(strchr(line, ' ') + 1,
+		    ' ') + 1);
+		arg[strcspn(arg, "\n")] = '\0';
+		rc = lockc_config_write(c, d, arg, 0, &gen);
+	} else
+		rc = -EINVAL;
+	script_reply(rc, gen, s);
+	free(s);
+}
+
+static int
+cmd_script(void)
+{
+	char line[8192];
+
+	while (fgets(line, sizeof(line), stdin) != NULL)
+		script_line(line);
+	return 0;
+}
+
 /* Takes slow 2, fast 2, then asks for slow 1 (out of order). */
 static int
 cmd_order(void)
@@ -230,6 +290,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(a[0], "order") == 0)
 		cmd_order();
+	else if (strcmp(a[0], "script") == 0)
+		return cmd_script();
 	else if (strcmp(a[0], "check") == 0 && a[1] != NULL)
 		return cmd_check(a[1]);
 	else if (cmd_lifecycle(a) == -1 && cmd_docs(a) == -1 &&

@@ -43,7 +43,10 @@
 #define BROKER_BUS_SCSI		2u	/* scsi-hd on the virtio-scsi controller */
 
 /* DM_START flags */
-#define BROKER_DM_QDISK		1u	/* internal: a qdisk backend QEMU */
+#define BROKER_DM_RUN		1u	/* "cont" once QMP is up.  QEMU 7.2 closes
+					 * removed fdsets only while the VM
+					 * runs (monitor_fdset_cleanup checks
+					 * runstate_is_running()) */
 
 #define BROKER_DOMID_ALL	0xffffffffu	/* LIST: every domain */
 #define BROKER_MAX_CDROMS	4	/* IDE: ide.0/ide.1 x master/slave */
@@ -51,7 +54,7 @@
 #define BROKER_REPLY_MAX	(512 * 1024)	/* LIST / STATUS replies */
 
 enum msg_broker {
-	/* u32 domid, u32 flags (0), u32 memory_mb (0: 32),
+	/* u32 domid, u32 flags (BROKER_DM_RUN), u32 memory_mb (0: 32),
 	 * u32 n_cdrom, n_cdrom x u32 devid (empty ide-cd drives, qdev id
 	 * "cd<devid>", at most BROKER_MAX_CDROMS).
 	 * Starts a device model QEMU for the domain (-S, QMP over a
@@ -75,7 +78,8 @@ enum msg_broker {
 	 * ERROR: ENOENT (no medium), ... */
 	MSG_BROKER_CDROM_EJECT	= 303,
 	/* u32 domid.  OK: str JSON [{"devid","qdev","inserted","file",
-	 * "fdset","json_path"}] (QEMU's query-block joined with the JSON). */
+	 * "fdset"}]: QEMU's view (query-block) of every cd<devid> drive; the
+	 * JSON side is in lockd (devsepctl check joins the two). */
 	MSG_BROKER_CDROM_LIST	= 304,
 	/* u32 domid, u32 devid, str path, u32 flags (BROKER_F_RO),
 	 * u32 bus (BROKER_BUS_*).  blockdev-add on /dev/fdset/N, then

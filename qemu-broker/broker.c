@@ -1,0 +1,258 @@
+/*
+ * devsep-qemu-broker: drives deprivileged QEMUs over QMP, opens images and
+ * passes fds.  No xenstore connection, no hotplug scripts.
+ *
+ * Start-up order: config -> daemonize -> fork the privileged launcher
+ * (launcher.c) -> event base, listening socket -> sandbox_enter (drop to
+ * devsep-broker) -> event loop.  lockd and watcherd are connected to
+ * lazily, after the drop, so they see PEER_BROKER.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "broker.h"
+#include "daemon.h"
+#include "lockd_client.h"
+#include "log.h"
+#include "parse.h"
+#include "proto_broker.h"
+#include "qmp.h"
+#include "sandbox.h"
+
+static struct broker broker;
+struct broker *B = &broker;
+static struct daemon_opts opts;
+
+static void
+lockd_free_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	lockc_async_free(arg);
+}
+
+static void
+lockd_lost(void *arg)
+{
+	log_warnx("lockd connection lost: every lock of ours went with it");
+	/* freed from the loop: we are inside its callback */
+	event_base_once(B->base, -1, EV_TIMEOUT, lockd_free_cb, B->lockd,
+	    NULL);
+	B->lockd = NULL;
+}
+
+/* The lockd connection, made on first use; NULL when lockd is absent. */
+struct lockc_async *
+broker_lockd(void)
+{
+	if (B->lockd == NULL) {
+		B->lockd = lockc_async_new(B->base, B->cfg.run_dir, lockd_lost,
+		    NULL);
+		if (B->lockd == NULL)
+			log_debug("lockd not reachable: %s", strerror(errno));
+	}
+	return B->lockd;
+}
+
+/* ---- STATUS / STATS ---- */
+static int
+reply_json(struct msgchan *ch, struct msg *m, uint32_t type, json_t *o)
+{
+	struct msgbuf b;
+	char *s;
+
+	if (msg_end(m) == -1) {
+		json_decref(o);
+		return -1;
+	}
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	msgbuf_init(&b, type, m->hdr.reqid);
+	msgbuf_put_str(&b, s ? s : "{}");
+	client_reply_ok(msgchan_arg(ch), &b);
+	msgbuf_dispose(&b);
+	free(s);
+	return 0;
+}
+
+int
+broker_dispatch_status(struct msgchan *ch, struct msg *m)
+{
+	json_t *o;
+
+	o = json_pack("{s:s, s:s, s:I, s:I, s:{s:s, s:I, s:I}, s:b, s:o}",
+	    "daemon", "qemu-broker", "version", DEVSEP_VERSION,
+	    "pid", (json_int_t)getpid(),
+	    "uptime_s", (json_int_t)((now_ms() - B->start_ms) / 1000),
+	    "sandbox", "user", USER_BROKER, "uid", (json_int_t)getuid(),
+	    "launcher_pid", (json_int_t)B->launcher_pid,
+	    "lockd_connected", B->lockd != NULL, "qemus", dm_status_json());
+	return reply_json(ch, m, MSG_COMMON_STATUS_REPLY, o);
+}
+
+int
+broker_dispatch_stats(struct msgchan *ch, struct msg *m)
+{
+	const struct qmp_counters *q = qmp_totals();
+	json_t *hist = json_array(), *o;
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		json_array_append_new(hist, json_integer(
+		    (json_int_t)q->lat_hist[i]));
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+	    " s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:o,"
+	    " s:s}}}",
+	    "requests", (json_int_t)B->st.requests,
+	    "replies_ok", (json_int_t)B->st.ok,
+	    "replies_error", (json_int_t)B->st.errors,
+	    "dm_started", (json_int_t)B->st.dm_started,
+	    "dm_exited", (json_int_t)B->st.dm_exited,
+	    "lock_errors", (json_int_t)B->st.lock_errors,
+	    "xs_updates", (json_int_t)B->st.xs_updates,
+	    "xs_skipped", (json_int_t)B->st.xs_skipped,
+	    "op_latency_us", "sum", (json_int_t)B->st.op_lat_us_sum,
+	    "max", (json_int_t)B->st.op_lat_us_max,
+	    "qmp", "commands", (json_int_t)q->cmds,
+	    "errors", (json_int_t)q->errors, "timeouts", (json_int_t)q->timeouts,
+	    "lies", (json_int_t)q->lies, "events", (json_int_t)q->events,
+	    "latency_us", "sum", (json_int_t)q->lat_us_sum,
+	    "max", (json_int_t)q->lat_us_max, "hist", hist,
+	    "hist_buckets", "<1ms,<4ms,<16ms,<64ms,<256ms,<1s,<4s,>=4s");
+	return reply_json(ch, m, MSG_COMMON_STATS_REPLY, o);
+}
+
+/* ---- requesters ---- */
+static void
+client_msg(struct msgchan *ch, struct msg *m, void *arg)
+{
+	B->st.requests++;
+	if (msg_dispatch(broker_handlers, broker_nhandlers, ch, m) == -1)
+		msgchan_drop(ch, "bad request");
+}
+
+static void
+client_close(struct msgchan *ch, void *arg)
+{
+	struct client *c = arg;
+
+	c->dead = 1;
+	msgchan_free(ch);
+	client_unref(c);
+}
+
+static void
+accept_cb(evutil_socket_t lfd, short ev, void *arg)
+{
+	struct msgchan_opts o = { .maxsize = BROKER_MSG_MAX };
+	struct client *c;
+	int fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("accept");
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->chan = msgchan_new(B->base, fd, &o, client_msg, client_close,
+	    c)) == NULL) {
+		log_warn("new client");
+		free(c);
+		close(fd);
+		return;
+	}
+	c->refs = 1;
+}
+
+/* ---- the launcher ---- */
+static void
+launcher_msg(struct msgchan *ch, struct msg *m, void *arg)
+{
+	dm_launcher_msg(m);
+}
+
+static void
+launcher_close(struct msgchan *ch, void *arg)
+{
+	fatalx("the launcher went away");
+}
+
+static void
+on_term(void *arg)
+{
+	log_info("terminating: the launcher kills every QEMU");
+	event_base_loopexit(B->base, NULL);
+}
+
+static void
+on_hup(void *arg)
+{
+	struct devsep_config c;
+	char err[512];
+
+	config_defaults(&c);
+	if (config_load(&c, opts.config_path, 1, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s", err);
+		return;
+	}
+	config_reload_runtime(&B->cfg, &c);
+	log_info("configuration reloaded");
+}
+
+static int
+opt_qdisk_test(void *arg, const char *val)
+{
+	B->lopts.qdisk_test_machine = 1;
+	return 0;
+}
+
+static const struct daemon_extra_opt extra[] = {
+	{ "qdisk-test-machine", 0, "--qdisk-test-machine  qdisk QEMUs as "
+	    "-machine pc (tests: no hypervisor)", opt_qdisk_test },
+};
+
+int
+main(int argc, char **argv)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	struct event *ev_accept;
+	int lfd, fd;
+
+	daemon_parse_args("devsep-qemu-broker", argc, argv, &opts, extra, 1,
+	    NULL);
+	daemon_setup("devsep-qemu-broker", &opts, &B->cfg);
+	if (daemon_mkdir(B->cfg.run_dir, 0755) == -1)
+		fatal("%s", B->cfg.run_dir);
+	daemon_start(&opts);
+	peer_init();
+	B->start_ms = now_ms();
+	LIST_INIT(&B->dms);
+	if ((fd = launcher_fork(&B->cfg, &B->lopts, &B->launcher_pid)) == -1)
+		fatal("launcher");
+	if ((B->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if ((B->launcher = msgchan_new(B->base, fd, NULL, launcher_msg,
+	    launcher_close, NULL)) == NULL)
+		fatalx("launcher channel");
+	if (xsnprintf(path, sizeof(path), "%s/%s", B->cfg.run_dir,
+	    SOCK_BROKER) == -1 || (lfd = msg_listen(path, 0666)) == -1)
+		fatal("listen %s", path);
+	ev_accept = event_new(B->base, lfd, EV_READ | EV_PERSIST, accept_cb,
+	    NULL);
+	event_add(ev_accept, NULL);
+	if (sandbox_enter(&(struct sandbox_spec){ .daemon = "broker",
+	    .seccomp_log = B->cfg.seccomp_log }) == -1)
+		fatalx("sandbox");
+	daemon_signals(B->base, on_term, on_hup, NULL, NULL);
+	log_info("ready: socket %s, launcher pid %d", path,
+	    (int)B->launcher_pid);
+	event_base_dispatch(B->base);
+	msgchan_free(B->launcher);	/* the launcher kills our QEMUs */
+	unlink(path);
+	pidfile_remove(&opts);
+	return 0;
+}

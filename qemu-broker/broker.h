@@ -1,0 +1,192 @@
+/*
+ * devsep-qemu-broker: shared state of the unprivileged broker process.
+ *
+ *   broker.c     main, listener, dispatch table, STATUS/STATS
+ *   dm.c         QEMU instances (launch via the launcher, QMP, destroy,
+ *                DEVICE_DELETED waiters, qdisk refcounts)
+ *   op.c         the seed-002 lock/JSON sequence shared by every qmp thing
+ *   cdrom.c      CD-ROM insert/eject QMP steps
+ *   disk.c       disk add/remove QMP steps
+ *   image.c      image path checks and open
+ *   xsupdate.c   CD-ROM params update through watcherd
+ *   launcher.c   the privileged half (separate process)
+ */
+#ifndef BROKER_BROKER_H
+#define BROKER_BROKER_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "launcher.h"
+#include "msg.h"
+
+#ifndef LIST_FOREACH_SAFE	/* glibc's sys/queue.h lacks it */
+#define LIST_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = LIST_FIRST(head);					\
+	    (var) && ((tvar) = LIST_NEXT(var, field), 1);		\
+	    (var) = (tvar))
+#endif
+
+struct event_base;
+struct qmp;
+struct lockc_async;
+
+/* A requester waiting for a reply; outlives its channel (dead = 1). */
+struct client {
+	struct msgchan	*chan;
+	int		 refs;
+	int		 dead;
+};
+struct client	*client_ref(struct client *);
+void		 client_unref(struct client *);
+void		 client_reply_ok(struct client *, struct msgbuf *);
+void		 client_reply_err(struct client *, uint32_t reqid, int err,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+enum dm_state { DM_STARTING, DM_RUNNING, DM_BROKEN, DM_STOPPING, DM_EXITED };
+
+struct dm_waiter;
+
+struct dm {
+	LIST_ENTRY(dm)		 entry;
+	uint32_t		 domid;
+	uint32_t		 kind;		/* LAUNCH_KIND_* */
+	enum dm_state		 state;
+	pid_t			 pid;
+	uid_t			 uid;
+	char			 chroot[CONFIG_PATH_MAX + 32];
+	struct qmp		*qmp;
+	int			 qmpfd;		/* until the qmp owns it */
+	uint64_t		 started_ms;
+	/* start / destroy requester */
+	struct client		*req;
+	uint32_t		 req_reqid;
+	struct event		*ev_kill;	/* destroy: SIGKILL timer */
+	int			 status;	/* wait status once exited */
+	/* qdisk refcount: devids attached */
+	uint32_t		 qdevs[64];
+	uint32_t		 nqdevs;
+	int			 ops;		/* qmp things in flight */
+	uint32_t		 launch_reqid;
+	uint32_t		 flags;		/* DM_START flags */
+	LIST_HEAD(, dm_waiter)	 waiters;
+};
+
+struct broker {
+	struct devsep_config	 cfg;
+	struct event_base	*base;
+	struct msgchan		*launcher;
+	pid_t			 launcher_pid;
+	struct launch_opts	 lopts;
+	struct lockc_async	*lockd;
+	LIST_HEAD(, dm)		 dms;
+	uint64_t		 start_ms;
+	uint32_t		 next_owner;
+	uint32_t		 next_reqid;
+	struct {
+		uint64_t requests, ok, errors, dm_started, dm_exited;
+		uint64_t lock_errors, xs_updates, xs_skipped;
+		uint64_t op_lat_us_sum, op_lat_us_max;
+	} st;
+};
+extern struct broker *B;
+
+/* ---- dispatch.c ---- */
+extern const struct msg_handler broker_handlers[];
+extern const size_t broker_nhandlers;
+int		 broker_dispatch_status(struct msgchan *, struct msg *);
+int		 broker_dispatch_stats(struct msgchan *, struct msg *);
+
+/* ---- dm.c ---- */
+struct dm	*dm_find(uint32_t domid, uint32_t kind);
+int		 dm_start(struct client *, uint32_t reqid,
+		    const struct launch_req *, uint32_t flags);
+int		 dm_destroy(struct dm *, struct client *, uint32_t reqid,
+		    uint32_t timeout_ms);
+void		 dm_launcher_msg(struct msg *);
+void		 dm_destroy_absent(uint32_t domid, struct client *,
+		    uint32_t reqid);
+/* QMP on a running dm: like qmp_cmd, -ESRCH when it is not running. */
+typedef void (*dm_cb)(int rc, json_t *ret, const char *errdesc, void *arg);
+int		 dm_qmp(struct dm *, const char *cmd, json_t *args, int fd,
+		    dm_cb, void *arg);
+/* Waits for DEVICE_DELETED of qdev id (register before device_del). */
+int		 dm_wait_deleted(struct dm *, const char *qdev,
+		    uint32_t timeout_ms, dm_cb, void *arg);
+void		 dm_cancel_waiter(struct dm *, void *arg);
+void		 dm_hold(struct dm *);
+void		 dm_put(struct dm *);
+struct lockc_async *broker_lockd(void);
+json_t		*dm_status_json(void);
+json_t		*dm_json(const struct dm *);
+int		 dm_list_json(uint32_t domid, struct client *, uint32_t reqid);
+int		 qdisk_attach(struct client *, uint32_t reqid, uint32_t domid,
+		    uint32_t devid);
+int		 qdisk_detach(struct client *, uint32_t reqid, uint32_t domid,
+		    uint32_t devid);
+const char	*dm_state_name(enum dm_state);
+
+/* ---- image.c ---- */
+/* Checks path against image_dirs and opens it; fd or -errno, msg set. */
+int		 image_open(const struct devsep_config *, const char *path,
+		    int ro, char *err, size_t errsz);
+/* Pure part: is the resolved path inside one of the dirs? */
+int		 image_path_allowed(const char dirs[][CONFIG_PATH_MAX],
+		    size_t ndirs, const char *resolved);
+
+/* ---- op.c ---- */
+enum op_kind { OP_CDROM_INSERT, OP_CDROM_EJECT, OP_DISK_ADD, OP_DISK_REMOVE };
+
+struct op {
+	enum op_kind	 kind;
+	uint32_t	 owner, domid, devid, flags, bus;
+	char		 path[CONFIG_PATH_MAX * 2];
+	int		 imgfd;
+	struct client	*client;
+	uint32_t	 reqid;
+	struct dm	*dm;
+	int		 stage, step, held;
+	int		 rc;		/* 0 or -errno */
+	int		 qemu_clean;	/* on failure: nothing left in QEMU */
+	char		 err[256];
+	int64_t		 fdset;		/* -1 unknown */
+	int64_t		 fdsets[8];	/* sets found with our opaque */
+	int		 nfdsets, fdi;
+	int		 released;	/* fdsets_release verified them gone */
+	int		 del_replied, del_event;	/* device_del progress */
+	void		(*next)(struct op *);	/* fdset helpers' continuation */
+	uint64_t	 gen;
+	char		 xs[128];	/* xenstore update outcome */
+	uint64_t	 t0_us;
+};
+
+int		 op_start(struct op *);
+/* Called by the kind's QMP steps when they are done (rc in op->rc). */
+void		 op_qmp_done(struct op *);
+const char	*op_section(const struct op *);	/* "cdrom" | "disk" */
+void		 op_qdev(const struct op *, char *, size_t);
+void		 op_opaque(const struct op *, char *, size_t);
+void		 op_fail(struct op *, int err, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* ---- cdrom.c / disk.c: the QMP part of each op ---- */
+void		 cdrom_insert_qmp(struct op *);
+void		 cdrom_eject_qmp(struct op *);
+void		 disk_add_qmp(struct op *);
+void		 disk_remove_qmp(struct op *);
+/* shared by both: remove-fd every set in op->fdsets, verify gone */
+void		 fdsets_release(struct op *, void (*next)(struct op *));
+void		 fdsets_find(struct op *, void (*next)(struct op *));
+void		 op_qmp_fail(struct op *, int rc, const char *errdesc,
+		    const char *cmd);
+int		 cdrom_list(struct client *, uint32_t reqid, uint32_t domid);
+
+/* ---- xsupdate.c ---- */
+void		 xs_cdrom_update(struct op *, const char *params,
+		    void (*next)(struct op *));
+
+#endif

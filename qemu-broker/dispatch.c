@@ -1,0 +1,219 @@
+/*
+ * The broker's request table: {type -> allowed peers -> handler}.  An
+ * unknown or unpermitted type, or a payload that does not decode exactly,
+ * drops that peer (msg_dispatch / return -1).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "log.h"
+#include "proto_broker.h"
+
+static struct client *
+C(struct msgchan *ch)
+{
+	return msgchan_arg(ch);
+}
+
+static void
+reply_rc(struct msgchan *ch, struct msg *m, int rc, const char *what)
+{
+	if (rc != 0)
+		client_reply_err(C(ch), m->hdr.reqid, -rc, "%s: %s", what,
+		    strerror(-rc));
+}
+
+static int
+broker_dispatch_admin_dm_start(struct msgchan *ch, struct msg *m)
+{
+	struct launch_req r = { .kind = LAUNCH_KIND_DM };
+	uint32_t flags, i;
+
+	if (msg_get_u32(m, &r.domid) == -1 || msg_get_u32(m, &flags) == -1 ||
+	    msg_get_u32(m, &r.memory_mb) == -1 ||
+	    msg_get_u32(m, &r.n_cdrom) == -1 ||
+	    r.n_cdrom > BROKER_MAX_CDROMS)
+		return -1;
+	for (i = 0; i < r.n_cdrom; i++)
+		if (msg_get_u32(m, &r.cdrom[i]) == -1)
+			return -1;
+	if (msg_end(m) == -1)
+		return -1;
+	if (flags & ~BROKER_DM_RUN) {
+		client_reply_err(C(ch), m->hdr.reqid, EINVAL, "unknown flags");
+		return 0;
+	}
+	reply_rc(ch, m, dm_start(C(ch), m->hdr.reqid, &r, flags), "DM_START");
+	return 0;
+}
+
+static int
+broker_dispatch_admin_dm_destroy(struct msgchan *ch, struct msg *m)
+{
+	uint32_t domid, tmo;
+	struct dm *d;
+
+	if (msg_get_u32(m, &domid) == -1 || msg_get_u32(m, &tmo) == -1 ||
+	    msg_end(m) == -1)
+		return -1;
+	if (tmo == 0)
+		tmo = B->cfg.destroy_timeout_ms;
+	if ((d = dm_find(domid, LAUNCH_KIND_DM)) == NULL) {
+		dm_destroy_absent(domid, C(ch), m->hdr.reqid);
+		return 0;
+	}
+	reply_rc(ch, m, dm_destroy(d, C(ch), m->hdr.reqid, tmo), "DM_DESTROY");
+	return 0;
+}
+
+static struct op *
+op_new(struct msgchan *ch, struct msg *m, enum op_kind kind)
+{
+	struct op *op;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		fatal("calloc");
+	op->kind = kind;
+	op->imgfd = -1;
+	op->client = client_ref(C(ch));
+	op->reqid = m->hdr.reqid;
+	return op;
+}
+
+/* CDROM_INSERT and DISK_ADD: decode, open the image, start the op. */
+static int
+add_thing(struct msgchan *ch, struct msg *m, enum op_kind kind)
+{
+	struct op *op = op_new(ch, m, kind);
+	int ok;
+
+	ok = msg_get_u32(m, &op->domid) == 0 &&
+	    msg_get_u32(m, &op->devid) == 0 &&
+	    msg_get_str(m, op->path, sizeof(op->path)) == 0 &&
+	    msg_get_u32(m, &op->flags) == 0 &&
+	    (kind != OP_DISK_ADD || msg_get_u32(m, &op->bus) == 0) &&
+	    msg_end(m) == 0;
+	if (!ok) {
+		client_unref(op->client);
+		free(op);
+		return -1;
+	}
+	if (kind == OP_CDROM_INSERT)
+		op->flags |= BROKER_F_RO;
+	if ((op->flags & ~BROKER_F_RO) || (kind == OP_DISK_ADD &&
+	    op->bus != BROKER_BUS_VIRTIO && op->bus != BROKER_BUS_SCSI))
+		op_fail(op, EINVAL, "bad flags or bus");
+	else if ((op->imgfd = image_open(&B->cfg, op->path,
+	    (op->flags & BROKER_F_RO) != 0, op->err, sizeof(op->err))) < 0) {
+		op->rc = op->imgfd;
+		op->imgfd = -1;
+	}
+	return op_start(op);
+}
+
+static int
+remove_thing(struct msgchan *ch, struct msg *m, enum op_kind kind)
+{
+	struct op *op = op_new(ch, m, kind);
+
+	if (msg_get_u32(m, &op->domid) == -1 ||
+	    msg_get_u32(m, &op->devid) == -1 || msg_end(m) == -1) {
+		client_unref(op->client);
+		free(op);
+		return -1;
+	}
+	return op_start(op);
+}
+
+static int
+broker_dispatch_admin_cdrom_insert(struct msgchan *ch, struct msg *m)
+{
+	return add_thing(ch, m, OP_CDROM_INSERT);
+}
+
+static int
+broker_dispatch_admin_cdrom_eject(struct msgchan *ch, struct msg *m)
+{
+	return remove_thing(ch, m, OP_CDROM_EJECT);
+}
+
+static int
+broker_dispatch_admin_disk_add(struct msgchan *ch, struct msg *m)
+{
+	return add_thing(ch, m, OP_DISK_ADD);
+}
+
+static int
+broker_dispatch_admin_disk_remove(struct msgchan *ch, struct msg *m)
+{
+	return remove_thing(ch, m, OP_DISK_REMOVE);
+}
+
+static int
+broker_dispatch_admin_cdrom_list(struct msgchan *ch, struct msg *m)
+{
+	uint32_t domid;
+
+	if (msg_get_u32(m, &domid) == -1 || msg_end(m) == -1)
+		return -1;
+	reply_rc(ch, m, cdrom_list(C(ch), m->hdr.reqid, domid), "CDROM_LIST");
+	return 0;
+}
+
+static int
+broker_dispatch_admin_list(struct msgchan *ch, struct msg *m)
+{
+	uint32_t domid;
+
+	if (msg_get_u32(m, &domid) == -1 || msg_end(m) == -1)
+		return -1;
+	reply_rc(ch, m, dm_list_json(domid, C(ch), m->hdr.reqid), "LIST");
+	return 0;
+}
+
+static int
+broker_dispatch_watcherd_qdisk(struct msgchan *ch, struct msg *m)
+{
+	uint32_t domid, devid;
+	int rc;
+
+	if (msg_get_u32(m, &domid) == -1 || msg_get_u32(m, &devid) == -1 ||
+	    msg_end(m) == -1)
+		return -1;
+	if (m->hdr.type == MSG_BROKER_QDISK_ATTACH)
+		rc = qdisk_attach(C(ch), m->hdr.reqid, domid, devid);
+	else
+		rc = qdisk_detach(C(ch), m->hdr.reqid, domid, devid);
+	reply_rc(ch, m, rc, m->hdr.type == MSG_BROKER_QDISK_ATTACH ?
+	    "QDISK_ATTACH" : "QDISK_DETACH");
+	return 0;
+}
+
+#define ADMIN	PEER_ADMIN
+const struct msg_handler broker_handlers[] = {
+	{ MSG_COMMON_STATUS, "STATUS", ADMIN, broker_dispatch_status },
+	{ MSG_COMMON_STATS, "STATS", ADMIN, broker_dispatch_stats },
+	{ MSG_BROKER_DM_START, "DM_START", ADMIN,
+	    broker_dispatch_admin_dm_start },
+	{ MSG_BROKER_DM_DESTROY, "DM_DESTROY", ADMIN,
+	    broker_dispatch_admin_dm_destroy },
+	{ MSG_BROKER_CDROM_INSERT, "CDROM_INSERT", ADMIN,
+	    broker_dispatch_admin_cdrom_insert },
+	{ MSG_BROKER_CDROM_EJECT, "CDROM_EJECT", ADMIN,
+	    broker_dispatch_admin_cdrom_eject },
+	{ MSG_BROKER_CDROM_LIST, "CDROM_LIST", ADMIN,
+	    broker_dispatch_admin_cdrom_list },
+	{ MSG_BROKER_DISK_ADD, "DISK_ADD", ADMIN,
+	    broker_dispatch_admin_disk_add },
+	{ MSG_BROKER_DISK_REMOVE, "DISK_REMOVE", ADMIN,
+	    broker_dispatch_admin_disk_remove },
+	{ MSG_BROKER_LIST, "LIST", ADMIN, broker_dispatch_admin_list },
+	{ MSG_BROKER_QDISK_ATTACH, "QDISK_ATTACH", PEER_WATCHERD | ADMIN,
+	    broker_dispatch_watcherd_qdisk },
+	{ MSG_BROKER_QDISK_DETACH, "QDISK_DETACH", PEER_WATCHERD | ADMIN,
+	    broker_dispatch_watcherd_qdisk },
+};
+const size_t broker_nhandlers = sizeof(broker_handlers) /
+    sizeof(broker_handlers[0]);

@@ -1,0 +1,403 @@
+/*
+ * The privileged launcher (see launcher.h): a blocking poll loop over the
+ * broker's socket and a signalfd for SIGCHLD.
+ *
+ *   event                         -> action
+ *   SPAWN, valid, uid free        -> prepare chroot, fork, jail, execveat;
+ *                                    OK {pid, uid, chroot} once exec worked
+ *   SPAWN, invalid / uid busy     -> ERROR (EINVAL / EEXIST)
+ *   KILL, our pid                 -> kill(pid, sig)
+ *   SIGCHLD                       -> waitpid loop, EXITED {pid, status}
+ *   broker EOF / bad message      -> SIGKILL + reap every QEMU, exit
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "log.h"
+#include "msg.h"
+#include "parse.h"
+#include "proto.h"
+
+#define LSOCK	3	/* the launcher's socket, moved here */
+#define CH_QMP	3	/* in a QEMU child: its QMP socket */
+#define CH_STAT	4	/* in a QEMU child: exec status pipe */
+#define CH_BIN	5	/* in a QEMU child: the QEMU binary (O_PATH) */
+
+struct kid {
+	pid_t		pid;
+	uid_t		uid;
+};
+
+static struct kid kids[LAUNCH_MAX_CHILDREN];
+static const struct devsep_config *lcfg;
+static const struct launch_opts *lopts;
+static int binfd = -1;
+
+static void
+reply_err(uint32_t reqid, int err, const char *what)
+{
+	struct msgbuf b;
+
+	msgbuf_init(&b, MSG_COMMON_ERROR, reqid);
+	msgbuf_put_u32(&b, (uint32_t)err);
+	msgbuf_put_str(&b, what);
+	if (msg_send_fd(LSOCK, &b) == -1)
+		log_warn("launcher: reply");
+	msgbuf_dispose(&b);
+}
+
+static int
+dir_is_empty_root_dir(const char *path)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if (lstat(path, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != 0 || (st.st_mode & 0022))
+		return 0;
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n == 0;
+}
+
+/* qemu_chroot when it is an empty root-owned directory, else a fresh
+ * per-domain one under the run dir. */
+static int
+chroot_prepare(uint32_t domid, char *out, size_t outsz)
+{
+	char parent[CONFIG_PATH_MAX + 16];
+
+	if (dir_is_empty_root_dir(lcfg->qemu_chroot))
+		return xsnprintf(out, outsz, "%s", lcfg->qemu_chroot);
+	if (xsnprintf(parent, sizeof(parent), "%s/qemu-root",
+	    lcfg->run_dir) == -1 ||
+	    xsnprintf(out, outsz, "%s/%u", parent, domid) == -1)
+		return -1;
+	if ((mkdir(parent, 0755) == -1 && errno != EEXIST) ||
+	    (mkdir(out, 0555) == -1 && errno != EEXIST))
+		return -1;
+	if (chmod(out, 0555) == -1 || !dir_is_empty_root_dir(out)) {
+		errno = ENOTEMPTY;
+		return -1;
+	}
+	return 0;
+}
+
+static struct kid *
+kid_find(pid_t pid, uid_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < LAUNCH_MAX_CHILDREN; i++)
+		if (kids[i].pid > 0 && (kids[i].pid == pid ||
+		    (pid == 0 && kids[i].uid == uid)))
+			return &kids[i];
+	return NULL;
+}
+
+static void
+reset_signals(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE,
+	    SIGCHLD };
+	sigset_t none;
+	size_t i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void __attribute__((noreturn))
+child_exec(int qmpfd, int statfd, uid_t uid, char **argv)
+{
+	char *envp[] = { NULL };
+	int rc;
+
+	if (dup2(qmpfd, CH_QMP) == -1 || dup2(statfd, CH_STAT) == -1 ||
+	    dup2(binfd, CH_BIN) == -1)
+		goto fail;
+	close_range(CH_BIN + 1, ~0u, 0);
+	if (fcntl(CH_STAT, F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(CH_BIN, F_SETFD, FD_CLOEXEC) == -1)
+		goto fail;
+	reset_signals();
+	if ((rc = jail_enter(uid)) != 0) {
+		errno = -rc;
+		goto fail;
+	}
+	/* credentials changed: the death signal must be set after that */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+		goto fail;
+	execveat(CH_BIN, "", argv, envp, AT_EMPTY_PATH);
+fail:
+	rc = errno;
+	(void)!write(CH_STAT, &rc, sizeof(rc));
+	_exit(127);
+}
+
+static int
+read_req(struct msg *m, struct launch_req *r)
+{
+	uint32_t i;
+
+	memset(r, 0, sizeof(*r));
+	if (msg_get_u32(m, &r->domid) == -1 || msg_get_u32(m, &r->kind) == -1 ||
+	    msg_get_u32(m, &r->memory_mb) == -1 ||
+	    msg_get_u32(m, &r->n_cdrom) == -1 || r->n_cdrom > 4)
+		return -1;
+	for (i = 0; i < r->n_cdrom; i++)
+		if (msg_get_u32(m, &r->cdrom[i]) == -1)
+			return -1;
+	return msg_end(m);
+}
+
+/* fork + exec; returns the pid, or -errno (child reaped). */
+static pid_t
+spawn(int qmpfd, uid_t uid, char **argv)
+{
+	int sp[2], err = 0;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(sp, O_CLOEXEC) == -1)
+		return -errno;
+	if ((pid = fork()) == -1) {
+		err = errno;
+		close(sp[0]);
+		close(sp[1]);
+		return -err;
+	}
+	if (pid == 0)
+		child_exec(qmpfd, sp[1], uid, argv);
+	close(sp[1]);
+	do
+		n = read(sp[0], &err, sizeof(err));
+	while (n == -1 && errno == EINTR);
+	close(sp[0]);
+	if (n == 0)
+		return pid;	/* EOF: execveat succeeded */
+	waitpid(pid, NULL, 0);
+	return -(err ? err : EIO);
+}
+
+static struct kid *
+kid_slot(void)
+{
+	size_t i;
+
+	for (i = 0; i < LAUNCH_MAX_CHILDREN; i++)
+		if (kids[i].pid == 0)
+			return &kids[i];
+	return NULL;
+}
+
+static void
+do_spawn(struct msg *m)
+{
+	struct launch_req r;
+	char chroot_dir[CONFIG_PATH_MAX + 32], abuf[4096];
+	char *argv[LAUNCH_ARGV_MAX];
+	struct kid *k;
+	struct msgbuf b;
+	int64_t uid;
+	pid_t pid;
+	int qmpfd = msg_take_fd(m);
+
+	if (qmpfd == -1 || read_req(m, &r) == -1 ||
+	    (uid = qemu_uid(lcfg->qemu_uid_base, r.domid)) == -1) {
+		reply_err(m->hdr.reqid, EINVAL, "bad spawn request");
+		goto out;
+	}
+	if (kid_find(0, (uid_t)uid) != NULL || (k = kid_slot()) == NULL) {
+		reply_err(m->hdr.reqid, EEXIST, "a QEMU already runs as that uid");
+		goto out;
+	}
+	if (chroot_prepare(r.domid, chroot_dir, sizeof(chroot_dir)) == -1) {
+		reply_err(m->hdr.reqid, errno, "cannot prepare the chroot");
+		goto out;
+	}
+	if (qemu_args_build(&r, lopts, lcfg->qemu_binary, chroot_dir, CH_QMP,
+	    abuf, sizeof(abuf), argv, LAUNCH_ARGV_MAX) == -1) {
+		reply_err(m->hdr.reqid, EINVAL, "bad QEMU arguments");
+		goto out;
+	}
+	if ((pid = spawn(qmpfd, (uid_t)uid, argv)) < 0) {
+		log_warnx("launcher: domid=%u exec %s: %s", r.domid,
+		    lcfg->qemu_binary, strerror(-pid));
+		reply_err(m->hdr.reqid, -pid, "cannot start QEMU");
+		goto out;
+	}
+	k->pid = pid;
+	k->uid = (uid_t)uid;
+	log_info("launcher: domid=%u QEMU pid=%d uid=%lld chroot=%s",
+	    r.domid, (int)pid, (long long)uid, chroot_dir);
+	msgbuf_init(&b, MSG_COMMON_OK, m->hdr.reqid);
+	msgbuf_put_u32(&b, (uint32_t)pid);
+	msgbuf_put_u32(&b, (uint32_t)uid);
+	msgbuf_put_str(&b, chroot_dir);
+	if (msg_send_fd(LSOCK, &b) == -1)
+		log_warn("launcher: reply");
+	msgbuf_dispose(&b);
+out:
+	if (qmpfd != -1)
+		close(qmpfd);
+}
+
+static int
+do_kill(struct msg *m)
+{
+	uint32_t pid, sig;
+	struct kid *k;
+
+	if (msg_get_u32(m, &pid) == -1 || msg_get_u32(m, &sig) == -1 ||
+	    msg_end(m) == -1 || (sig != SIGTERM && sig != SIGKILL))
+		return -1;
+	if (pid == 0 || (k = kid_find((pid_t)pid, 0)) == NULL)
+		return 0;	/* already reaped: the EXITED is on its way */
+	if (kill(k->pid, (int)sig) == -1)
+		log_warn("launcher: kill %u", pid);
+	return 0;
+}
+
+static void
+reap(void)
+{
+	struct msgbuf b;
+	struct kid *k;
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if ((k = kid_find(pid, 0)) == NULL)
+			continue;
+		k->pid = 0;
+		log_info("launcher: QEMU pid=%d exited status=0x%x", (int)pid,
+		    st);
+		msgbuf_init(&b, MSG_LAUNCH_EXITED, 0);
+		msgbuf_put_u32(&b, (uint32_t)pid);
+		msgbuf_put_i64(&b, st);
+		if (msg_send_fd(LSOCK, &b) == -1)
+			log_warn("launcher: exited notice");
+		msgbuf_dispose(&b);
+	}
+}
+
+static void __attribute__((noreturn))
+shutdown_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < LAUNCH_MAX_CHILDREN; i++)
+		if (kids[i].pid > 0) {
+			kill(kids[i].pid, SIGKILL);
+			waitpid(kids[i].pid, NULL, 0);
+		}
+	log_info("launcher: broker gone, every QEMU killed");
+	_exit(0);
+}
+
+static int
+handle_msg(void)
+{
+	struct msg m;
+	int rc = 0;
+
+	if (msg_recv_fd(LSOCK, &m, 1024, 1, 1000) == -1)
+		return -1;
+	if (m.hdr.type == MSG_LAUNCH_SPAWN)
+		do_spawn(&m);
+	else if (m.hdr.type == MSG_LAUNCH_KILL)
+		rc = do_kill(&m);
+	else
+		rc = -1;
+	msg_dispose(&m);
+	return rc;
+}
+
+static void __attribute__((noreturn))
+launcher_loop(void)
+{
+	struct pollfd pfd[2];
+	struct signalfd_siginfo si;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	pfd[0].fd = LSOCK;
+	pfd[0].events = POLLIN;
+	if ((pfd[1].fd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
+		shutdown_all();
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
+			shutdown_all();
+		if (pfd[1].revents & POLLIN) {
+			(void)!read(pfd[1].fd, &si, sizeof(si));
+			reap();
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR) &&
+		    handle_msg() == -1)
+			shutdown_all();
+	}
+}
+
+int
+launcher_fork(const struct devsep_config *cfg, const struct launch_opts *o,
+    pid_t *pidp)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid != 0) {
+		close(sv[1]);
+		*pidp = pid;
+		return sv[0];
+	}
+	lcfg = cfg;
+	lopts = o;
+	signal(SIGTERM, SIG_IGN);	/* we follow the broker, not signals */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_NAME, "broker-launch", 0, 0, 0);
+	if (dup3(sv[1], LSOCK, O_CLOEXEC) == -1 && sv[1] != LSOCK)
+		_exit(1);
+	close_range(LSOCK + 1, ~0u, 0);
+	/* high fd: the QEMU child moves its fds to 3..5 below it */
+	if ((binfd = open(cfg->qemu_binary, O_PATH | O_CLOEXEC)) == -1 ||
+	    dup3(binfd, 100, O_CLOEXEC) == -1)
+		log_warn("launcher: %s", cfg->qemu_binary);
+	else {
+		close(binfd);
+		binfd = 100;
+	}
+	launcher_loop();
+}

@@ -1,0 +1,79 @@
+/*
+ * The broker's privileged half ("launcher"), forked before the broker drops
+ * to its user (the OpenSSH monitor pattern, inverted: the small part keeps
+ * the rights).  It only spawns QEMUs, signals them and reaps them; it never
+ * parses QMP, never opens images, never talks to other daemons.  Its one
+ * peer is the broker, over a private SOCK_SEQPACKET socketpair:
+ *
+ *   MSG_LAUNCH_SPAWN  broker -> launcher: u32 domid, u32 kind
+ *                     (LAUNCH_KIND_*), u32 memory_mb, u32 n_cdrom,
+ *                     n_cdrom x u32 devid; fd = QEMU's end of the QMP
+ *                     socketpair.  Reply MSG_COMMON_OK {u32 pid, u32 uid,
+ *                     str chroot} or MSG_COMMON_ERROR.
+ *   MSG_LAUNCH_KILL   broker -> launcher: u32 pid, u32 signal.  No reply;
+ *                     ignored for a pid the launcher did not spawn.
+ *   MSG_LAUNCH_EXITED launcher -> broker: u32 pid, i64 wait status
+ *                     (the QEMU is reaped; its uid is free again).
+ *
+ * When the broker goes away the launcher SIGKILLs and reaps every QEMU and
+ * exits: a QEMU whose QMP socket is gone cannot be managed any more.
+ */
+#ifndef BROKER_LAUNCHER_H
+#define BROKER_LAUNCHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+enum msg_launch {
+	MSG_LAUNCH_SPAWN	= 380,
+	MSG_LAUNCH_KILL		= 381,
+	MSG_LAUNCH_EXITED	= 382,
+};
+
+#define LAUNCH_KIND_DM		0u	/* a device model (tests, HVM) */
+#define LAUNCH_KIND_QDISK	1u	/* a driver domain's qdisk backend */
+#define LAUNCH_MAX_CHILDREN	256
+#define LAUNCH_ARGV_MAX		64
+
+struct launch_req {
+	uint32_t	domid;
+	uint32_t	kind;
+	uint32_t	memory_mb;
+	uint32_t	n_cdrom;
+	uint32_t	cdrom[4];
+};
+
+struct launch_opts {
+	int		qdisk_test_machine;	/* qdisk QEMU as -machine pc */
+};
+
+/*
+ * Forks the launcher.  Returns the broker's end of the socketpair (the
+ * launcher's pid in *pid); the launcher child never returns.
+ */
+int	launcher_fork(const struct devsep_config *, const struct launch_opts *,
+	    pid_t *pid);
+
+/* ---- pure helpers (qemu_args.c), unit-tested ---- */
+/*
+ * Builds QEMU's argv into argv[] (pointers into buf).  qmp_fd is the fd
+ * number QEMU will find its QMP socket at.  Returns argc or -1 (too big,
+ * bad request).
+ */
+int	qemu_args_build(const struct launch_req *, const struct launch_opts *,
+	    const char *binary, const char *chroot_dir, int qmp_fd,
+	    char *buf, size_t bufsz, char **argv, size_t maxargs);
+/* uid for a domain's QEMU: base + domid, -1 on overflow. */
+int64_t	qemu_uid(uint32_t base, uint32_t domid);
+/* Checks a launch request's fields; 0 or -1. */
+int	launch_req_valid(const struct launch_req *);
+
+/* ---- jail.c: in the forked child, as root, right before exec ---- */
+/* setrlimits, bounding set, groups/gid/uid, ambient CAP_SYS_CHROOT,
+ * NO_NEW_PRIVS.  Returns 0 or -errno. */
+int	jail_enter(uid_t uid);
+
+#endif

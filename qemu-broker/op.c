@@ -1,0 +1,390 @@
+/*
+ * The seed-002 sequence for "qmp things" (CD-ROM media, hot-plugged disks).
+ * The slow lock is the "relevant thing lock": held from before the JSON
+ * says the thing exists until after QEMU has it (add), and from before
+ * QEMU lets go of it until the JSON entry is gone (remove).  The fast lock
+ * is taken only around each JSON read/modify/write.
+ *
+ *   stage   event                 -> action / next
+ *   START   -                     -> acquire SLOW / SLOW
+ *   SLOW    ok                    -> acquire FAST / FAST1
+ *   FAST1   ok                    -> config_read / READ1
+ *   READ1   ok, precondition ok   -> entry := adding|removing, write / WRITE1
+ *   READ1   precondition fails    -> (EEXIST | ENOENT) / FAIL
+ *   WRITE1  ok                    -> release FAST, kind's QMP steps / QMP
+ *   QMP     done                  -> acquire FAST / FAST2
+ *   FAST2   ok                    -> config_read / READ2
+ *   FAST2   ESRCH (destroyed)     -> domain gone, nothing to write / FAIL
+ *   READ2   ok                    -> add ok: entry live+fdset; remove ok or
+ *                                    add failed with QEMU clean: delete
+ *                                    entry; else keep it (stale entries are
+ *                                    allowed, missing ones are not) / WRITE2
+ *   WRITE2  ok                    -> release FAST, SLOW, reply / DONE
+ *   any     lockd error / lost    -> / FAIL
+ *   FAIL    -                     -> release what is held, reply error
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "daemon.h"
+#include "lockd_client.h"
+#include "log.h"
+#include "proto_broker.h"
+
+enum { ST_SLOW = 1, ST_FAST1, ST_READ1, ST_WRITE1, ST_QMP, ST_FAST2,
+    ST_READ2, ST_WRITE2 };
+#define HELD_SLOW	1
+#define HELD_FAST	2
+
+static const char *kind_names[] = { "cdrom-insert", "cdrom-eject",
+    "disk-add", "disk-remove" };
+
+static void op_step(struct op *, int rc, const struct lockc_reply *);
+
+const char *
+op_section(const struct op *op)
+{
+	return op->kind <= OP_CDROM_EJECT ? "cdrom" : "disk";
+}
+
+void
+op_qdev(const struct op *op, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s%u", op->kind <= OP_CDROM_EJECT ? "cd" : "disk",
+	    op->devid);
+}
+
+void
+op_opaque(const struct op *op, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "devsep-%s%u", op->kind <= OP_CDROM_EJECT ? "cd" :
+	    "disk", op->devid);
+}
+
+void
+op_fail(struct op *op, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (op->rc != 0)
+		return;		/* keep the first error */
+	op->rc = -err;
+	va_start(ap, fmt);
+	vsnprintf(op->err, sizeof(op->err), fmt, ap);
+	va_end(ap);
+}
+
+static void
+lock_cb(int rc, const struct lockc_reply *r, void *arg)
+{
+	op_step(arg, rc, r);
+}
+
+static void
+release(struct op *op, uint32_t which)
+{
+	struct lockc_async *l = broker_lockd();
+
+	if ((op->held & which) && l != NULL)
+		lockc_async_release(l, op->owner, op->domid,
+		    which == HELD_SLOW ? LOCK_SLOW : LOCK_FAST);
+	op->held &= ~which;
+}
+
+static void
+op_finish(struct op *op)
+{
+	struct msgbuf b;
+	uint64_t us = now_us() - op->t0_us;
+
+	release(op, HELD_FAST);
+	release(op, HELD_SLOW);
+	B->st.op_lat_us_sum += us;
+	if (us > B->st.op_lat_us_max)
+		B->st.op_lat_us_max = us;
+	if (op->rc != 0) {
+		log_warnx("domid=%u kind=%s devid=%u %s failed: %s",
+		    op->domid, op_section(op), op->devid, kind_names[op->kind],
+		    op->err);
+		client_reply_err(op->client, op->reqid, -op->rc, "%s", op->err);
+	} else {
+		log_info("domid=%u kind=%s devid=%u %s done (%llu us)",
+		    op->domid, op_section(op), op->devid, kind_names[op->kind],
+		    (unsigned long long)us);
+		msgbuf_init(&b, MSG_COMMON_OK, op->reqid);
+		if (op->kind == OP_CDROM_INSERT || op->kind == OP_DISK_ADD)
+			msgbuf_put_u32(&b, (uint32_t)op->fdset);
+		if (op->kind <= OP_CDROM_EJECT)
+			msgbuf_put_str(&b, op->xs);
+		client_reply_ok(op->client, &b);
+		msgbuf_dispose(&b);
+	}
+	if (op->imgfd != -1)
+		close(op->imgfd);
+	client_unref(op->client);
+	if (op->dm != NULL)
+		dm_put(op->dm);
+	free(op);
+}
+
+/* The op's entry's parent object ("qmp"."cdrom"/"disk"), created when
+ * asked; NULL when absent (or not an object: someone else's schema). */
+static json_t *
+section(json_t *cfg, const struct op *op, int create)
+{
+	json_t *q, *s;
+
+	if ((q = json_object_get(cfg, "qmp")) == NULL && create)
+		json_object_set_new(cfg, "qmp", (q = json_object()));
+	if (!json_is_object(q))
+		return NULL;
+	if ((s = json_object_get(q, op_section(op))) == NULL && create)
+		json_object_set_new(q, op_section(op), (s = json_object()));
+	return json_is_object(s) ? s : NULL;
+}
+
+static void
+entry_key(const struct op *op, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%u", op->devid);
+}
+
+/* READ1: checks the precondition and marks the entry; 0 or -1 (failed). */
+static int
+phase1(struct op *op, json_t *cfg)
+{
+	int adding = op->kind == OP_CDROM_INSERT || op->kind == OP_DISK_ADD;
+	json_t *sec = section(cfg, op, adding), *e;
+	char key[16];
+
+	entry_key(op, key, sizeof(key));
+	e = sec ? json_object_get(sec, key) : NULL;
+	if (adding && sec == NULL) {
+		op_fail(op, EINVAL, "domain JSON has a foreign \"qmp\" member");
+		return -1;
+	}
+	if (adding && e != NULL) {
+		op_fail(op, EEXIST, "%s %u already in the domain JSON (%s)",
+		    op_section(op), op->devid, op->kind == OP_CDROM_INSERT ?
+		    "eject first" : "remove first");
+		return -1;
+	}
+	if (!adding && !json_is_object(e)) {
+		op_fail(op, ENOENT, "no %s %u in the domain JSON",
+		    op_section(op), op->devid);
+		return -1;
+	}
+	if (adding) {
+		e = json_pack("{s:s, s:b, s:s}", "path", op->path,
+		    "ro", (op->flags & BROKER_F_RO) != 0, "state", "adding");
+		if (op->kind == OP_DISK_ADD)
+			json_object_set_new(e, "bus", json_string(
+			    op->bus == BROKER_BUS_SCSI ? "scsi" : "virtio"));
+		json_object_set_new(sec, key, e);
+	} else {
+		json_int_t fs = json_integer_value(json_object_get(e, "fdset"));
+		op->fdset = json_is_integer(json_object_get(e, "fdset")) ?
+		    fs : -1;
+		json_object_set_new(e, "state", json_string("removing"));
+	}
+	return 0;
+}
+
+/* READ2: records the outcome (see the table). */
+static void
+phase2(struct op *op, json_t *cfg)
+{
+	int adding = op->kind == OP_CDROM_INSERT || op->kind == OP_DISK_ADD;
+	json_t *sec = section(cfg, op, 0), *e;
+	char key[16];
+
+	entry_key(op, key, sizeof(key));
+	if (sec == NULL || (e = json_object_get(sec, key)) == NULL)
+		return;		/* someone removed it: nothing to do */
+	if (adding && op->rc == 0) {
+		json_object_set_new(e, "state", json_string("live"));
+		json_object_set_new(e, "fdset", json_integer(op->fdset));
+	} else if ((!adding && op->rc == 0) || (adding && op->qemu_clean))
+		json_object_del(sec, key);
+	/* else: keep it; QEMU may still hold the thing */
+}
+
+static int
+write_cfg(struct op *op, json_t *cfg)
+{
+	struct lockc_async *l = broker_lockd();
+	char *s = json_dumps(cfg, JSON_COMPACT);
+	int rc;
+
+	if (s == NULL || l == NULL)
+		rc = -ENOMEM;
+	else
+		rc = lockc_async_config_write(l, op->owner, op->domid, s,
+		    op->gen, lock_cb, op);
+	free(s);
+	return rc;
+}
+
+static json_t *
+read_cfg(struct op *op, const struct lockc_reply *r)
+{
+	json_t *cfg;
+
+	cfg = json_loadb(r->json, r->json_len, 0, NULL);
+	if (!json_is_object(cfg)) {
+		json_decref(cfg);
+		op_fail(op, EPROTO, "lockd returned a config that is not an "
+		    "object");
+		return NULL;
+	}
+	op->gen = r->gen;
+	return cfg;
+}
+
+static void
+run_qmp(struct op *op)
+{
+	static void (*const steps[])(struct op *) = { cdrom_insert_qmp,
+	    cdrom_eject_qmp, disk_add_qmp, disk_remove_qmp };
+
+	op->stage = ST_QMP;
+	op->step = 0;
+	steps[op->kind](op);
+}
+
+static int
+lock_failed(struct op *op, int rc, const struct lockc_reply *r,
+    const char *what)
+{
+	if (rc == -ECONNRESET)
+		op->held = 0;	/* lockd freed them with the connection */
+	if (rc == -ESRCH)
+		op_fail(op, ESRCH, "%s: domain %u absent or being destroyed",
+		    what, op->domid);
+	else
+		op_fail(op, -rc, "%s: %s%s%s", what, strerror(-rc),
+		    r && r->errmsg && *r->errmsg ? ": " : "",
+		    r && r->errmsg ? r->errmsg : "");
+	B->st.lock_errors++;
+	return -1;
+}
+
+/* One transition of the table above; rc/r are lockd's answer. */
+static void
+op_step(struct op *op, int rc, const struct lockc_reply *r)
+{
+	struct lockc_async *l = broker_lockd();
+	json_t *cfg = NULL;
+	uint32_t tmo = B->cfg.lock_timeout_ms;
+
+	if (l == NULL && rc == 0)
+		rc = -ECONNRESET;
+	switch (op->stage) {
+	case ST_SLOW:
+		if (rc != 0 && lock_failed(op, rc, r, "slow lock"))
+			goto done;
+		op->held |= HELD_SLOW;
+		op->stage = ST_FAST1;
+		rc = lockc_async_acquire(l, op->owner, op->domid, LOCK_FAST,
+		    0, tmo, lock_cb, op);
+		break;
+	case ST_FAST1:
+	case ST_FAST2:
+		if (rc != 0 && lock_failed(op, rc, r, "fast lock"))
+			goto done;
+		op->held |= HELD_FAST;
+		op->stage = op->stage == ST_FAST1 ? ST_READ1 : ST_READ2;
+		rc = lockc_async_config_read(l, op->owner, op->domid, lock_cb,
+		    op);
+		break;
+	case ST_READ1:
+	case ST_READ2:
+		if ((rc != 0 && lock_failed(op, rc, r, "config read")) ||
+		    (cfg = read_cfg(op, r)) == NULL)
+			goto done;
+		if (op->stage == ST_READ1 && phase1(op, cfg) == -1)
+			goto done;
+		if (op->stage == ST_READ2)
+			phase2(op, cfg);
+		op->stage = op->stage == ST_READ1 ? ST_WRITE1 : ST_WRITE2;
+		rc = write_cfg(op, cfg);
+		break;
+	case ST_WRITE1:
+		if (rc != 0 && lock_failed(op, rc, r, "config write"))
+			goto done;
+		release(op, HELD_FAST);
+		run_qmp(op);
+		return;
+	case ST_WRITE2:
+		if (rc != 0)
+			lock_failed(op, rc, r, "config write");
+		goto done;
+	}
+	json_decref(cfg);
+	if (rc != 0) {
+		lock_failed(op, rc, NULL, "lockd request");
+		op_finish(op);
+	}
+	return;
+done:
+	json_decref(cfg);
+	op_finish(op);
+}
+
+/* The kind's QMP steps are over (op->rc, op->qemu_clean say how). */
+void
+op_qmp_done(struct op *op)
+{
+	struct lockc_async *l = broker_lockd();
+	int rc;
+
+	op->stage = ST_FAST2;
+	rc = l ? lockc_async_acquire(l, op->owner, op->domid, LOCK_FAST, 0,
+	    B->cfg.lock_timeout_ms, lock_cb, op) : -ECONNRESET;
+	if (rc != 0) {
+		lock_failed(op, rc, NULL, "fast lock (after QMP)");
+		op_finish(op);
+	}
+}
+
+/* Takes ownership of op (and op->imgfd); replies exactly once. */
+int
+op_start(struct op *op)
+{
+	struct lockc_async *l;
+	int rc;
+
+	op->t0_us = now_us();
+	op->fdset = -1;
+	op->owner = ++B->next_owner ? B->next_owner : ++B->next_owner;
+	if (op->rc != 0) {	/* refused while decoding (path, flags) */
+		op_finish(op);
+		return 0;
+	}
+	op->dm = dm_find(op->domid, LAUNCH_KIND_DM);
+	if (op->dm == NULL || op->dm->state != DM_RUNNING) {
+		op->dm = NULL;
+		op_fail(op, ESRCH, "no running QEMU for domain %u", op->domid);
+		op_finish(op);
+		return 0;
+	}
+	dm_hold(op->dm);
+	if ((l = broker_lockd()) == NULL) {
+		op_fail(op, ENOTCONN, "lockd not running");
+		op_finish(op);
+		return 0;
+	}
+	op->stage = ST_SLOW;
+	rc = lockc_async_acquire(l, op->owner, op->domid, LOCK_SLOW, 0,
+	    B->cfg.lock_timeout_ms, lock_cb, op);
+	if (rc != 0) {
+		lock_failed(op, rc, NULL, "slow lock");
+		op_finish(op);
+	}
+	return 0;
+}

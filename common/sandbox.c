@@ -1,38 +1,305 @@
 /*
- * INTERIM sandbox_enter(): drops to the daemon's own user (when started as
- * root and the user exists).  Capabilities, rlimits, NO_NEW_PRIVS and
- * seccomp are being added (issue 6); until then it says so loudly.
+ * sandbox_enter(): applies policy/<daemon>.policy in the order of
+ * sandbox.h.  Each step either succeeds or the daemon exits; the only
+ * steps that may be skipped are those a non-root test run cannot do
+ * (mount namespace, chroot, uid/capabilities: warned) and Landlock on a
+ * kernel without it (warned).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cap-ng.h>
+#include <linux/landlock.h>
+#include <seccomp.h>
+
 #include "log.h"
+#include "policy.h"
 #include "sandbox.h"
+
+static char status_json[512] = "{}";
+
+const char *
+sandbox_status_json(void)
+{
+	return status_json;
+}
+
+/* Hides one path in our private mount namespace. */
+static int
+hide_path(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISLNK(st.st_mode) && stat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISDIR(st.st_mode))
+		return mount("devsep-hidden", path, "tmpfs",
+		    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		    "size=4k,mode=0555");
+	/* A socket or device node: /dev/null on top (connect: refused). */
+	return mount("/dev/null", path, NULL, MS_BIND, NULL);
+}
+
+static int
+step_mountns(const struct policy *p)
+{
+	const char *path;
+	size_t i;
+
+	if (!p->mountns)
+		return 0;
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1) {
+		log_warn("sandbox: private mount namespace");
+		return -1;
+	}
+	for (i = 0; i < p->nhide; i++) {
+		path = p->hide[i];
+		/* "@VAR": the path in our environment variable VAR */
+		if (path[0] == '@' && (path = getenv(path + 1)) == NULL)
+			continue;
+		if (hide_path(path) == -1) {
+			log_warn("sandbox: hide %s", path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+step_root(const struct policy *p, const struct sandbox_spec *s, int root)
+{
+	const char *dir = s->workdir ? s->workdir : "/";
+
+	if (p->chroot && s->chroot_dir == NULL) {
+		log_warnx("sandbox: policy %s wants a chroot, daemon gave no "
+		    "directory", p->name);
+		return -1;
+	}
+	if (p->chroot && root) {
+		if (chroot(s->chroot_dir) == -1) {
+			log_warn("sandbox: chroot %s", s->chroot_dir);
+			return -1;
+		}
+		dir = "/";
+	} else if (p->chroot) {
+		log_warnx("sandbox: not root: no chroot into %s", s->chroot_dir);
+		dir = s->chroot_dir;
+	}
+	if (chdir(dir) == -1) {
+		log_warn("sandbox: chdir %s", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+caps_select(const struct policy *p, capng_type_t type)
+{
+	size_t i;
+
+	capng_clear(CAPNG_SELECT_BOTH);
+	for (i = 0; i < p->ncaps; i++)
+		capng_update(CAPNG_ADD, type, (unsigned)p->caps[i].cap);
+}
+
+/* Root stays root with only the policy's capabilities, bounding set too. */
+static int
+caps_root(const struct policy *p)
+{
+	if (setgroups(0, NULL) == -1) {
+		log_warn("sandbox: setgroups");
+		return -1;
+	}
+	caps_select(p, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET);
+	if (capng_apply(CAPNG_SELECT_BOTH) != 0) {
+		log_warnx("sandbox: capng_apply failed");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+step_user(const struct policy *p, const struct passwd *pw, int root)
+{
+	int r;
+
+	if (!root)
+		return 0;
+	if (pw == NULL)
+		return caps_root(p);
+	caps_select(p, CAPNG_EFFECTIVE | CAPNG_PERMITTED);
+	r = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
+	    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+	if (r != 0) {
+		log_warnx("sandbox: capng_change_id(%s) failed: %d",
+		    p->user, r);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+step_rlimits(const struct policy *p)
+{
+	struct rlimit rl;
+	size_t i;
+
+	for (i = 0; i < p->nrlimits; i++) {
+		rl.rlim_cur = rl.rlim_max = (rlim_t)p->rlimits[i].value;
+		if (setrlimit(p->rlimits[i].resource, &rl) == -1) {
+			log_warn("sandbox: setrlimit %s", p->rlimits[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+landlock_add_dir(int ruleset, const char *dir)
+{
+	struct landlock_path_beneath_attr pb = {
+		.allowed_access = LANDLOCK_ACCESS_FS_EXECUTE,
+	};
+	int r;
+
+	pb.parent_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pb.parent_fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	r = (int)syscall(SYS_landlock_add_rule, ruleset,
+	    LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+	close(pb.parent_fd);
+	return r;
+}
+
+/* 1: applied, 0: kernel without Landlock, -1: error. */
+static int
+step_landlock(const struct policy *p, const struct sandbox_spec *s)
+{
+	struct landlock_ruleset_attr ra = {
+		.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE,
+	};
+	const char *dir;
+	size_t i;
+	int fd, rc = -1;
+
+	if (p->nexec_dirs == 0)
+		return 0;
+	for (i = 0; i < p->nexec_dirs; i++)
+		if (strcmp(p->exec_dirs[i], "@spec") == 0 && s->exec_dir == NULL) {
+			/* Restricting would break the daemon's own dir. */
+			log_warnx("sandbox: %s gave no exec_dir: Landlock NOT "
+			    "applied, exec is not limited to the exec-dirs",
+			    p->name);
+			return 0;
+		}
+	fd = (int)syscall(SYS_landlock_create_ruleset, &ra, sizeof(ra), 0);
+	if (fd == -1 && (errno == ENOSYS || errno == EOPNOTSUPP)) {
+		log_warnx("sandbox: kernel has no Landlock: exec not limited "
+		    "to the exec-dirs");
+		return 0;
+	}
+	if (fd == -1)
+		goto out;
+	for (i = 0; i < p->nexec_dirs; i++) {
+		dir = strcmp(p->exec_dirs[i], "@spec") == 0 ? s->exec_dir :
+		    p->exec_dirs[i];
+		if (dir != NULL && landlock_add_dir(fd, dir) == -1) {
+			log_warn("sandbox: landlock rule %s", dir);
+			goto out;
+		}
+	}
+	if (syscall(SYS_landlock_restrict_self, fd, 0) == 0)
+		rc = 1;
+out:
+	if (rc == -1)
+		log_warn("sandbox: landlock");
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+static int
+step_seccomp(const struct policy *p, int seccomp_log)
+{
+	scmp_filter_ctx ctx;
+	int r;
+
+	if ((ctx = policy_seccomp_build(p, seccomp_log)) == NULL)
+		return -1;
+	r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0) {
+		log_warnx("sandbox: seccomp_load: %s", strerror(-r));
+		return -1;
+	}
+	if (seccomp_log)
+		log_warnx("sandbox: *** SECCOMP IN LOG MODE for %s: violations "
+		    "are logged, NOT blocked (development only) ***", p->name);
+	return 0;
+}
+
+static int
+lookup_user(const struct policy *p, int root, struct passwd **pwp)
+{
+	*pwp = NULL;
+	if (!root || strcmp(p->user, "root") == 0)
+		return 0;
+	if ((*pwp = getpwnam(p->user)) == NULL) {
+		log_warnx("sandbox: no user %s (scripts/create-users)",
+		    p->user);
+		return -1;
+	}
+	return 0;
+}
 
 int
 sandbox_enter(const struct sandbox_spec *s)
 {
-	char user[64];
+	const struct policy *p = policy_find(s->daemon);
 	struct passwd *pw;
+	int root, ll;
 
-	snprintf(user, sizeof(user), "devsep-%s", s->daemon);
-	if (!s->no_user && getuid() == 0 && strcmp(s->daemon, "hotplugd") != 0 &&
-	    (pw = getpwnam(user)) != NULL) {
-		if (setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
-		    setuid(pw->pw_uid) == -1) {
-			log_warn("sandbox: cannot become %s", user);
-			return -1;
-		}
-	}
-	if (chdir(s->workdir ? s->workdir : "/") == -1) {
-		log_warn("sandbox: chdir");
+	if (p == NULL) {
+		log_warnx("sandbox: no policy for \"%s\"", s->daemon);
 		return -1;
 	}
-	log_warnx("sandbox: seccomp/capabilities NOT ENFORCED for %s "
-	    "(interim build)", s->daemon);
+	root = getuid() == 0 && !s->no_user;
+	if (!root)
+		log_warnx("sandbox: %s not started as root: uid, capabilities, "
+		    "chroot and mount namespace unchanged", p->name);
+	if (lookup_user(p, root, &pw) == -1 ||
+	    (root && step_mountns(p) == -1) ||
+	    step_root(p, s, root) == -1 ||
+	    step_user(p, pw, root) == -1 ||
+	    step_rlimits(p) == -1)
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		log_warn("sandbox: PR_SET_NO_NEW_PRIVS");
+		return -1;
+	}
+	if ((ll = step_landlock(p, s)) == -1 ||
+	    step_seccomp(p, s->seccomp_log) == -1)
+		return -1;
+	snprintf(status_json, sizeof(status_json),
+	    "{\"policy\":\"%s\",\"seccomp\":\"%s\",\"uid\":%u,"
+	    "\"ncaps\":%zu,\"landlock\":%d,\"chroot\":%s}",
+	    p->name, s->seccomp_log ? "log" : "kill", (unsigned)getuid(),
+	    root ? p->ncaps : 0, ll, p->chroot && root ? "true" : "false");
+	log_info("sandbox: %s entered (%s)", p->name, status_json);
 	return 0;
 }

@@ -1,0 +1,130 @@
+/*
+ * Policies compiled from policy/NAME.policy: lookup, printing, and the
+ * libseccomp filter built from a policy's `allow` / `errno` lines.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "log.h"
+#include "policy.h"
+
+const struct policy *
+policy_find(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < policy_count; i++)
+		if (strcmp(policy_all[i]->name, name) == 0)
+			return policy_all[i];
+	return NULL;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t r;
+
+	while (len > 0) {
+		r = write(fd, p, len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+int
+policy_print(const char *name, int fd)
+{
+	const struct policy *p = policy_find(name);
+
+	if (p == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	return write_all(fd, p->text, strlen(p->text));
+}
+
+static int
+rule_add(scmp_filter_ctx ctx, const struct policy_rule *r)
+{
+	struct scmp_arg_cmp cmp[POLICY_MAX_CONDS];
+	uint32_t act;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < r->ncond; i++) {
+		cmp[i].arg = r->cond[i].arg;
+		cmp[i].op = (enum scmp_compare)r->cond[i].op;
+		if (cmp[i].op == SCMP_CMP_MASKED_EQ) {
+			cmp[i].datum_a = r->cond[i].mask;
+			cmp[i].datum_b = r->cond[i].val;
+		} else {
+			cmp[i].datum_a = r->cond[i].val;
+			cmp[i].datum_b = 0;
+		}
+	}
+	act = r->action == POLICY_ERRNO ? SCMP_ACT_ERRNO((uint32_t)r->err) :
+	    SCMP_ACT_ALLOW;
+	rc = seccomp_rule_add_array(ctx, act, r->nr, r->ncond, cmp);
+	if (rc < 0)
+		log_warnx("policy: seccomp rule for %s (%s): %s", r->name,
+		    r->group, strerror(-rc));
+	return rc < 0 ? -1 : 0;
+}
+
+void *
+policy_seccomp_build(const struct policy *p, int seccomp_log)
+{
+	scmp_filter_ctx ctx;
+	size_t i;
+
+	ctx = seccomp_init(seccomp_log ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
+	if (ctx == NULL) {
+		log_warnx("policy %s: seccomp_init failed", p->name);
+		return NULL;
+	}
+	/* Threads that already exist (libxenstore's reader) get it too. */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) < 0)
+		goto fail;
+	for (i = 0; i < p->nrules; i++)
+		if (rule_add(ctx, &p->rules[i]) == -1)
+			goto fail;
+	return ctx;
+fail:
+	log_warnx("policy %s: cannot build the seccomp filter", p->name);
+	seccomp_release(ctx);
+	return NULL;
+}
+
+int
+policy_export_pfc(const char *name, int seccomp_log, int fd)
+{
+	const struct policy *p = policy_find(name);
+	scmp_filter_ctx ctx;
+	int rc;
+
+	if (p == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	if ((ctx = policy_seccomp_build(p, seccomp_log)) == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	rc = seccomp_export_pfc(ctx, fd);
+	seccomp_release(ctx);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}

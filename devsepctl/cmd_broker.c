@@ -66,7 +66,7 @@ parse_op(struct ctl *c, int argc, char **argv, int want_image,
 	memset(a, 0, sizeof(*a));
 	a->bus = BROKER_BUS_VIRTIO;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+", allow_opts ? lo : lo + 2,
+	while ((ch = getopt_long(argc, argv, "", allow_opts ? lo : lo + 2,
 	    NULL)) != -1) {
 		if (ch == 'r')
 			a->flags |= BROKER_F_RO;

@@ -249,7 +249,7 @@ parse_args(struct ctl *c, int argc, char **argv, int *set, uint32_t *bd)
 
 	*set = 0;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch != 'b' || ctl_arg_domid(c, optarg, bd) == -1)
 			return CTL_USAGE;
 		*set = 1;

@@ -106,7 +106,7 @@ parse_args(struct ctl *c, int argc, char **argv, uint32_t *domid)
 
 	*domid = WATCHER_DOMID_ALL;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch != 'd' || ctl_arg_domid(c, optarg, domid) == -1)
 			return CTL_USAGE;
 	}

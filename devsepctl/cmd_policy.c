@@ -142,18 +142,13 @@ cmd_policy(struct ctl *c, int argc, char **argv)
 	int ch, pfc = 0;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch != 'p')
 			goto usage;
 		pfc = 1;
 	}
 	argc -= optind;
 	argv += optind;
-	/* options may also follow the daemon name */
-	if (argc == 3 && strcmp(argv[2], "--pfc") == 0) {
-		pfc = 1;
-		argc--;
-	}
 	if (argc == 1 && strcmp(argv[0], "list") == 0 && !pfc)
 		return policy_list(c);
 	if (argc == 2 && strcmp(argv[0], "show") == 0)

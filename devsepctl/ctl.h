@@ -113,6 +113,8 @@ int	cmd_devices(struct ctl *, int, char **);
 int	cmd_locks(struct ctl *, int, char **);
 int	cmd_check(struct ctl *, int, char **);
 int	cmd_policy(struct ctl *, int, char **);
+int	cmd_dm_start(struct ctl *, int, char **);
+int	cmd_dm_destroy(struct ctl *, int, char **);
 int	cmd_cd_insert(struct ctl *, int, char **);
 int	cmd_cd_eject(struct ctl *, int, char **);
 int	cmd_disk_add(struct ctl *, int, char **);

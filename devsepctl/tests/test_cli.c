@@ -188,6 +188,11 @@ test_connect_absent(void **state)
 	/* the commands map it to exit 3 */
 	assert_int_equal(run(&c, "locks", NULL), CTL_NODAEMON);
 	assert_int_equal(run(&c, "cd-eject", "1", "768", NULL), CTL_NODAEMON);
+	/* options may follow the operands */
+	assert_int_equal(run(&c, "disk-add", "1", "2", "/d.img", "--ro",
+	    "--bus", "scsi", NULL), CTL_NODAEMON);
+	assert_int_equal(run(&c, "dm-start", "1", "--cdrom", "768", "--run",
+	    NULL), CTL_NODAEMON);
 	/* a relative image path is made absolute, then the broker is asked */
 	assert_int_equal(run(&c, "cd-insert", "1", "768", "rel.iso", NULL),
 	    CTL_NODAEMON);

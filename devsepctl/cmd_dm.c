@@ -1,0 +1,176 @@
+/*
+ * Device model lifecycle, as a toolstack would ask the broker:
+ *   dm-start DOMID [--cdrom DEVID]... [--memory MB] [--run]
+ *                                   MSG_BROKER_DM_START
+ *   dm-destroy DOMID [--wait MS]    MSG_BROKER_DM_DESTROY
+ * (seed 002 destroy order: lockd DESTROY_BEGIN first, then dm-destroy;
+ * the broker tells lockd DM_GONE once QEMU is reaped.)
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "proto_broker.h"
+
+struct dm_args {
+	uint32_t	domid, flags, memory_mb, ncd, wait_ms;
+	uint32_t	cd[BROKER_MAX_CDROMS];
+};
+
+static int
+dm_opt(struct ctl *c, int ch, struct dm_args *a)
+{
+	switch (ch) {
+	case 'c':
+		if (a->ncd == BROKER_MAX_CDROMS) {
+			fprintf(stderr, "%s: at most %d CD-ROM drives\n",
+			    c->prog, BROKER_MAX_CDROMS);
+			return -1;
+		}
+		return ctl_arg_u32(c, "device id", optarg, &a->cd[a->ncd++]);
+	case 'm':
+		return ctl_arg_u32(c, "memory", optarg, &a->memory_mb);
+	case 'r':
+		a->flags |= BROKER_DM_RUN;
+		return 0;
+	case 'w':
+		return ctl_arg_u32(c, "wait", optarg, &a->wait_ms);
+	}
+	return -1;
+}
+
+static int
+dm_parse(struct ctl *c, int argc, char **argv, int start,
+    struct dm_args *a)
+{
+	static const struct option start_lo[] = {
+		{ "cdrom",  required_argument, NULL, 'c' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "run",    no_argument,       NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	}, destroy_lo[] = {
+		{ "wait", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(a, 0, sizeof(*a));
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", start ? start_lo :
+	    destroy_lo, NULL)) != -1)
+		if (dm_opt(c, ch, a) == -1)
+			goto usage;
+	if (argc - optind != 1)
+		goto usage;
+	return ctl_arg_domid(c, argv[optind], &a->domid) == -1 ? CTL_USAGE :
+	    CTL_OK;
+usage:
+	fprintf(stderr, "usage: %s %s\n", c->prog, start ?
+	    "dm-start DOMID [--cdrom DEVID]... [--memory MB] [--run]" :
+	    "dm-destroy DOMID [--wait MS]");
+	return CTL_USAGE;
+}
+
+static int
+dm_call(struct ctl *c, struct msgbuf *b, struct ctl_reply *r)
+{
+	const struct ctl_daemon *d = ctl_daemon_find("broker");
+	int rc;
+
+	rc = ctl_call(c, d, b, MSG_COMMON_OK, ctl_timeout(c,
+	    CTL_TIMEOUT_OP_MS), r);
+	msgbuf_dispose(b);
+	ctl_report(c, d, rc, r);
+	return rc;
+}
+
+static void
+dm_print(struct ctl *c, json_t *j, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+dm_print(struct ctl *c, json_t *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->json)
+		ctl_print_json(j);
+	else {
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+	}
+	json_decref(j);
+}
+
+int
+cmd_dm_start(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_reply r;
+	struct dm_args a;
+	struct msgbuf b;
+	uint32_t i, pid, uid;
+	int rc;
+
+	if ((rc = dm_parse(c, argc, argv, 1, &a)) != CTL_OK)
+		return rc;
+	msgbuf_init(&b, MSG_BROKER_DM_START, ctl_next_reqid(c));
+	msgbuf_put_u32(&b, a.domid);
+	msgbuf_put_u32(&b, a.flags);
+	msgbuf_put_u32(&b, a.memory_mb);
+	msgbuf_put_u32(&b, a.ncd);
+	for (i = 0; i < a.ncd; i++)
+		msgbuf_put_u32(&b, a.cd[i]);
+	if ((rc = dm_call(c, &b, &r)) != CTL_OK)
+		goto out;
+	if (msg_get_u32(&r.m, &pid) == -1 || msg_get_u32(&r.m, &uid) == -1 ||
+	    msg_end(&r.m) == -1) {
+		fprintf(stderr, "%s: malformed reply from the broker\n",
+		    c->prog);
+		rc = CTL_NOANSWER;
+		goto out;
+	}
+	dm_print(c, json_pack("{s:s, s:i, s:i, s:i}", "result", "started",
+	    "domid", (int)a.domid, "pid", (int)pid, "uid", (int)uid),
+	    "started: domid=%u qemu pid=%u uid=%u\n", a.domid, pid, uid);
+out:
+	ctl_reply_dispose(&r);
+	return rc;
+}
+
+int
+cmd_dm_destroy(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_reply r;
+	struct dm_args a;
+	struct msgbuf b;
+	uint32_t pid, gone;
+	int64_t status;
+	int rc;
+
+	if ((rc = dm_parse(c, argc, argv, 0, &a)) != CTL_OK)
+		return rc;
+	msgbuf_init(&b, MSG_BROKER_DM_DESTROY, ctl_next_reqid(c));
+	msgbuf_put_u32(&b, a.domid);
+	msgbuf_put_u32(&b, a.wait_ms);
+	if ((rc = dm_call(c, &b, &r)) != CTL_OK)
+		goto out;
+	if (msg_get_u32(&r.m, &pid) == -1 || msg_get_i64(&r.m, &status) ==
+	    -1 || msg_get_u32(&r.m, &gone) == -1 || msg_end(&r.m) == -1) {
+		fprintf(stderr, "%s: malformed reply from the broker\n",
+		    c->prog);
+		rc = CTL_NOANSWER;
+		goto out;
+	}
+	dm_print(c, json_pack("{s:s, s:i, s:i, s:I, s:b}", "result",
+	    "destroyed", "domid", (int)a.domid, "pid", (int)pid, "status",
+	    (json_int_t)status, "dm_gone_sent", gone != 0),
+	    "destroyed: domid=%u qemu pid=%u wait status=%lld lockd %s\n",
+	    a.domid, pid, (long long)status, gone ? "told DM_GONE" :
+	    "had no dying domain");
+out:
+	ctl_reply_dispose(&r);
+	return rc;
+}

@@ -26,3 +26,19 @@ $(BUILD)/tests/test-hotplugd-int: $(HP_INT_OBJS) $(LIBDEVSEP)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 TEST_PROGS += $(BUILD)/tests/test-hotplugd-int
 INT_TESTS  += $(BUILD)/tests/test-hotplugd-int
+
+# ---- hotplugd cmocka unit tests ----
+# test_job: job.c's state machine with the process boundary wrapped.
+$(BUILD)/tests/unit/hotplugd_test_job: $(BUILD)/hotplugd/tests/test_job.o \
+    $(BUILD)/hotplugd/job.o $(BUILD)/hotplugd/stats.o $(LIBDEVSEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -Wl,--wrap=kill,--wrap=waitpid,--wrap=msgchan_send \
+	    -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
+# test_spawn: script resolution, job checks, argv/env, a real spawn.
+$(BUILD)/tests/unit/hotplugd_test_spawn: $(BUILD)/hotplugd/tests/test_spawn.o \
+    $(BUILD)/hotplugd/spawn.o $(LIBDEVSEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
+HP_UNIT := $(BUILD)/tests/unit/hotplugd_test_job $(BUILD)/tests/unit/hotplugd_test_spawn
+TEST_PROGS += $(HP_UNIT)
+UNIT_TESTS += $(HP_UNIT)

@@ -1,0 +1,383 @@
+/*
+ * test_job drives hotplugd's job state machine (job.c) row by row from the
+ * table in hotplugd.h, with the process boundary faked: hp_spawn hands out
+ * pids, kill/waitpid/msgchan_send are wrapped (-Wl,--wrap) to record
+ * signals, feed exit statuses and capture the DONE messages.  It proves
+ * every row (start, spawn failure, cancel/disconnect while queued or
+ * running, exit/signal, timeout -> SIGTERM to the group -> SIGKILL after
+ * grace, reap while killing), and the scheduling rules: max_jobs, FIFO,
+ * one job per device at a time without head-of-line blocking, queue bound.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "hotplugd/hotplugd.h"
+#include "msg.h"
+
+struct hotplugd *hp;
+static struct hotplugd H;
+
+/* ---- fakes for what job.c calls outside itself ---- */
+static int spawn_errno, n_spawned;
+static pid_t next_pid;
+
+int
+hp_spawn(struct job *j)
+{
+	if (spawn_errno)
+		return spawn_errno;
+	j->pid = next_pid++;
+	n_spawned++;
+	return 0;
+}
+int output_start(struct job *j, int fd) { return 0; }
+void output_drain_close(struct job *j) { }
+int jobsfile_write(void) { return 0; }
+unsigned long long proc_starttime(pid_t p) { return 0; }
+
+static struct { pid_t pid; int sig; } kills[32];
+static int n_kills;
+
+int __wrap_kill(pid_t pid, int sig);
+int
+__wrap_kill(pid_t pid, int sig)
+{
+	if (n_kills < 32) {
+		kills[n_kills].pid = pid;
+		kills[n_kills].sig = sig;
+	}
+	n_kills++;
+	return 0;
+}
+
+static struct { pid_t pid; int status; } reapq[16];
+static int n_reap;
+
+pid_t __wrap_waitpid(pid_t p, int *st, int opt);
+pid_t
+__wrap_waitpid(pid_t p, int *st, int opt)
+{
+	pid_t pid;
+
+	if (n_reap == 0)
+		return 0;
+	pid = reapq[0].pid;
+	*st = reapq[0].status;
+	memmove(reapq, reapq + 1, --n_reap * sizeof(reapq[0]));
+	return pid;
+}
+
+static struct done { uint64_t id; uint32_t outcome; int64_t code; } dones[64];
+static int n_done;
+
+int __wrap_msgchan_send(struct msgchan *c, struct msgbuf *b);
+int
+__wrap_msgchan_send(struct msgchan *c, struct msgbuf *b)
+{
+	struct msg m;
+	uint64_t dur;
+	char s[HOTPLUG_MSG_MAX];
+	struct done *d = &dones[n_done < 64 ? n_done : 63];
+
+	assert_int_equal(msg_parse(&m, b->data, b->len, MSG_MAX_DEFAULT), 0);
+	assert_int_equal(m.hdr.type, MSG_HOTPLUG_DONE);
+	assert_int_equal(msg_get_u64(&m, &d->id), 0);
+	assert_int_equal(msg_get_u32(&m, &d->outcome), 0);
+	assert_int_equal(msg_get_i64(&m, &d->code), 0);
+	assert_int_equal(msg_get_u64(&m, &dur), 0);
+	assert_int_equal(msg_get_str(&m, s, sizeof(s)), 0);
+	assert_int_equal(msg_end(&m), 0);
+	msg_dispose(&m);
+	n_done++;
+	return 0;
+}
+
+/* ---- helpers ---- */
+static int chan_a, chan_b;	/* their addresses stand for two watcherds */
+#define CHAN_A ((struct msgchan *)&chan_a)
+#define CHAN_B ((struct msgchan *)&chan_b)
+
+static int
+setup(void **state)
+{
+	memset(&H, 0, sizeof(H));
+	hp = &H;
+	TAILQ_INIT(&H.queued);
+	TAILQ_INIT(&H.running);
+	H.base = event_base_new();
+	H.cfg.max_jobs = 2;
+	H.cfg.script_kill_grace_ms = 100;
+	spawn_errno = n_spawned = n_kills = n_reap = n_done = 0;
+	next_pid = 1000;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	job_kill_all();
+	event_base_free(H.base);
+	return 0;
+}
+
+static struct job *
+submit(uint64_t id, const char *dev, struct msgchan *c)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	j->id = id;
+	j->chan = c;
+	j->out_fd = -1;
+	j->timeout_ms = 1000;
+	snprintf(j->kind, sizeof(j->kind), "vbd");
+	snprintf(j->be_path, sizeof(j->be_path),
+	    "/local/domain/0/backend/vbd/5/%s", dev);
+	job_submit(j);
+	return j;
+}
+
+static void
+reap(pid_t pid, int status)
+{
+	reapq[n_reap].pid = pid;
+	reapq[n_reap].status = status;
+	n_reap++;
+	job_reap_all();
+}
+
+static void
+fire_timer(struct job *j)
+{
+	event_active(j->ev_timer, EV_TIMEOUT, 1);
+	event_base_loop(H.base, EVLOOP_NONBLOCK);
+}
+
+static int
+last_kill_is(pid_t pgid, int sig)
+{
+	return n_kills > 0 && kills[n_kills - 1].pid == -pgid &&
+	    kills[n_kills - 1].sig == sig;
+}
+
+/* ---- one test per table row ---- */
+
+/* QUEUED, slot free & device idle -> spawn -> RUNNING */
+static void
+test_queued_starts(void **state)
+{
+	struct job *j = submit(1, "1", CHAN_A);
+
+	assert_int_equal(j->state, JOB_RUNNING);
+	assert_int_equal(n_spawned, 1);
+	assert_int_equal(H.n_running, 1);
+	assert_int_equal(H.st.runs, 1);
+}
+
+/* QUEUED, spawn fails -> DONE(SPAWN_FAILED, errno) */
+static void
+test_spawn_fails(void **state)
+{
+	spawn_errno = ENOEXEC;
+	submit(1, "1", CHAN_A);
+	assert_int_equal(n_done, 1);
+	assert_int_equal(dones[0].outcome, HOTPLUG_SPAWN_FAILED);
+	assert_int_equal(dones[0].code, ENOEXEC);
+	assert_int_equal(H.n_running, 0);
+	assert_int_equal(H.st.spawn_failed, 1);
+}
+
+/* QUEUED, CANCEL -> DONE(CANCELLED) */
+static void
+test_queued_cancel(void **state)
+{
+	struct job *j2;
+
+	H.cfg.max_jobs = 1;
+	submit(1, "1", CHAN_A);
+	j2 = submit(2, "2", CHAN_A);
+	assert_int_equal(j2->state, JOB_QUEUED);
+	job_cancel(j2);
+	assert_int_equal(n_done, 1);
+	assert_int_equal(dones[0].id, 2);
+	assert_int_equal(dones[0].outcome, HOTPLUG_CANCELLED);
+	assert_int_equal(H.n_queued, 0);
+	assert_int_equal(n_kills, 0);
+}
+
+/* QUEUED, watcherd disconnects -> dropped, no DONE */
+static void
+test_queued_disconnect(void **state)
+{
+	H.cfg.max_jobs = 1;
+	submit(1, "1", CHAN_A);
+	submit(2, "2", CHAN_B);
+	job_chan_gone(CHAN_B);
+	assert_int_equal(H.n_queued, 0);
+	assert_int_equal(n_done, 0);
+	assert_null(job_find(2));
+	assert_non_null(job_find(1));
+}
+
+/* RUNNING, main child reaped -> DONE(EXITED|SIGNALED) */
+static void
+test_running_reaped(void **state)
+{
+	struct job *a = submit(1, "1", CHAN_A), *b = submit(2, "2", CHAN_A);
+	pid_t pa = a->pid, pb = b->pid;
+
+	reap(pa, W_EXITCODE(3, 0));
+	reap(pb, W_EXITCODE(0, SIGKILL));
+	assert_int_equal(n_done, 2);
+	assert_int_equal(dones[0].outcome, HOTPLUG_EXITED);
+	assert_int_equal(dones[0].code, 3);
+	assert_int_equal(dones[1].outcome, HOTPLUG_SIGNALED);
+	assert_int_equal(dones[1].code, SIGKILL);
+	assert_int_equal(H.st.failures, 2);
+	assert_int_equal(n_kills, 0);	/* a normal end kills nothing */
+	submit(3, "3", CHAN_A);
+	reap(next_pid - 1, W_EXITCODE(0, 0));
+	assert_int_equal(H.st.ok, 1);
+}
+
+/* RUNNING, timeout -> SIGTERM group -> KILLING; grace -> SIGKILL;
+ * reaped -> SIGKILL group, DONE(TIMED_OUT) */
+static void
+test_running_timeout(void **state)
+{
+	struct job *j = submit(1, "1", CHAN_A);
+	pid_t pid = j->pid;
+
+	fire_timer(j);
+	assert_int_equal(j->state, JOB_KILLING);
+	assert_true(last_kill_is(pid, SIGTERM));
+	fire_timer(j);
+	assert_true(last_kill_is(pid, SIGKILL));
+	assert_int_equal(n_done, 0);
+	n_kills = 0;
+	reap(pid, W_EXITCODE(0, SIGTERM));
+	assert_true(last_kill_is(pid, SIGKILL));	/* leftovers */
+	assert_int_equal(n_done, 1);
+	assert_int_equal(dones[0].outcome, HOTPLUG_TIMED_OUT);
+	assert_int_equal(dones[0].code, SIGTERM);
+	assert_int_equal(H.st.timeouts, 1);
+}
+
+/* RUNNING, CANCEL -> SIGTERM group -> KILLING; reaped -> DONE(CANCELLED) */
+static void
+test_running_cancel(void **state)
+{
+	struct job *j = submit(1, "1", CHAN_A);
+	pid_t pid = j->pid;
+
+	job_cancel(j);
+	assert_int_equal(j->state, JOB_KILLING);
+	assert_true(last_kill_is(pid, SIGTERM));
+	reap(pid, W_EXITCODE(0, SIGTERM));
+	assert_int_equal(n_done, 1);
+	assert_int_equal(dones[0].outcome, HOTPLUG_CANCELLED);
+	assert_int_equal(H.st.cancelled, 1);
+	assert_int_equal(H.st.timeouts, 0);
+}
+
+/* RUNNING, watcherd disconnects -> keeps running, result dropped */
+static void
+test_running_disconnect(void **state)
+{
+	struct job *j = submit(1, "1", CHAN_A);
+	pid_t pid = j->pid;
+
+	job_chan_gone(CHAN_A);
+	assert_int_equal(j->state, JOB_RUNNING);
+	assert_null(j->chan);
+	assert_int_equal(n_kills, 0);
+	reap(pid, W_EXITCODE(0, 0));
+	assert_int_equal(n_done, 0);
+	assert_int_equal(H.st.dropped_results, 1);
+}
+
+/* Scheduling: max_jobs, FIFO. */
+static void
+test_max_jobs(void **state)
+{
+	struct job *a = submit(1, "1", CHAN_A);
+	struct job *c;
+
+	submit(2, "2", CHAN_A);
+	c = submit(3, "3", CHAN_A);
+	submit(4, "4", CHAN_A);
+	assert_int_equal(H.n_running, 2);
+	assert_int_equal(H.n_queued, 2);
+	assert_int_equal(c->state, JOB_QUEUED);
+	reap(a->pid, W_EXITCODE(0, 0));
+	assert_int_equal(c->state, JOB_RUNNING);	/* the oldest first */
+	assert_int_equal(H.n_running, 2);
+	assert_int_equal(H.n_queued, 1);
+	assert_int_equal(H.st.max_running, 2);
+}
+
+/* Scheduling: never two jobs on one device; no head-of-line blocking. */
+static void
+test_device_busy(void **state)
+{
+	struct job *a1, *a2, *b1;
+
+	H.cfg.max_jobs = 4;
+	a1 = submit(1, "1", CHAN_A);
+	a2 = submit(2, "1", CHAN_A);
+	b1 = submit(3, "2", CHAN_A);
+	assert_int_equal(a1->state, JOB_RUNNING);
+	assert_int_equal(a2->state, JOB_QUEUED);
+	assert_int_equal(b1->state, JOB_RUNNING);
+	reap(a1->pid, W_EXITCODE(0, 0));
+	assert_int_equal(a2->state, JOB_RUNNING);
+}
+
+/* The queue is bounded: over HP_QUEUE_MAX -> REFUSED(EAGAIN). */
+static void
+test_queue_full(void **state)
+{
+	char dev[16];
+	int i;
+
+	H.cfg.max_jobs = 1;
+	for (i = 0; i < HP_QUEUE_MAX + 2; i++) {
+		snprintf(dev, sizeof(dev), "%d", i);
+		submit((uint64_t)i + 1, dev, CHAN_A);
+	}
+	assert_int_equal(H.n_queued, HP_QUEUE_MAX);
+	assert_int_equal(n_done, 1);
+	assert_int_equal(dones[0].outcome, HOTPLUG_REFUSED);
+	assert_int_equal(dones[0].code, EAGAIN);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_queued_starts),
+		T(test_spawn_fails),
+		T(test_queued_cancel),
+		T(test_queued_disconnect),
+		T(test_running_reaped),
+		T(test_running_timeout),
+		T(test_running_cancel),
+		T(test_running_disconnect),
+		T(test_max_jobs),
+		T(test_device_busy),
+		T(test_queue_full),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,243 @@
+/*
+ * brokerc: the broker tests' client.  Speaks the broker protocol
+ * (proto_broker.h) and the lockd blocking client API, one command per run,
+ * so shell tests can drive a real broker + lockd.  Not a product: it sends
+ * exactly what it is told (also malformed messages, `raw`).
+ *
+ *   brokerc RUNDIR CMD ARGS...
+ *   exit 0 = OK (payload printed), 10+errno = MSG_COMMON_ERROR,
+ *   2 = usage / connection refused, 3 = connection dropped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lockd_client.h"
+#include "msg.h"
+#include "parse.h"
+#include "proto_broker.h"
+
+static const char *rundir;
+
+static uint32_t
+num(const char *s)
+{
+	uint32_t v;
+
+	if (strcmp(s, "all") == 0)
+		return BROKER_DOMID_ALL;
+	if (parse_u32(s, UINT32_MAX, &v) == -1) {
+		fprintf(stderr, "brokerc: bad number %s\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+/* Sends b, waits for the reply, prints it; returns the exit code. */
+static int
+xfer(struct msgbuf *b, const char *fmt)
+{
+	char path[512], s[1 << 20];
+	struct msg m;
+	uint32_t u, err;
+	int64_t i;
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", rundir, SOCK_BROKER);
+	if ((fd = msg_connect(path)) == -1) {
+		perror("brokerc: connect");
+		return 2;
+	}
+	if (msg_send_fd(fd, b) == -1 ||
+	    msg_recv_fd(fd, &m, BROKER_REPLY_MAX * 2, 0, 60000) == -1) {
+		fprintf(stderr, "brokerc: %s\n", strerror(errno));
+		close(fd);
+		return 3;
+	}
+	if (m.hdr.type == MSG_COMMON_ERROR) {
+		if (msg_get_u32(&m, &err) == -1 ||
+		    msg_get_str(&m, s, sizeof(s)) == -1)
+			return 4;
+		printf("error %u: %s\n", err, s);
+		rc = 10 + (int)err;
+		goto out;
+	}
+	for (; *fmt; fmt++) {	/* u: u32, i: i64, s: string */
+		if ((*fmt == 'u' && msg_get_u32(&m, &u) == -1) ||
+		    (*fmt == 'i' && msg_get_i64(&m, &i) == -1) ||
+		    (*fmt == 's' && msg_get_str(&m, s, sizeof(s)) == -1)) {
+			rc = 4;
+			goto out;
+		}
+		if (*fmt == 'u')
+			printf("%u%s", u, fmt[1] ? " " : "\n");
+		else if (*fmt == 'i')
+			printf("%lld%s", (long long)i, fmt[1] ? " " : "\n");
+		else
+			printf("%s%s", s, fmt[1] ? " " : "\n");
+	}
+	if (msg_end(&m) == -1)
+		rc = 4;
+out:
+	msg_dispose(&m);
+	close(fd);
+	return rc;
+}
+
+static int
+lockcmd(int argc, char **argv)
+{
+	struct lockc *l = lockc_open(rundir);
+	const char *cmd = argv[0];
+	char *json = NULL;
+	int rc = -EINVAL;
+
+	if (l == NULL) {
+		perror("brokerc: lockd");
+		return 2;
+	}
+	if (strcmp(cmd, "lock-create") == 0 && argc == 2)
+		rc = lockc_domain_create(l, num(argv[1]), "{}", NULL);
+	else if (strcmp(cmd, "lock-destroy-begin") == 0 && argc == 2)
+		rc = lockc_destroy_begin(l, num(argv[1]), 0, 10000);
+	else if (strcmp(cmd, "lock-destroy-finish") == 0 && argc == 2)
+		rc = lockc_destroy_finish(l, num(argv[1]));
+	else if (strcmp(cmd, "lock-list") == 0 && argc == 1)
+		rc = lockc_list(l, &json);
+	else if (strcmp(cmd, "lock-query") == 0 && argc == 2)
+		rc = lockc_query(l, num(argv[1]), &json);
+	else if (strcmp(cmd, "lock-hold") == 0 && argc == 3) {
+		/* takes the slow lock of DOMID, holds it SECONDS */
+		rc = lockc_acquire(l, num(argv[1]), LOCK_SLOW,
+		    LOCK_TIMEOUT_INFINITE, NULL);
+		if (rc == 0) {
+			printf("held\n");
+			fflush(stdout);
+			sleep(num(argv[2]));
+		}
+	} else {
+		fprintf(stderr, "brokerc: bad lock command\n");
+		return 2;
+	}
+	if (json != NULL)
+		printf("%s\n", json);
+	if (rc < 0)
+		printf("error %d: %s\n", -rc, lockc_errmsg(l));
+	free(json);
+	lockc_close(l);
+	return rc < 0 ? 10 - rc : 0;
+}
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: brokerc RUNDIR dm-start DOMID [--run] [CD...] |"
+	    " dm-destroy DOMID [MS] | cd-insert DOMID DEVID PATH |"
+	    " cd-eject DOMID DEVID | cd-list DOMID |"
+	    " disk-add DOMID DEVID PATH ro|rw virtio|scsi |"
+	    " disk-remove DOMID DEVID | list DOMID|all |"
+	    " qdisk-attach|qdisk-detach DOMID DEVID | status | stats |"
+	    " raw TYPE [U32...] | lock-create|lock-destroy-begin|"
+	    "lock-destroy-finish|lock-query DOMID | lock-list |"
+	    " lock-hold DOMID SECONDS\n");
+	return 2;
+}
+
+static int
+dm_start(int argc, char **argv)
+{
+	struct msgbuf b;
+	uint32_t flags = 0, cds[8], n = 0;
+	int i;
+
+	for (i = 2; i < argc && n < 8; i++)
+		if (strcmp(argv[i], "--run") == 0)
+			flags |= BROKER_DM_RUN;
+		else
+			cds[n++] = num(argv[i]);
+	msgbuf_init(&b, MSG_BROKER_DM_START, 1);
+	msgbuf_put_u32(&b, num(argv[1]));
+	msgbuf_put_u32(&b, flags);
+	msgbuf_put_u32(&b, 0);
+	msgbuf_put_u32(&b, n);
+	for (i = 0; i < (int)n; i++)
+		msgbuf_put_u32(&b, cds[i]);
+	return xfer(&b, "uu");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct msgbuf b;
+	const char *c;
+	int i;
+
+	if (argc < 3)
+		return usage();
+	peer_init();
+	rundir = argv[1];
+	c = argv[2];
+	argc -= 2;
+	argv += 2;
+	if (strncmp(c, "lock-", 5) == 0)
+		return lockcmd(argc, argv);
+	if (strcmp(c, "dm-start") == 0 && argc >= 2)
+		return dm_start(argc, argv);
+	if (strcmp(c, "dm-destroy") == 0 && argc >= 2) {
+		msgbuf_init(&b, MSG_BROKER_DM_DESTROY, 1);
+		msgbuf_put_u32(&b, num(argv[1]));
+		msgbuf_put_u32(&b, argc > 2 ? num(argv[2]) : 0);
+		return xfer(&b, "uiu");
+	}
+	if (strcmp(c, "cd-insert") == 0 && argc == 4) {
+		msgbuf_init(&b, MSG_BROKER_CDROM_INSERT, 1);
+		msgbuf_put_u32(&b, num(argv[1]));
+		msgbuf_put_u32(&b, num(argv[2]));
+		msgbuf_put_str(&b, argv[3]);
+		msgbuf_put_u32(&b, BROKER_F_RO);
+		return xfer(&b, "us");
+	}
+	if (strcmp(c, "disk-add") == 0 && argc == 6) {
+		msgbuf_init(&b, MSG_BROKER_DISK_ADD, 1);
+		msgbuf_put_u32(&b, num(argv[1]));
+		msgbuf_put_u32(&b, num(argv[2]));
+		msgbuf_put_str(&b, argv[3]);
+		msgbuf_put_u32(&b, strcmp(argv[4], "ro") == 0 ? BROKER_F_RO : 0);
+		msgbuf_put_u32(&b, strcmp(argv[5], "scsi") == 0 ?
+		    BROKER_BUS_SCSI : BROKER_BUS_VIRTIO);
+		return xfer(&b, "u");
+	}
+	if ((strcmp(c, "cd-eject") == 0 || strcmp(c, "disk-remove") == 0 ||
+	    strcmp(c, "qdisk-attach") == 0 || strcmp(c, "qdisk-detach") == 0) &&
+	    argc == 3) {
+		msgbuf_init(&b, c[0] == 'c' ? MSG_BROKER_CDROM_EJECT :
+		    c[0] == 'd' ? MSG_BROKER_DISK_REMOVE : c[6] == 'a' ?
+		    MSG_BROKER_QDISK_ATTACH : MSG_BROKER_QDISK_DETACH, 1);
+		msgbuf_put_u32(&b, num(argv[1]));
+		msgbuf_put_u32(&b, num(argv[2]));
+		return xfer(&b, c[0] == 'c' ? "s" : c[0] == 'd' ? "" :
+		    c[6] == 'a' ? "uu" : "u");
+	}
+	if ((strcmp(c, "cd-list") == 0 || strcmp(c, "list") == 0) &&
+	    argc == 2) {
+		msgbuf_init(&b, c[0] == 'c' ? MSG_BROKER_CDROM_LIST :
+		    MSG_BROKER_LIST, 1);
+		msgbuf_put_u32(&b, num(argv[1]));
+		return xfer(&b, "s");
+	}
+	if ((strcmp(c, "status") == 0 || strcmp(c, "stats") == 0) &&
+	    argc == 1) {
+		msgbuf_init(&b, c[1] == 't' && c[4] == 's' ? MSG_COMMON_STATS :
+		    MSG_COMMON_STATUS, 1);
+		return xfer(&b, "s");
+	}
+	if (strcmp(c, "raw") == 0 && argc >= 2) {
+		msgbuf_init(&b, num(argv[1]), 1);
+		for (i = 2; i < argc; i++)
+			msgbuf_put_u32(&b, num(argv[i]));
+		return xfer(&b, "");
+	}
+	return usage();
+}

@@ -8,7 +8,11 @@ BROKER_OBJS := $(addprefix $(BUILD)/qemu-broker/,$(BROKER_SRCS:.c=.o))
 $(eval $(call devsep_prog,devsep-qemu-broker,$(BROKER_OBJS)))
 
 # ---- tests ----
-BROKER_TLIB := $(filter-out $(BUILD)/qemu-broker/broker.o,$(BROKER_OBJS))
+# the broker's objects (minus main) as an archive: a test links only what
+# it uses
+BROKER_TLIB := $(BUILD)/qemu-broker/libbroker.a
+$(BROKER_TLIB): $(filter-out $(BUILD)/qemu-broker/broker.o,$(BROKER_OBJS))
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/tests/brokerc: $(BUILD)/qemu-broker/tests/brokerc.o $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
@@ -17,3 +21,15 @@ $(BUILD)/tests/fake-qemu: $(BUILD)/qemu-broker/tests/fake-qemu.o $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBDEVSEP) $(LDLIBS)
 TEST_PROGS += $(BUILD)/tests/brokerc $(BUILD)/tests/fake-qemu
+
+# cmocka unit tests: qemu-broker/tests/test_*.c, each linked with the
+# broker objects (minus main) and libdevsep.
+BROKER_UNIT := $(patsubst qemu-broker/tests/%.c,$(BUILD)/tests/unit/broker_%,\
+	$(wildcard qemu-broker/tests/test_*.c))
+$(BUILD)/tests/unit/broker_%: $(BUILD)/qemu-broker/tests/%.o $(BROKER_TLIB) \
+    $(LIBDEVSEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(BROKER_TLIB) $(LIBDEVSEP) $(LDLIBS) \
+	    $(CMOCKA_LIBS)
+TEST_PROGS += $(BROKER_UNIT)
+UNIT_TESTS += $(BROKER_UNIT)

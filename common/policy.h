@@ -52,11 +52,20 @@ struct policy_rlimit {
 	uint64_t	 value;		/* soft = hard */
 };
 
-/* IPC matrix row: who may send `type` to this process. */
+/* IPC matrix row: who may send `type` to this process on `channel`. */
 struct policy_msg {
+	const char	*channel;	/* "listen": its own socket; else the
+					 * connection it opened to that peer */
 	uint32_t	 type;
 	const char	*name;
 	uint32_t	 peers;	/* PEER_* bits */
+};
+
+/* Where a channel's dispatch table is, for the matrix test. */
+struct policy_table {
+	const char	*channel;
+	const char	*binary;	/* "devsep-lockd" (in $BIN) */
+	const char	*symbol;	/* the struct msg_handler array */
 };
 
 struct policy {
@@ -73,6 +82,8 @@ struct policy {
 	size_t		 nrlimits;
 	const struct policy_msg *msgs;
 	size_t		 nmsgs;
+	const struct policy_table *tables;
+	size_t		 ntables;
 	const char *const *exec_dirs;	/* landlock: execute only below */
 	size_t		 nexec_dirs;
 	const char *const *hide;	/* paths hidden in the mount ns */

@@ -80,7 +80,7 @@ function sysname(s) {
 }
 
 BEGIN {
-	nrules = ncaps = nrl = nmsgs = nexec = nhide = 0
+	nrules = ncaps = nrl = nmsgs = nexec = nhide = ntables = 0
 	nprotos = 0
 	group = ""
 	user = ""
@@ -174,8 +174,20 @@ $1 == "errno" {
 	    s, cstr(s), $3, cstr(group))
 	next
 }
+$1 == "table" {
+	if (NF != 4 || $2 !~ /^@[a-z]+$/ || $3 !~ /^devsep-[a-z-]+$/ || $4 !~ /^[A-Za-z_][A-Za-z0-9_]*$/)
+		die("table @CHANNEL BINARY SYMBOL")
+	need_reason()
+	tables[ntables++] = sprintf("{ %s, %s, %s }", cstr(substr($2, 2)), cstr($3), cstr($4))
+	next
+}
 $1 == "msg" {
-	if (NF != 3 || $2 !~ /^MSG_[A-Z0-9_]+$/) die("msg MSG_NAME peer,peer|none")
+	chan = "listen"
+	if (NF == 4 && $2 ~ /^@[a-z]+$/) {
+		chan = substr($2, 2)
+		$2 = $3; $3 = $4; NF = 3
+	}
+	if (NF != 3 || $2 !~ /^MSG_[A-Z0-9_]+$/) die("msg [@CHANNEL] MSG_NAME peer,peer|none")
 	need_reason()
 	np = split($3, pp, ",")
 	mask = ""
@@ -185,7 +197,7 @@ $1 == "msg" {
 			die("unknown peer class `" pp[j] "`")
 		mask = mask (mask == "" ? "" : " | ") "PEER_" toupper(pp[j])
 	}
-	msgs[nmsgs++] = sprintf("{ %s, %s, %s }", $2, cstr($2), mask)
+	msgs[nmsgs++] = sprintf("{ %s, %s, %s, %s }", cstr(chan), $2, cstr($2), mask)
 	next
 }
 { die("unknown statement `" $1 "`") }
@@ -231,6 +243,7 @@ END {
 	emit_list("struct policy_cap", "caps", caps, ncaps)
 	emit_list("struct policy_rlimit", "rlimits", rl, nrl)
 	emit_list("struct policy_msg", "msgs", msgs, nmsgs)
+	emit_list("struct policy_table", "tables", tables, ntables)
 	emit_strs("execd", execd, nexec)
 	emit_strs("hide", hide, nhide)
 	printf("static const char text_%s[] =\n", name)
@@ -246,6 +259,7 @@ END {
 	printf("\t.caps = caps_%s, .ncaps = %d,\n", name, ncaps)
 	printf("\t.rlimits = rlimits_%s, .nrlimits = %d,\n", name, nrl)
 	printf("\t.msgs = msgs_%s, .nmsgs = %d,\n", name, nmsgs)
+	printf("\t.tables = tables_%s, .ntables = %d,\n", name, ntables)
 	printf("\t.exec_dirs = execd_%s, .nexec_dirs = %d,\n", name, nexec)
 	printf("\t.hide = hide_%s, .nhide = %d,\n", name, nhide)
 	printf("};\n")

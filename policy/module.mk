@@ -49,7 +49,8 @@ policy-dump: $(POLICY_DUMP)
 
 # Tests (tests/sandbox/): death tests and table checks (unit), daemon
 # /proc checks (integration).
-SANDBOX_TESTS := $(BUILD)/tests/sandbox/test-death $(BUILD)/tests/sandbox/test-policy
+SANDBOX_TESTS := $(BUILD)/tests/sandbox/test-death $(BUILD)/tests/sandbox/test-policy \
+                 $(BUILD)/tests/sandbox/test-matrix
 $(BUILD)/tests/sandbox/test-%: $(BUILD)/tests/sandbox/test-%.o $(BUILD)/tests/sandbox/policy_parse.o $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)

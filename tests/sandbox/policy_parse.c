@@ -241,14 +241,36 @@ st_rlimit(struct pstate *st)
 }
 
 static int
+st_table(struct pstate *st)
+{
+	struct policy_table *t;
+
+	if (st->ntok != 4 || st->tok[1][0] != '@')
+		return perr(st, "table @CHANNEL BINARY SYMBOL");
+	GROW(st->p->tables, st->p->ntables);
+	t = (struct policy_table *)&st->p->tables[st->p->ntables++];
+	t->channel = strdup(st->tok[1] + 1);
+	t->binary = strdup(st->tok[2]);
+	t->symbol = strdup(st->tok[3]);
+	return 0;
+}
+
+static int
 st_msg(struct pstate *st)
 {
 	struct policy_msg *m;
 	char buf[256], *tok, *save;
+	const char *chan = "listen";
 	uint32_t peers = 0, c;
 
+	if (st->ntok == 4 && st->tok[1][0] == '@') {
+		chan = st->tok[1] + 1;
+		st->tok[1] = st->tok[2];
+		st->tok[2] = st->tok[3];
+		st->ntok = 3;
+	}
 	if (st->ntok != 3 || strlen(st->tok[2]) >= sizeof(buf))
-		return perr(st, "msg MSG_NAME peers");
+		return perr(st, "msg [@CHANNEL] MSG_NAME peers");
 	strcpy(buf, st->tok[2]);
 	for (tok = strtok_r(buf, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
@@ -260,6 +282,7 @@ st_msg(struct pstate *st)
 	}
 	GROW(st->p->msgs, st->p->nmsgs);
 	m = (struct policy_msg *)&st->p->msgs[st->p->nmsgs++];
+	m->channel = strdup(chan);
 	m->type = 0;
 	m->name = strdup(st->tok[1]);
 	m->peers = peers;
@@ -317,6 +340,7 @@ statement(struct pstate *st)
 	if (!strcmp(k, "allow")) return st_rule(st, POLICY_ALLOW);
 	if (!strcmp(k, "errno")) return st_rule(st, POLICY_ERRNO);
 	if (!strcmp(k, "msg")) return st_msg(st);
+	if (!strcmp(k, "table")) return st_table(st);
 	return perr(st, "unknown statement `%s`", k);
 }
 
@@ -374,8 +398,16 @@ tpolicy_free(struct policy *p)
 		free((void *)p->caps[i].name);
 	for (i = 0; i < p->nrlimits; i++)
 		free((void *)p->rlimits[i].name);
-	for (i = 0; i < p->nmsgs; i++)
+	for (i = 0; i < p->nmsgs; i++) {
 		free((void *)p->msgs[i].name);
+		free((void *)p->msgs[i].channel);
+	}
+	for (i = 0; i < p->ntables; i++) {
+		free((void *)p->tables[i].channel);
+		free((void *)p->tables[i].binary);
+		free((void *)p->tables[i].symbol);
+	}
+	free((void *)p->tables);
 	for (i = 0; i < p->nhide; i++)
 		free((void *)p->hide[i]);
 	for (i = 0; i < p->nexec_dirs; i++)
@@ -481,8 +513,16 @@ tpolicy_compare(const struct policy *a, const struct policy *b, char *err,
 		DIFF("msg count differs");
 	for (i = 0; i < a->nmsgs; i++)
 		if (strcmp(a->msgs[i].name, b->msgs[i].name) ||
+		    strcmp(a->msgs[i].channel, b->msgs[i].channel) ||
 		    a->msgs[i].peers != b->msgs[i].peers)
 			DIFF("msg %s differs", a->msgs[i].name);
+	if (a->ntables != b->ntables)
+		DIFF("table count differs");
+	for (i = 0; i < a->ntables; i++)
+		if (strcmp(a->tables[i].channel, b->tables[i].channel) ||
+		    strcmp(a->tables[i].binary, b->tables[i].binary) ||
+		    strcmp(a->tables[i].symbol, b->tables[i].symbol))
+			DIFF("table %s differs", a->tables[i].symbol);
 	if (strs_eq("hide", a->hide, a->nhide, b->hide, b->nhide, err,
 	    errsz) == -1)
 		return -1;

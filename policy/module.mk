@@ -62,5 +62,5 @@ $(SANDBOX_RUN): $(BUILD)/tests/sandbox/sandbox-run.o $(LIBDEVSEP)
 
 TEST_PROGS += $(POLICY_DUMP) $(SANDBOX_RUN) $(SANDBOX_TESTS)
 UNIT_TESTS += $(SANDBOX_TESTS)
-INT_TESTS  += tests/sandbox/test-daemons.sh
+INT_TESTS  += tests/sandbox/test-daemons.sh tests/sandbox/test-scripts.sh
 CLEAN_EXTRA +=

@@ -36,6 +36,7 @@ struct row {
 	const char	*proves;
 	int		(*fn)(void);	/* 0: the call succeeded, else errno */
 	enum expect	 expect;
+	int		 seccomp_log;	/* enter with --seccomp=log */
 };
 
 static char tmpdir[64];		/* a lockd state dir, a unix socket */
@@ -168,55 +169,58 @@ static int do_clone3(void)
 
 static const struct row rows[] = {
 	/* watcherd: xenstore writer, may never run a program */
-	{ "watcherd", "execve is fatal in watcherd", do_execve, DIES },
-	{ "watcherd", "fork (clone without CLONE_THREAD) is fatal in watcherd", do_fork, DIES },
-	{ "watcherd", "threads (libxenstore's reader) may still be created", do_thread, WORKS },
-	{ "watcherd", "clone3 fails with ENOSYS (so glibc uses the filtered clone)", do_clone3, WORKS },
-	{ "watcherd", "creating a file is fatal in watcherd", do_creat, DIES },
-	{ "watcherd", "reading an existing file works (config reload)", do_open_etc, WORKS },
-	{ "watcherd", "TCP sockets are fatal in watcherd", do_inet, DIES },
-	{ "watcherd", "unix sockets work in watcherd", do_unix, WORKS },
-	{ "watcherd", "executable mappings are fatal in watcherd", do_mmap_exec, DIES },
-	{ "watcherd", "plain memory mappings work", do_mmap_rw, WORKS },
-	{ "watcherd", "ptrace is fatal", do_ptrace, DIES },
-	{ "watcherd", "logging still works", do_log, WORKS },
+	{ "watcherd", "execve is fatal in watcherd", do_execve, DIES, 0 },
+	{ "watcherd", "fork (clone without CLONE_THREAD) is fatal in watcherd", do_fork, DIES, 0 },
+	{ "watcherd", "threads (libxenstore's reader) may still be created", do_thread, WORKS, 0 },
+	{ "watcherd", "clone3 fails with ENOSYS (so glibc uses the filtered clone)", do_clone3, WORKS, 0 },
+	{ "watcherd", "creating a file is fatal in watcherd", do_creat, DIES, 0 },
+	{ "watcherd", "reading an existing file works (config reload)", do_open_etc, WORKS, 0 },
+	{ "watcherd", "TCP sockets are fatal in watcherd", do_inet, DIES, 0 },
+	{ "watcherd", "unix sockets work in watcherd", do_unix, WORKS, 0 },
+	{ "watcherd", "executable mappings are fatal in watcherd", do_mmap_exec, DIES, 0 },
+	{ "watcherd", "plain memory mappings work", do_mmap_rw, WORKS, 0 },
+	{ "watcherd", "ptrace is fatal", do_ptrace, DIES, 0 },
+	{ "watcherd", "logging still works", do_log, WORKS, 0 },
 	/* lockd: its state dir only */
-	{ "lockd", "execve is fatal in lockd", do_execve, DIES },
-	{ "lockd", "fork is fatal in lockd", do_fork, DIES },
-	{ "lockd", "files outside the state dir are unreachable (chroot)", do_open_etc, FAILS },
-	{ "lockd", "store files can be written, fsynced, renamed, removed", do_store_file, WORKS },
-	{ "lockd", "TCP sockets are fatal in lockd", do_inet, DIES },
-	{ "lockd", "executable mappings are fatal in lockd", do_mmap_exec, DIES },
-	{ "lockd", "mount is fatal in lockd", do_mount, DIES },
-	{ "lockd", "bpf is fatal in lockd", do_bpf, DIES },
+	{ "lockd", "execve is fatal in lockd", do_execve, DIES, 0 },
+	{ "lockd", "fork is fatal in lockd", do_fork, DIES, 0 },
+	{ "lockd", "files outside the state dir are unreachable (chroot)", do_open_etc, FAILS, 0 },
+	{ "lockd", "store files can be written, fsynced, renamed, removed", do_store_file, WORKS, 0 },
+	{ "lockd", "TCP sockets are fatal in lockd", do_inet, DIES, 0 },
+	{ "lockd", "executable mappings are fatal in lockd", do_mmap_exec, DIES, 0 },
+	{ "lockd", "mount is fatal in lockd", do_mount, DIES, 0 },
+	{ "lockd", "bpf is fatal in lockd", do_bpf, DIES, 0 },
 	/* broker: opens images, never forks or executes */
-	{ "broker", "execve is fatal in the broker", do_execve, DIES },
-	{ "broker", "fork is fatal in the broker", do_fork, DIES },
-	{ "broker", "opening a file works (images)", do_open_etc, WORKS },
-	{ "broker", "TCP sockets are fatal in the broker", do_inet, DIES },
-	{ "broker", "unix sockets work", do_unix, WORKS },
-	{ "broker", "ptrace is fatal", do_ptrace, DIES },
-	{ "broker", "setuid is fatal in the broker", do_setuid, DIES },
+	{ "broker", "execve is fatal in the broker", do_execve, DIES, 0 },
+	{ "broker", "fork is fatal in the broker", do_fork, DIES, 0 },
+	{ "broker", "opening a file works (images)", do_open_etc, WORKS, 0 },
+	{ "broker", "TCP sockets are fatal in the broker", do_inet, DIES, 0 },
+	{ "broker", "unix sockets work", do_unix, WORKS, 0 },
+	{ "broker", "ptrace is fatal", do_ptrace, DIES, 0 },
+	{ "broker", "setuid is fatal in the broker", do_setuid, DIES, 0 },
 	/* hotplugd: runs scripts, must not reach xenstore */
-	{ "hotplugd", "connecting to xenstored's socket fails (hidden)", do_connect_xs, FAILS },
-	{ "hotplugd", "programs from /usr/bin can run (scripts' tools)", do_exec_usr, WORKS },
-	{ "hotplugd", "programs outside the exec-dirs cannot run (Landlock)", do_exec_tmp, FAILS },
-	{ "hotplugd", "ptrace is fatal in hotplugd", do_ptrace, DIES },
-	{ "hotplugd", "mount is fatal in hotplugd", do_mount, DIES },
-	{ "hotplugd", "kexec_load is fatal", do_kexec, DIES },
-	{ "hotplugd", "bpf is fatal", do_bpf, DIES },
-	{ "hotplugd", "loading a kernel module is fatal", do_module, DIES },
-	{ "hotplugd", "new namespaces are fatal", do_unshare, DIES },
-	{ "hotplugd", "setuid is fatal", do_setuid, DIES },
-	{ "hotplugd", "TCP sockets are fatal in hotplugd", do_inet, DIES },
-	{ "hotplugd", "datagram ioctl sockets work (brctl-style tools)", do_inet_dgram, WORKS },
+	{ "hotplugd", "connecting to xenstored's socket fails (hidden)", do_connect_xs, FAILS, 0 },
+	{ "hotplugd", "programs from /usr/bin can run (scripts' tools)", do_exec_usr, WORKS, 0 },
+	{ "hotplugd", "programs outside the exec-dirs cannot run (Landlock)", do_exec_tmp, FAILS, 0 },
+	{ "hotplugd", "ptrace is fatal in hotplugd", do_ptrace, DIES, 0 },
+	{ "hotplugd", "mount is fatal in hotplugd", do_mount, DIES, 0 },
+	{ "hotplugd", "kexec_load is fatal", do_kexec, DIES, 0 },
+	{ "hotplugd", "bpf is fatal", do_bpf, DIES, 0 },
+	{ "hotplugd", "loading a kernel module is fatal", do_module, DIES, 0 },
+	{ "hotplugd", "new namespaces are fatal", do_unshare, DIES, 0 },
+	{ "hotplugd", "setuid is fatal", do_setuid, DIES, 0 },
+	{ "hotplugd", "TCP sockets are fatal in hotplugd", do_inet, DIES, 0 },
+	{ "hotplugd", "datagram ioctl sockets work (brctl-style tools)", do_inet_dgram, WORKS, 0 },
+	/* development mode */
+	{ "lockd", "--seccomp=log: a forbidden call is logged, not fatal", do_inet, WORKS, 1 },
+	{ "watcherd", "--seccomp=log: execve is only logged (the program runs)", do_execve, WORKS, 1 },
 };
 
 static void
 child(const struct row *r)
 {
 	struct sandbox_spec s = { .daemon = r->daemon, .chroot_dir = tmpdir,
-	    .exec_dir = "/etc/xen/scripts" };
+	    .exec_dir = "/etc/xen/scripts", .seccomp_log = r->seccomp_log };
 	int rc;
 
 	if (strcmp(r->daemon, "hotplugd") == 0)

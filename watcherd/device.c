@@ -42,8 +42,8 @@ be_write(struct wdev *d, const char *node, const char *val)
 {
 	char p[256], be[192];
 
-	if (dev_be_path(d, be, sizeof(be)) == 0 &&
-	    xsnprintf(p, sizeof(p), "%s/%s", be, node) == 0)
+	if (dev_be_path(d, be, sizeof(be)) != -1 &&
+	    xsnprintf(p, sizeof(p), "%s/%s", be, node) != -1)
 		xsio_write(p, val);
 }
 
@@ -66,6 +66,9 @@ error_text(const struct wdev *d, int row, char *buf, size_t sz)
 		return "hotplug script: device busy, retries exhausted";
 	case 27:
 		return "hotplug script timed out (hotplug_timeout)";
+	case 31:
+		return "hotplug script exited 0 without writing "
+		    "hotplug-status=connected";
 	default:
 		snprintf(buf, sz, "hotplug script failed: %s %d",
 		    hotplug_outcome_name(d->last_outcome), (int)d->last_code);
@@ -80,8 +83,8 @@ log_script_error(struct wdev *d)
 	unsigned len = 0;
 	char *v = NULL;
 
-	if (dev_be_path(d, be, sizeof(be)) == 0 &&
-	    xsnprintf(p, sizeof(p), "%s/hotplug-error", be) == 0)
+	if (dev_be_path(d, be, sizeof(be)) != -1 &&
+	    xsnprintf(p, sizeof(p), "%s/hotplug-error", be) != -1)
 		v = xsio_read(p, &len);
 	log_warnx(LOGF " script reported an error: %.*s", LOGA(d),
 	    v ? (int)strnlen(v, len < 512 ? len : 512) : 0, v ? v : "");
@@ -111,14 +114,14 @@ nuke(struct wdev *d, int backend)
 
 	if (d->broker_ref)
 		broker_detach(d);
-	if (backend && dev_be_path(d, p, sizeof(p)) == 0)
+	if (backend && dev_be_path(d, p, sizeof(p)) != -1)
 		xsio_rm(p);
 	if (wd.self != 0)
 		return;		/* a driver domain owns no frontend dir */
-	if (dev_fe_path(d, p, sizeof(p)) == 0)
+	if (dev_fe_path(d, p, sizeof(p)) != -1)
 		xsio_rm(p);
 	if (xsnprintf(p, sizeof(p), "/libxl/%u/device/%s/%u", d->domid,
-	    dev_kind(d), d->devid) == 0)
+	    dev_kind(d), d->devid) != -1)
 		xsio_rm(p);
 }
 

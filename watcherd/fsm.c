@@ -42,15 +42,17 @@
  *  27  ADD_JOB             job timed out            MARK_ERROR      ERROR
  *  28  ADD_JOB             hs == error              SCRIPT_ERROR    ERROR
  *  29  ADD_JOB             job failed               MARK_ERROR      ERROR
- *  30  ADD_JOB             job ok                   ATTACHED        CONNECTED
- *  31  BUSY_WAIT           timer (busy)             RUN_ADD         ADD_JOB
- *  32  BUSY_WAIT           -                        WAIT_TIMER      =
- *  33  CONNECTED           state == 4               NONE, +BE_CONN  =
- *  34  CONNECTED           hs absent, state 1..2    NONE            NEW (the dir
+ *  30  ADD_JOB             job ok, hs == connected  ATTACHED        CONNECTED
+ *  31  ADD_JOB             job ok                   MARK_ERROR      ERROR (exit
+ *                                                   0 without hotplug-status)
+ *  32  BUSY_WAIT           timer (busy)             RUN_ADD         ADD_JOB
+ *  33  BUSY_WAIT           -                        WAIT_TIMER      =
+ *  34  CONNECTED           state == 4               NONE, +BE_CONN  =
+ *  35  CONNECTED           hs absent, state 1..2    NONE            NEW (the dir
  *                                                   was recreated: add again)
- *  35  CONNECTED           BE_CONN, state 1..2      HANDOVER,       =
+ *  36  CONNECTED           BE_CONN, state 1..2      HANDOVER,       =
  *                                                   -BE_CONN (kexec, seed 001)
- *  36  CONNECTED,ERROR,    -                        NONE            =
+ *  37  CONNECTED,ERROR,    -                        NONE            =
  *      QDISK,UNSUPPORTED
  *
  * Consequences the tests pin down: once a teardown phase is entered no row
@@ -132,6 +134,8 @@ static int c_job_fail(const struct fsm_in *i, const struct fsm_state *s)
 { (void)s; return i->job == JOB_FAIL; }
 static int c_job_ok(const struct fsm_in *i, const struct fsm_state *s)
 { (void)s; return i->job == JOB_OK; }
+static int c_ok_connected(const struct fsm_in *i, const struct fsm_state *s)
+{ (void)s; return i->job == JOB_OK && i->hs == HS_CONNECTED; }
 static int c_be4(const struct fsm_in *i, const struct fsm_state *s)
 { (void)s; return i->be_state == 4; }
 static int c_recreated(const struct fsm_in *i, const struct fsm_state *s)
@@ -175,18 +179,21 @@ static const struct rule rules[] = {
 /*27*/	{ PH(P_ADD_JOB), c_job_timeout, A_MARK_ERROR, P_ERROR, 0, 0, 0, -1 },
 /*28*/	{ PH(P_ADD_JOB), c_hs_err, A_SCRIPT_ERROR, P_ERROR, 0, 0, 0, -1 },
 /*29*/	{ PH(P_ADD_JOB), c_job_fail, A_MARK_ERROR, P_ERROR, 0, 0, 0, -1 },
-/*30*/	{ PH(P_ADD_JOB), c_job_ok, A_ATTACHED, P_CONNECTED, 0, 0, 0, -1 },
-/*31*/	{ PH(P_BUSY_WAIT), c_timer, A_RUN_ADD, P_ADD_JOB, 0, 0, 0, 0 },
-/*32*/	{ PH(P_BUSY_WAIT), c_any, A_WAIT_TIMER, SAME, T_BUSY, 0, 0, 0 },
-/*33*/	{ PH(P_CONNECTED), c_be4, A_NONE, SAME, 0, F_BE_CONNECTED, 0, 0 },
-/*34*/	{ PH(P_CONNECTED), c_recreated, A_NONE, P_NEW, 0, 0,
+/*30*/	{ PH(P_ADD_JOB), c_ok_connected, A_ATTACHED, P_CONNECTED, 0, 0, 0,
+	    -1 },
+/*31*/	{ PH(P_ADD_JOB), c_job_ok, A_MARK_ERROR, P_ERROR, 0, 0, 0, -1 },
+/*32*/	{ PH(P_BUSY_WAIT), c_timer, A_RUN_ADD, P_ADD_JOB, 0, 0, 0, 0 },
+/*33*/	{ PH(P_BUSY_WAIT), c_any, A_WAIT_TIMER, SAME, T_BUSY, 0, 0, 0 },
+/*34*/	{ PH(P_CONNECTED), c_be4, A_NONE, SAME, 0, F_BE_CONNECTED, 0, 0 },
+/*35*/	{ PH(P_CONNECTED), c_recreated, A_NONE, P_NEW, 0, 0,
 	    F_BE_CONNECTED, 0 },
-/*35*/	{ PH(P_CONNECTED), c_handover, A_HANDOVER, SAME, 0, 0,
+/*36*/	{ PH(P_CONNECTED), c_handover, A_HANDOVER, SAME, 0, 0,
 	    F_BE_CONNECTED, 0 },
-/*36*/	{ PH(P_CONNECTED) | PH(P_ERROR) | PH(P_QDISK) | PH(P_UNSUPPORTED),
+/*37*/	{ PH(P_CONNECTED) | PH(P_ERROR) | PH(P_QDISK) | PH(P_UNSUPPORTED),
 	    c_any, A_NONE, SAME, 0, 0, 0, 0 },
 };
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
+_Static_assert(NRULES == FSM_NROWS, "FSM_NROWS must match the table");
 
 void
 fsm_next(const struct fsm_in *in, const struct fsm_state *st,

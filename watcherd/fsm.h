@@ -83,6 +83,7 @@ enum fsm_timer {
 #define F_BROKER_UP	0x08	/* QEMU broker reachable (input only) */
 
 #define FSM_BUSY_TRIES	5	/* busy retries before giving up */
+#define FSM_NROWS	37	/* rows in the table (fsm.c) */
 
 struct fsm_in {
 	int	be_state;	/* backend state 0..8, XS_ABSENT, XS_INVALID */

@@ -237,7 +237,14 @@ job_start(struct wdev *d, int remove)
 		free(j);
 		return -1;
 	}
-	if (j->script[0] == '\0') {	/* libxl: "No hotplug script" */
+	if (j->script[0] == '\0') {
+		/* libxl: "No hotplug script to execute": nothing to wait
+		 * for, so the device is ready as far as hotplug goes. */
+		char p[256], be[192];
+
+		if (!remove && dev_be_path(d, be, sizeof(be)) != -1 &&
+		    xsnprintf(p, sizeof(p), "%s/hotplug-status", be) != -1)
+			xsio_write(p, "connected");
 		free(j);
 		d->job_result = JOB_OK;
 		dev_mark_dirty(d);

@@ -48,7 +48,11 @@ static const struct daemon_extra_opt extra[] = {
 	    opt_domid },
 };
 
-/* The directory for the jobs' proxy sockets, owned by our future user. */
+/*
+ * The directory for the jobs' proxy sockets: owned by our future user,
+ * group root, mode 0710, so hotplugd's scripts (root, but without
+ * CAP_DAC_OVERRIDE) can reach the sockets and nobody else can.
+ */
 static void
 make_jobdir(void)
 {
@@ -58,10 +62,11 @@ make_jobdir(void)
 	    wd.cfg.run_dir) == -1)
 		fatalx("run_dir too long");
 	if (daemon_mkdir(wd.cfg.run_dir, 0755) == -1 ||
-	    daemon_mkdir(wd.jobdir, 0700) == -1)
+	    daemon_mkdir(wd.jobdir, 0710) == -1 ||
+	    chmod(wd.jobdir, 0710) == -1)
 		fatal("mkdir %s", wd.jobdir);
 	if (getuid() == 0 && (pw = getpwnam(USER_WATCHERD)) != NULL &&
-	    chown(wd.jobdir, pw->pw_uid, pw->pw_gid) == -1)
+	    chown(wd.jobdir, pw->pw_uid, 0) == -1)
 		fatal("chown %s", wd.jobdir);
 }
 

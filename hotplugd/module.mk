@@ -42,3 +42,14 @@ $(BUILD)/tests/unit/hotplugd_test_spawn: $(BUILD)/hotplugd/tests/test_spawn.o \
 HP_UNIT := $(BUILD)/tests/unit/hotplugd_test_job $(BUILD)/tests/unit/hotplugd_test_spawn
 TEST_PROGS += $(HP_UNIT)
 UNIT_TESTS += $(HP_UNIT)
+
+# ---- libFuzzer target for xsproxy's parsers and scope (make fuzz) ----
+FUZZ_CC ?= clang
+FUZZ_XSPROXY_SRCS := hotplugd/fuzz/fuzz_xsproxy.c watcherd/xsproxy.c \
+                     common/log.c common/parse.c
+$(BUILD)/fuzz/fuzz_xsproxy: $(FUZZ_XSPROXY_SRCS) watcherd/xsproxy.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 \
+	    -D_GNU_SOURCE -I. -Icommon -o $@ $(FUZZ_XSPROXY_SRCS) \
+	    -levent -lxenstore
+FUZZERS += $(BUILD)/fuzz/fuzz_xsproxy

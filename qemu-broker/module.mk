@@ -33,3 +33,12 @@ $(BUILD)/tests/unit/broker_%: $(BUILD)/qemu-broker/tests/%.o $(BROKER_TLIB) \
 	    $(CMOCKA_LIBS)
 TEST_PROGS += $(BROKER_UNIT)
 UNIT_TESTS += $(BROKER_UNIT)
+
+# ---- libFuzzer target for the QMP parser (make fuzz) ----
+FUZZ_CC ?= clang
+FUZZ_QMP_SRCS := qemu-broker/fuzz/fuzz_qmp.c qemu-broker/qmp_parse.c
+$(BUILD)/fuzz/fuzz_qmp: $(FUZZ_QMP_SRCS) qemu-broker/qmp_parse.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 \
+	    -D_GNU_SOURCE -I. -Icommon -o $@ $(FUZZ_QMP_SRCS) -ljansson
+FUZZERS += $(BUILD)/fuzz/fuzz_qmp

@@ -94,6 +94,7 @@ static int
 parse_event(struct qmp_msg *m, json_t *ev)
 {
 	if (copy_str(m->event, sizeof(m->event), ev) == -1 ||
+	    m->event[0] == '\0' ||
 	    strlen(json_string_value(ev)) >= sizeof(m->event))
 		return -1;
 	m->data = json_object_get(m->root, "data");

@@ -165,7 +165,7 @@ test_refused(void **state)
 	    "\"return\"", "{}", "{\"foo\": 1}", "{\"QMP\": 1}",
 	    "{\"error\": \"x\"}", "{\"error\": {\"class\": \"A\"}}",
 	    "{\"error\": {\"class\": 1, \"desc\": \"d\"}}",
-	    "{\"event\": 5}", "{\"event\": \"E\", \"data\": [1]}",
+	    "{\"event\": 5}", "{\"event\": \"\"}", "{\"event\": \"E\", \"data\": [1]}",
 	    "{\"return\": {}, \"id\": 1, \"id\": 2}",
 	    "{\"return\": {}", "{\"event\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}" };

@@ -12,6 +12,10 @@
 #    `check` finds the vif that has no JSON entry (exit 4, one VIOLATION
 #    line) and passes (exit 0) once the domain's JSON describes it;
 #  - stats --json parses and carries lockd's counters;
+#  - with the broker: dm-start starts a real QEMU, cd-insert/cd-eject work
+#    (--json too), an image outside image_dirs, a full drive, an empty
+#    drive are refused with exit 1, dm-destroy after
+#    lockd's destroy began reports DM_GONE;
 #  - a daemon killed with SIGKILL leaves a stale socket: exit 3, "stale".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -130,6 +134,33 @@ json 'assert d["ok"] is True and d["violations"] == 0' &&
 expect 0 "stats --json" -- ctl --json stats lockd
 json 'assert d["daemons"][0]["stats"]["counters"]["domain_create"] >= 2' &&
 	ok "stats --json has lockd counters" || fail "stats --json: $OUT"
+
+# ---- the broker: a real deprivileged QEMU, CD-ROM through fd passing
+if [ -x "$BIN/devsep-qemu-broker" ]; then
+	mkdir -p "$R/img"
+	truncate -s 1M "$R/img/cd.iso" "$R/outside.iso"
+	chmod 0644 "$R/img/cd.iso" "$R/outside.iso"
+	printf 'image_dirs = %s/img\nrun_dir = %s\n' "$R" "$R" >"$R/b.conf"
+	"$BIN/devsep-qemu-broker" -F -c "$R/b.conf" >"$R/broker.log" 2>&1 &
+	PIDS+=($!)
+	wait_sock broker.sock
+	"$B/lockd-tool" "$R" create 9 '{"dm":{}}' >/dev/null || fail "create 9"
+	expect 0 "dm-start" -- ctl -t 30s dm-start 9 --cdrom 768 --run
+	has "dm-start prints QEMU's pid" "started: domid=9 qemu pid="
+	expect 1 "cd-insert outside image_dirs is refused" -- \
+		ctl -t 30s cd-insert 9 768 "$R/outside.iso"
+	expect 0 "cd-insert" -- ctl -t 30s --json cd-insert 9 768 "$R/img/cd.iso"
+	json 'assert d["result"] == "inserted" and isinstance(d["fdset"], int)' &&
+		ok "cd-insert --json" || fail "cd-insert --json: $OUT"
+	expect 1 "second cd-insert into a full drive is refused" -- \
+		ctl -t 30s cd-insert 9 768 "$R/img/cd.iso"
+	expect 0 "cd-eject" -- ctl -t 30s cd-eject 9 768
+	expect 1 "cd-eject of an empty drive is refused" -- \
+		ctl -t 30s cd-eject 9 768
+	"$B/lockd-tool" "$R" begin 9 >/dev/null || fail "destroy begin 9"
+	expect 0 "dm-destroy" -- ctl -t 30s dm-destroy 9
+	has "broker told lockd DM_GONE" "lockd told DM_GONE"
+fi
 
 # ---- a crashed daemon
 kill -9 $LOCKD

@@ -439,14 +439,17 @@ read_hs(const char *dir, int *out)
  * xen_blkif_disconnect drained the rings).
  */
 static int
-read_io_done(const struct wdev *d, const char *dir, int *out)
+read_io_done(const struct wdev *d, const char *dir, int be_state, int *out)
 {
 	char p[256];
 
 	*out = 1;
-	if (d->st.phase != P_IO_DRAIN || wd.cfg.io_drain_timeout_ms == 0 ||
+	if (wd.cfg.io_drain_timeout_ms == 0 ||
 	    strncmp(dev_kind(d), "vbd", 3) != 0)
 		return 0;
+	*out = 0;
+	if (be_state != 6 && d->st.phase != P_IO_DRAIN)
+		return 0;	/* not closed: not drained either */
 	if (xsnprintf(p, sizeof(p), "%s/shutdown-done", dir) == -1)
 		return 0;
 	*out = xsio_exists(p);
@@ -468,7 +471,7 @@ xsio_read_dev(struct wdev *d, struct fsm_in *in)
 		return 0;	/* gone: nothing else to read */
 	if (read_online(dir, &in->online) == -1 ||
 	    read_hs(dir, &in->hs) == -1 ||
-	    read_io_done(d, dir, &in->io_done) == -1)
+	    read_io_done(d, dir, in->be_state, &in->io_done) == -1)
 		return -1;
 	return 0;
 }

@@ -107,6 +107,8 @@ expect 0 "devices --json" -- ctl --json devices
 json 'assert any(x["kind"]=="vif" and x["domid"]==5 and x["devid"]==0 for x in d["devices"])' &&
 	ok "devices --json has the vif" || fail "devices --json: $OUT"
 expect 3 "locks in a driver domain" -- ctl locks
+expect 0 "stats of hotplugd" -- ctl stats hotplugd
+has "histogram rendered as buckets" "^hotplugd  *run_time_ms  *<=10ms:[0-9]* .* inf:[0-9]*$"
 
 # ---- dom0: lockd too
 "$BIN/devsep-lockd" -F --rundir "$R" --statedir "$R/state" \

@@ -82,13 +82,13 @@ reply_json(struct msgchan *ch, struct msg *m, uint32_t type, json_t *o)
 int
 broker_dispatch_status(struct msgchan *ch, struct msg *m)
 {
-	json_t *o;
+	json_t *o, *sb = json_loads(sandbox_status_json(), 0, NULL);
 
-	o = json_pack("{s:s, s:s, s:I, s:I, s:{s:s, s:I, s:I}, s:b, s:o}",
+	o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:I, s:b, s:o}",
 	    "daemon", "qemu-broker", "version", DEVSEP_VERSION,
 	    "pid", (json_int_t)getpid(),
 	    "uptime_s", (json_int_t)((now_ms() - B->start_ms) / 1000),
-	    "sandbox", "user", USER_BROKER, "uid", (json_int_t)getuid(),
+	    "sandbox", sb ? sb : json_object(),
 	    "launcher_pid", (json_int_t)B->launcher_pid,
 	    "lockd_connected", B->lockd != NULL, "qemus", dm_status_json());
 	return reply_json(ch, m, MSG_COMMON_STATUS_REPLY, o);

@@ -32,6 +32,7 @@
 #endif
 
 struct event_base;
+struct op;
 struct qmp;
 struct lockc_async;
 
@@ -50,6 +51,10 @@ void		 client_reply_err(struct client *, uint32_t reqid, int err,
 enum dm_state { DM_STARTING, DM_RUNNING, DM_BROKEN, DM_STOPPING, DM_EXITED };
 
 struct dm_waiter;
+struct dm;
+/* a DM start driven by an op: rc 0 or -errno; clean: no process left */
+typedef void (*dm_started_fn)(struct dm *, int rc, int clean,
+    const char *msg, void *arg);
 
 struct dm {
 	LIST_ENTRY(dm)		 entry;
@@ -73,6 +78,8 @@ struct dm {
 	int			 ops;		/* qmp things in flight */
 	uint32_t		 launch_reqid;
 	uint32_t		 flags;		/* DM_START flags */
+	dm_started_fn		 on_started;	/* instead of replying to req */
+	void			*started_arg;
 	LIST_HEAD(, dm_waiter)	 waiters;
 };
 
@@ -105,6 +112,8 @@ int		 broker_dispatch_stats(struct msgchan *, struct msg *);
 struct dm	*dm_find(uint32_t domid, uint32_t kind);
 int		 dm_start(struct client *, uint32_t reqid,
 		    const struct launch_req *, uint32_t flags);
+/* OP_DM_START's QMP phase: launch, wait for QMP (op.c sequence). */
+void		 dm_start_qmp(struct op *);
 int		 dm_destroy(struct dm *, struct client *, uint32_t reqid,
 		    uint32_t timeout_ms);
 void		 dm_launcher_msg(struct msg *);
@@ -139,7 +148,8 @@ int		 image_path_allowed(const char dirs[][CONFIG_PATH_MAX],
 		    size_t ndirs, const char *resolved);
 
 /* ---- op.c ---- */
-enum op_kind { OP_CDROM_INSERT, OP_CDROM_EJECT, OP_DISK_ADD, OP_DISK_REMOVE };
+enum op_kind { OP_CDROM_INSERT, OP_CDROM_EJECT, OP_DISK_ADD, OP_DISK_REMOVE,
+    OP_DM_START };
 
 struct op {
 	enum op_kind	 kind;
@@ -161,6 +171,8 @@ struct op {
 	void		(*next)(struct op *);	/* fdset helpers' continuation */
 	uint64_t	 gen;
 	char		 xs[128];	/* xenstore update outcome */
+	struct launch_req lr;		/* OP_DM_START */
+	uint32_t	 dmflags;
 	uint64_t	 t0_us;
 };
 

@@ -25,11 +25,16 @@ reply_rc(struct msgchan *ch, struct msg *m, int rc, const char *what)
 		    strerror(-rc));
 }
 
+static struct op *op_new(struct msgchan *, struct msg *, enum op_kind);
+
+/* The device model is started as a seed-002 thing (op.c): JSON "dm" entry
+ * first, under the domain's slow lock. */
 static int
 broker_dispatch_admin_dm_start(struct msgchan *ch, struct msg *m)
 {
 	struct launch_req r = { .kind = LAUNCH_KIND_DM };
 	uint32_t flags, i;
+	struct op *op;
 
 	if (msg_get_u32(m, &r.domid) == -1 || msg_get_u32(m, &flags) == -1 ||
 	    msg_get_u32(m, &r.memory_mb) == -1 ||
@@ -41,12 +46,15 @@ broker_dispatch_admin_dm_start(struct msgchan *ch, struct msg *m)
 			return -1;
 	if (msg_end(m) == -1)
 		return -1;
-	if (flags & ~BROKER_DM_RUN) {
-		client_reply_err(C(ch), m->hdr.reqid, EINVAL, "unknown flags");
-		return 0;
-	}
-	reply_rc(ch, m, dm_start(C(ch), m->hdr.reqid, &r, flags), "DM_START");
-	return 0;
+	op = op_new(ch, m, OP_DM_START);
+	op->domid = r.domid;
+	op->lr = r;
+	op->dmflags = flags;
+	if (flags & ~BROKER_DM_RUN)
+		op_fail(op, EINVAL, "unknown DM_START flags");
+	else if (launch_req_valid(&r) == -1)
+		op_fail(op, EINVAL, "bad DM_START request");
+	return op_start(op);
 }
 
 static int

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -107,10 +108,33 @@ send_kill(struct dm *d, int sig)
 	msgbuf_dispose(&b);
 }
 
+/* The start is over with an error; clean: no QEMU process is left. */
+static void
+start_failed(struct dm *d, int err, int clean, const char *msg)
+{
+	dm_started_fn fn = d->on_started;
+
+	if (fn != NULL) {
+		d->on_started = NULL;
+		fn(d, -err, clean, msg, d->started_arg);
+		return;
+	}
+	client_reply_err(d->req, d->req_reqid, err, "%s", msg);
+	client_unref(d->req);
+	d->req = NULL;
+}
+
 static void
 reply_started(struct dm *d)
 {
+	dm_started_fn fn = d->on_started;
 	struct msgbuf b;
+
+	if (fn != NULL) {
+		d->on_started = NULL;
+		fn(d, 0, 0, NULL, d->started_arg);
+		return;
+	}
 
 	msgbuf_init(&b, MSG_COMMON_OK, d->req_reqid);
 	if (d->kind == LAUNCH_KIND_QDISK) {
@@ -135,7 +159,7 @@ cont_replied(struct qmp *q, int rc, json_t *ret, const char *errdesc,
 	if (rc != 0)
 		log_warnx("domid=%u cont: %s", d->domid, errdesc ? errdesc :
 		    strerror(-rc));
-	if (d->req != NULL && d->state == DM_RUNNING)
+	if ((d->req != NULL || d->on_started) && d->state == DM_RUNNING)
 		reply_started(d);
 }
 
@@ -151,7 +175,7 @@ on_ready(struct qmp *q, int rc, void *arg)
 	if ((d->flags & BROKER_DM_RUN) &&
 	    qmp_cmd(q, "cont", NULL, -1, cont_replied, d) == 0)
 		return;	/* reply once the VM runs */
-	if (d->req != NULL)
+	if (d->req != NULL || d->on_started)
 		reply_started(d);
 }
 
@@ -176,12 +200,12 @@ on_dead(struct qmp *q, int rc, void *arg)
 	log_warnx("domid=%u QMP lost (%s) pid=%d", d->domid, strerror(-rc),
 	    (int)d->pid);
 	waiters_fail(d, -EPIPE);
-	if (d->state == DM_STARTING && d->req != NULL) {
-		client_reply_err(d->req, d->req_reqid, EIO,
-		    "QEMU did not complete the QMP handshake: %s",
-		    strerror(-rc));
-		client_unref(d->req);
-		d->req = NULL;
+	if (d->state == DM_STARTING && (d->req != NULL || d->on_started)) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "QEMU did not complete the QMP "
+		    "handshake: %s", strerror(-rc));
+		start_failed(d, EIO, 0, msg);	/* it still runs: not clean */
 	}
 	/* kept (not killed) until DM_DESTROY: the destroyer decides */
 	if (d->state == DM_STARTING || d->state == DM_RUNNING)
@@ -222,9 +246,12 @@ launcher_replied(struct dm *d, struct msg *m)
 		if (d->state == DM_STOPPING)	/* destroyed meanwhile */
 			confirm_gone(d->domid, d->kind, 0, 0, d->req,
 			    d->req_reqid);
-		else
-			client_reply_err(d->req, d->req_reqid, (int)err,
-			    "launch failed: %s", msg);
+		else {
+			char full[300];
+
+			snprintf(full, sizeof(full), "launch failed: %s", msg);
+			start_failed(d, (int)err, 1, full);
+		}
 		LIST_REMOVE(d, entry);
 		dm_free(d);
 		return;
@@ -320,11 +347,12 @@ dm_exited(struct dm *d, int status)
 	waiters_fail(d, -EPIPE);
 	if (d->ev_kill != NULL)
 		event_del(d->ev_kill);
-	if (d->state == DM_STARTING && d->req != NULL) {
-		client_reply_err(d->req, d->req_reqid, EIO,
-		    "QEMU exited during start (status 0x%x)", status);
-		client_unref(d->req);
-		d->req = NULL;
+	if (d->state == DM_STARTING && (d->req != NULL || d->on_started)) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "QEMU exited during start (status "
+		    "0x%x)", status);
+		start_failed(d, EIO, 1, msg);
 	}
 	/* a destroy requester (or none: QEMU died by itself) */
 	if (d->state == DM_STOPPING || d->req == NULL)
@@ -436,11 +464,8 @@ dm_destroy(struct dm *d, struct client *c, uint32_t reqid,
 
 	if (d->state == DM_STOPPING)
 		return -EBUSY;
-	if (d->req != NULL) {	/* a start still waiting */
-		client_reply_err(d->req, d->req_reqid, ECANCELED,
-		    "destroyed during start");
-		client_unref(d->req);
-	}
+	if (d->req != NULL || d->on_started)	/* a start still waiting */
+		start_failed(d, ECANCELED, 0, "destroyed during start");
 	d->req = client_ref(c);
 	d->req_reqid = reqid;
 	d->state = DM_STOPPING;
@@ -585,4 +610,37 @@ dm_status_json(void)
 	LIST_FOREACH(d, &B->dms, entry)
 		json_array_append_new(a, dm_json(d));
 	return a;
+}
+
+/* ---- OP_DM_START: the device model is a "qmp thing" too (seed 002) ---- */
+static void
+op_dm_started(struct dm *d, int rc, int clean, const char *msg, void *arg)
+{
+	struct op *op = arg;
+
+	if (rc != 0) {
+		op_fail(op, -rc, "%s", msg);
+		op->qemu_clean = clean;
+	} else {
+		op->dm = d;
+		dm_hold(d);
+	}
+	op_qmp_done(op);
+}
+
+void
+dm_start_qmp(struct op *op)
+{
+	struct dm *d;
+	int rc;
+
+	if ((rc = dm_start(NULL, 0, &op->lr, op->dmflags)) != 0) {
+		op_fail(op, -rc, "DM_START: %s", strerror(-rc));
+		op->qemu_clean = 1;
+		op_qmp_done(op);
+		return;
+	}
+	d = dm_find(op->domid, LAUNCH_KIND_DM);
+	d->on_started = op_dm_started;
+	d->started_arg = op;
 }

@@ -29,6 +29,7 @@
 #include "msg.h"
 #include "parse.h"
 #include "proto.h"
+#include "sandbox.h"
 
 #define LSOCK	3	/* the launcher's socket, moved here */
 #define CH_QMP	3	/* in a QEMU child: its QMP socket */
@@ -399,5 +400,10 @@ launcher_fork(const struct devsep_config *cfg, const struct launch_opts *o,
 		close(binfd);
 		binfd = 100;
 	}
+	/* policy/launcher.policy: keeps SETUID/SETGID/SETPCAP/SYS_CHROOT/KILL;
+	 * its seccomp filter is inherited by every QEMU (outer filter) */
+	if (sandbox_enter(&(struct sandbox_spec){ .daemon = "launcher",
+	    .seccomp_log = cfg->seccomp_log }) == -1)
+		_exit(1);
 	launcher_loop();
 }

@@ -7,6 +7,8 @@
  * "error").
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +80,35 @@ got_fdsets(int rc, json_t *ret, const char *errdesc, void *arg)
 	lent_done(e);
 }
 
+/*
+ * virtio-blk-pci's backend reports its QOM path
+ * ("/machine/peripheral/disk8/virtio-backend") as "qdev": rewrite it to
+ * the device id ("disk8"), keeping the path in "qom_path".
+ */
+static void
+normalize_qdev(json_t *blocks)
+{
+	static const char pfx[] = "/machine/peripheral/";
+	char id[64];
+	const char *q, *end;
+	json_t *b;
+	size_t i;
+
+	json_array_foreach(blocks, i, b) {
+		q = json_string_value(json_object_get(b, "qdev"));
+		if (q == NULL || strncmp(q, pfx, sizeof(pfx) - 1) != 0)
+			continue;
+		q += sizeof(pfx) - 1;
+		end = strchr(q, '/');
+		if ((end ? (size_t)(end - q) : strlen(q)) >= sizeof(id))
+			continue;
+		snprintf(id, sizeof(id), "%.*s", (int)(end ? end - q :
+		    (ptrdiff_t)strlen(q)), q);
+		json_object_set(b, "qom_path", json_object_get(b, "qdev"));
+		json_object_set_new(b, "qdev", json_string(id));
+	}
+}
+
 static void
 got_block(int rc, json_t *ret, const char *errdesc, void *arg)
 {
@@ -87,6 +118,7 @@ got_block(int rc, json_t *ret, const char *errdesc, void *arg)
 		lent_error(e, rc, errdesc);
 		return;
 	}
+	normalize_qdev(ret);
 	json_object_set(e->o, "block", ret);
 	if ((rc = dm_qmp(e->dm, "query-fdsets", NULL, -1, got_fdsets, e)) != 0)
 		lent_error(e, rc, NULL);

@@ -42,14 +42,15 @@ enum { ST_SLOW = 1, ST_FAST1, ST_READ1, ST_WRITE1, ST_QMP, ST_FAST2,
 #define HELD_FAST	2
 
 static const char *kind_names[] = { "cdrom-insert", "cdrom-eject",
-    "disk-add", "disk-remove" };
+    "disk-add", "disk-remove", "dm-start" };
 
 static void op_step(struct op *, int rc, const struct lockc_reply *);
 
 const char *
 op_section(const struct op *op)
 {
-	return op->kind <= OP_CDROM_EJECT ? "cdrom" : "disk";
+	return op->kind == OP_DM_START ? "dm" : op->kind <= OP_CDROM_EJECT ?
+	    "cdrom" : "disk";
 }
 
 void
@@ -117,6 +118,10 @@ op_finish(struct op *op)
 		    op->domid, op_section(op), op->devid, kind_names[op->kind],
 		    (unsigned long long)us);
 		msgbuf_init(&b, MSG_COMMON_OK, op->reqid);
+		if (op->kind == OP_DM_START) {
+			msgbuf_put_u32(&b, (uint32_t)op->dm->pid);
+			msgbuf_put_u32(&b, (uint32_t)op->dm->uid);
+		}
 		if (op->kind == OP_CDROM_INSERT || op->kind == OP_DISK_ADD)
 			msgbuf_put_u32(&b, (uint32_t)op->fdset);
 		if (op->kind <= OP_CDROM_EJECT)
@@ -132,85 +137,137 @@ op_finish(struct op *op)
 	free(op);
 }
 
-/* The op's entry's parent object ("qmp"."cdrom"/"disk"), created when
- * asked; NULL when absent (or not an object: someone else's schema). */
+/*
+ * The broker's part of the domain's JSON (schema shared with lockd and
+ * `devsepctl check`, common/invariant.h):
+ *   "dm":  {"state", "pid", "uid"}             the device model itself
+ *   "qmp": {"cdrom": [{"id": "<devid>", "path", "ro", "state", "fdset"}],
+ *           "disk":  [{"id": "<devid>", "path", "ro", "bus", "state",
+ *                      "fdset"}]}
+ * state: "adding"/"starting" (written before QEMU is touched), "live"/
+ * "running", "removing".
+ */
 static json_t *
-section(json_t *cfg, const struct op *op, int create)
+things(json_t *cfg, const struct op *op, int create)
 {
-	json_t *q, *s;
+	json_t *q, *a;
 
 	if ((q = json_object_get(cfg, "qmp")) == NULL && create)
 		json_object_set_new(cfg, "qmp", (q = json_object()));
 	if (!json_is_object(q))
 		return NULL;
-	if ((s = json_object_get(q, op_section(op))) == NULL && create)
-		json_object_set_new(q, op_section(op), (s = json_object()));
-	return json_is_object(s) ? s : NULL;
+	if ((a = json_object_get(q, op_section(op))) == NULL && create)
+		json_object_set_new(q, op_section(op), (a = json_array()));
+	return json_is_array(a) ? a : NULL;
 }
 
-static void
-entry_key(const struct op *op, char *buf, size_t sz)
+static int
+thing_index(json_t *a, const struct op *op)
 {
-	snprintf(buf, sz, "%u", op->devid);
+	char id[16];
+	json_t *e;
+	size_t i;
+
+	snprintf(id, sizeof(id), "%u", op->devid);
+	json_array_foreach(a, i, e) {
+		const char *v = json_string_value(json_object_get(e, "id"));
+		if (v != NULL && strcmp(v, id) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int
+is_adding(const struct op *op)
+{
+	return op->kind == OP_CDROM_INSERT || op->kind == OP_DISK_ADD ||
+	    op->kind == OP_DM_START;
+}
+
+static json_t *
+new_entry(const struct op *op)
+{
+	char id[16];
+	json_t *e;
+
+	if (op->kind == OP_DM_START)
+		return json_pack("{s:s}", "state", "starting");
+	snprintf(id, sizeof(id), "%u", op->devid);
+	e = json_pack("{s:s, s:s, s:b, s:s}", "id", id, "path", op->path,
+	    "ro", (op->flags & BROKER_F_RO) != 0, "state", "adding");
+	if (op->kind == OP_DISK_ADD)
+		json_object_set_new(e, "bus", json_string(
+		    op->bus == BROKER_BUS_SCSI ? "scsi" : "virtio"));
+	return e;
 }
 
 /* READ1: checks the precondition and marks the entry; 0 or -1 (failed). */
 static int
 phase1(struct op *op, json_t *cfg)
 {
-	int adding = op->kind == OP_CDROM_INSERT || op->kind == OP_DISK_ADD;
-	json_t *sec = section(cfg, op, adding), *e;
-	char key[16];
+	json_t *a = NULL, *e;
+	int k = -1;
 
-	entry_key(op, key, sizeof(key));
-	e = sec ? json_object_get(sec, key) : NULL;
-	if (adding && sec == NULL) {
+	if (op->kind == OP_DM_START) {	/* a stale "dm" is overwritten */
+		json_object_set_new(cfg, "dm", new_entry(op));
+		return 0;
+	}
+	if ((a = things(cfg, op, is_adding(op))) == NULL && is_adding(op)) {
 		op_fail(op, EINVAL, "domain JSON has a foreign \"qmp\" member");
 		return -1;
 	}
-	if (adding && e != NULL) {
+	k = a ? thing_index(a, op) : -1;
+	if (is_adding(op) && k >= 0) {
 		op_fail(op, EEXIST, "%s %u already in the domain JSON (%s)",
 		    op_section(op), op->devid, op->kind == OP_CDROM_INSERT ?
 		    "eject first" : "remove first");
 		return -1;
 	}
-	if (!adding && !json_is_object(e)) {
+	if (!is_adding(op) && k < 0) {
 		op_fail(op, ENOENT, "no %s %u in the domain JSON",
 		    op_section(op), op->devid);
 		return -1;
 	}
-	if (adding) {
-		e = json_pack("{s:s, s:b, s:s}", "path", op->path,
-		    "ro", (op->flags & BROKER_F_RO) != 0, "state", "adding");
-		if (op->kind == OP_DISK_ADD)
-			json_object_set_new(e, "bus", json_string(
-			    op->bus == BROKER_BUS_SCSI ? "scsi" : "virtio"));
-		json_object_set_new(sec, key, e);
-	} else {
-		json_int_t fs = json_integer_value(json_object_get(e, "fdset"));
-		op->fdset = json_is_integer(json_object_get(e, "fdset")) ?
-		    fs : -1;
-		json_object_set_new(e, "state", json_string("removing"));
-	}
+	if (is_adding(op))
+		return json_array_append_new(a, new_entry(op));
+	e = json_array_get(a, (size_t)k);
+	json_object_set_new(e, "state", json_string("removing"));
 	return 0;
+}
+
+static void
+phase2_dm(struct op *op, json_t *cfg)
+{
+	json_t *e = json_object_get(cfg, "dm");
+
+	if (op->rc == 0 && json_is_object(e)) {
+		json_object_set_new(e, "state", json_string("running"));
+		json_object_set_new(e, "pid", json_integer(op->dm->pid));
+		json_object_set_new(e, "uid", json_integer(op->dm->uid));
+	} else if (op->rc != 0 && op->qemu_clean)
+		json_object_del(cfg, "dm");
 }
 
 /* READ2: records the outcome (see the table). */
 static void
 phase2(struct op *op, json_t *cfg)
 {
-	int adding = op->kind == OP_CDROM_INSERT || op->kind == OP_DISK_ADD;
-	json_t *sec = section(cfg, op, 0), *e;
-	char key[16];
+	json_t *a, *e;
+	int k;
 
-	entry_key(op, key, sizeof(key));
-	if (sec == NULL || (e = json_object_get(sec, key)) == NULL)
+	if (op->kind == OP_DM_START) {
+		phase2_dm(op, cfg);
+		return;
+	}
+	if ((a = things(cfg, op, 0)) == NULL || (k = thing_index(a, op)) < 0)
 		return;		/* someone removed it: nothing to do */
-	if (adding && op->rc == 0) {
+	e = json_array_get(a, (size_t)k);
+	if (is_adding(op) && op->rc == 0) {
 		json_object_set_new(e, "state", json_string("live"));
 		json_object_set_new(e, "fdset", json_integer(op->fdset));
-	} else if ((!adding && op->rc == 0) || (adding && op->qemu_clean))
-		json_object_del(sec, key);
+	} else if ((!is_adding(op) && op->rc == 0) ||
+	    (is_adding(op) && op->qemu_clean))
+		json_array_remove(a, (size_t)k);
 	/* else: keep it; QEMU may still hold the thing */
 }
 
@@ -250,7 +307,7 @@ static void
 run_qmp(struct op *op)
 {
 	static void (*const steps[])(struct op *) = { cdrom_insert_qmp,
-	    cdrom_eject_qmp, disk_add_qmp, disk_remove_qmp };
+	    cdrom_eject_qmp, disk_add_qmp, disk_remove_qmp, dm_start_qmp };
 
 	op->stage = ST_QMP;
 	op->step = 0;
@@ -367,13 +424,23 @@ op_start(struct op *op)
 		return 0;
 	}
 	op->dm = dm_find(op->domid, LAUNCH_KIND_DM);
-	if (op->dm == NULL || op->dm->state != DM_RUNNING) {
+	if (op->kind == OP_DM_START && op->dm != NULL) {
+		op->dm = NULL;
+		op_fail(op, EEXIST, "a QEMU already runs for domain %u",
+		    op->domid);
+		op_finish(op);
+		return 0;
+	}
+	if (op->kind == OP_DM_START)
+		;	/* the QMP phase launches it */
+	else if (op->dm == NULL || op->dm->state != DM_RUNNING) {
 		op->dm = NULL;
 		op_fail(op, ESRCH, "no running QEMU for domain %u", op->domid);
 		op_finish(op);
 		return 0;
 	}
-	dm_hold(op->dm);
+	if (op->dm != NULL)
+		dm_hold(op->dm);
 	if ((l = broker_lockd()) == NULL) {
 		op_fail(op, ENOTCONN, "lockd not running");
 		op_finish(op);

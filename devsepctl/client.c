@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "parse.h"
 #include "proto.h"
+#include "table.h"
 
 const struct ctl_daemon ctl_daemons[] = {
 	{ "watcherd",	"devsep-watcherd",	SOCK_WATCHERD,	1 },
@@ -170,17 +171,23 @@ ctl_reply_dispose(struct ctl_reply *r)
 	msg_dispose(&r->m);
 }
 
+/* Daemon messages may quote guest- or user-supplied text: sanitized. */
 void
 ctl_report(struct ctl *c, const struct ctl_daemon *d, int rc,
     const struct ctl_reply *r)
 {
-	if (rc == CTL_FAILED && r->err != 0)
-		fprintf(stderr, "%s: %s: %s (%s)\n", c->prog, d->prog,
-		    r->errmsg[0] ? r->errmsg : "request failed",
+	char buf[sizeof(r->why) + sizeof(r->errmsg)];
+
+	if (rc == CTL_FAILED && r->err != 0) {
+		table_sanitize(buf, sizeof(buf), r->errmsg[0] ? r->errmsg :
+		    "request failed");
+		fprintf(stderr, "%s: %s: %s (%s)\n", c->prog, d->prog, buf,
 		    strerror(r->err));
-	else if (rc != CTL_OK)
-		fprintf(stderr, "%s: %s\n", c->prog,
-		    r->why[0] ? r->why : "request failed");
+	} else if (rc != CTL_OK) {
+		table_sanitize(buf, sizeof(buf), r->why[0] ? r->why :
+		    "request failed");
+		fprintf(stderr, "%s: %s\n", c->prog, buf);
+	}
 }
 
 int

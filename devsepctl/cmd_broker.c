@@ -16,6 +16,7 @@
 #include "ctl.h"
 #include "parse.h"
 #include "proto_broker.h"
+#include "table.h"
 
 struct op_args {
 	uint32_t	domid, devid, flags, bus;
@@ -119,11 +120,12 @@ say(struct ctl *c, const char *done, json_t *extra)
 		ctl_print_json(j);
 		json_decref(j);
 	} else {
-		char buf[512];
+		char buf[512], clean[512];
 
 		ctl_json_brief(extra, buf, sizeof(buf));
-		printf("%s%s%s\n", done, strcmp(buf, "-") ? ": " : "",
-		    strcmp(buf, "-") ? buf : "");
+		table_sanitize(clean, sizeof(clean), buf);
+		printf("%s%s%s\n", done, strcmp(clean, "-") ? ": " : "",
+		    strcmp(clean, "-") ? clean : "");
 	}
 	json_decref(extra);
 }

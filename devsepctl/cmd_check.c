@@ -27,6 +27,7 @@
 #include "parse.h"
 #include "proto_broker.h"
 #include "proto_lock.h"
+#include "table.h"
 
 struct items {
 	struct inv_item	*v;
@@ -273,10 +274,14 @@ summarize(struct ctl *c, struct report *rp, const struct items *it, int bad)
 		    it->qmp_note, "items", rp->list);
 		ctl_print_json(j);
 		json_decref(j);
-	} else
+	} else {
+		char xs[sizeof(it->xs_note)], qmp[sizeof(it->qmp_note)];
+
+		table_sanitize(xs, sizeof(xs), it->xs_note);
+		table_sanitize(qmp, sizeof(qmp), it->qmp_note);
 		printf("%s: %d violation%s\n  xenstore: %s\n  qmp: %s\n",
-		    bad ? "FAILED" : "ok", bad, bad == 1 ? "" : "s",
-		    it->xs_note, it->qmp_note);
+		    bad ? "FAILED" : "ok", bad, bad == 1 ? "" : "s", xs, qmp);
+	}
 	return bad ? CTL_INVARIANT : CTL_OK;
 }
 

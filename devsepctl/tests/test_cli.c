@@ -10,13 +10,15 @@
  *    to do; a stale socket (nobody listening) -> exit 3 "stale socket";
  *  - one exchange: the reply must carry our reqid and the expected type;
  *    MSG_COMMON_ERROR is decoded (errno + message, exit 1); a wrong reqid,
- *    a wrong type, a malformed error and silence (timeout) are exit 5.
+ *    a wrong type, a malformed error and silence (timeout) are exit 5;
+ *  - a daemon's error text reaches the terminal without control bytes.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +311,36 @@ test_exchange_bad(void **state)
 	msg_dispose(&seen);
 }
 
+/* A daemon's error text is printed without its control bytes. */
+static void
+test_report_sanitized(void **state)
+{
+	struct ctl c = { .prog = "devsepctl" };
+	struct ctl_reply r;
+	char path[128], buf[512] = "";
+	int fd, saved;
+	FILE *f;
+
+	memset(&r, 0, sizeof(r));
+	r.err = EACCES;
+	strcpy(r.errmsg, "not in image_dirs: /x\033]0;owned\007\n.iso");
+	snprintf(path, sizeof(path), "%s/stderr", tmpdir);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 2);
+	ctl_report(&c, ctl_daemon_find("broker"), CTL_FAILED, &r);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(fd);
+	close(saved);
+	f = fopen(path, "r");
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "devsepctl: devsep-qemu-broker: not in "
+	    "image_dirs: /x?]0;owned??.iso (Permission denied)\n");
+}
+
 static void
 test_json_payload(void **state)
 {
@@ -358,6 +390,7 @@ main(void)
 		cmocka_unit_test(test_connect_stale),
 		cmocka_unit_test(test_exchange),
 		cmocka_unit_test(test_exchange_bad),
+		cmocka_unit_test(test_report_sanitized),
 		cmocka_unit_test(test_json_payload),
 		cmocka_unit_test(test_duration),
 	};

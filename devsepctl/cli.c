@@ -56,7 +56,7 @@ ctl_usage(struct ctl *c, int to_stderr)
 	fprintf(f, "usage: %s [-c config] [--rundir DIR] [--json] "
 	    "[-t timeout] COMMAND [ARGS]\n\ncommands:\n", c->prog);
 	for (i = 0; i < NCMDS; i++)
-		fprintf(f, "  %-12s %-44s %s\n", cmds[i].name, cmds[i].args,
+		fprintf(f, "  %s %s\n      %s\n", cmds[i].name, cmds[i].args,
 		    cmds[i].help);
 	fprintf(f, "\nexit: 0 ok, 1 failed, 2 usage, 3 daemon not running, "
 	    "4 invariant violated, 5 no answer\n");

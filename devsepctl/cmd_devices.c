@@ -1,7 +1,8 @@
 /*
  * devices [--domid N]: MSG_WATCHER_DEVICES to watcherd; one row per
- * device with both xenbus states, hotplug-status and the last hotplug
- * script run.  Everything shown that a guest can write (frontend state,
+ * device with both xenbus states, hotplug-status, its phase, how many
+ * frontend hand-overs (kexec, seed 001) it went through, and the last
+ * hotplug script run.  Everything shown that a guest can write (frontend state,
  * hotplug-status in a driver domain) is sanitized by the table renderer.
  */
 #include <getopt.h>
@@ -66,6 +67,8 @@ device_row(struct table *t, json_t *d)
 	    "hotplug_status"), b[0], sizeof(b[0])));
 	table_cell(t, "%s", ctl_json_text(json_object_get(d, "phase"), b[1],
 	    sizeof(b[1])));
+	table_cell(t, "%s", ctl_json_text(json_object_get(d, "handovers"),
+	    b[2], sizeof(b[2])));
 	script_cell(t, json_object_get(d, "last_script"));
 }
 
@@ -83,7 +86,7 @@ render(struct ctl *c, json_t *j)
 		return CTL_NOANSWER;
 	}
 	table_init(&t, "KIND", "DOMID", "DEVID", "BACKEND", "FRONTEND",
-	    "HOTPLUG", "PHASE", "LAST SCRIPT", NULL);
+	    "HOTPLUG", "PHASE", "KEXECS", "LAST SCRIPT", NULL);
 	json_array_foreach(devs, i, d)
 		device_row(&t, d);
 	if (table_print(&t, stdout) == -1)

@@ -8,7 +8,8 @@
 #  - the units' ExecStart point at the installed sbindir, each daemon runs
 #    with -F and Restart=on-failure, the targets want the right daemons
 #    (devsep.target all four, devsep-driverdomain.target watcherd and
-#    hotplugd only);
+#    hotplugd only); the units that need devices (xenbus, loop, privcmd)
+#    do not close the device policy (ProtectClock implies DeviceAllow);
 #  - `systemd-analyze verify` accepts every unit and target (ExecStart
 #    paths are re-pointed into DESTDIR, MANPATH at the installed pages, so
 #    missing binaries or man pages make it fail).  Skipping is not an
@@ -56,6 +57,12 @@ for d in devsep-watcherd devsep-hotplugd devsep-lockd devsep-qemu-broker; do
 	grep -qx 'NoNewPrivileges=yes' "$f" || fail "$d NoNewPrivileges"
 	grep -qx 'SystemCallArchitectures=native' "$f" || fail "$d arch"
 	grep -q '^CapabilityBoundingSet=' "$f" || fail "$d caps"
+done
+# Device access: xenbus/privcmd (watcherd, QEMU), loop devices (block
+# script).  Anything that closes the device policy would break them.
+for d in devsep-watcherd devsep-hotplugd devsep-qemu-broker; do
+	grep -Eq '^(ProtectClock=yes|PrivateDevices=yes|DeviceAllow=|DevicePolicy=)' \
+		"$U/$d.service" && fail "$d: device policy closed"
 done
 grep -q '^Wants=.*devsep-lockd.service.*devsep-qemu-broker.service' \
 	"$U/devsep.target" || fail "devsep.target wants"

@@ -92,7 +92,6 @@ struct broker {
 	struct lockc_async	*lockd;
 	LIST_HEAD(, dm)		 dms;
 	uint64_t		 start_ms;
-	uint32_t		 next_owner;
 	uint32_t		 next_reqid;
 	struct {
 		uint64_t requests, ok, errors, dm_started, dm_exited;

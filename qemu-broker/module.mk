@@ -42,3 +42,6 @@ $(BUILD)/fuzz/fuzz_qmp: $(FUZZ_QMP_SRCS) qemu-broker/qmp_parse.h
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 \
 	    -D_GNU_SOURCE -I. -Icommon -o $@ $(FUZZ_QMP_SRCS) -ljansson
 FUZZERS += $(BUILD)/fuzz/fuzz_qmp
+
+# Integration tests (real QEMU, real lockd; run from the repo root).
+INT_TESTS += qemu-broker/tests/test-broker-qemu.sh

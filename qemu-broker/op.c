@@ -46,6 +46,35 @@ static const char *kind_names[] = { "cdrom-insert", "cdrom-eject",
 
 static void op_step(struct op *, int rc, const struct lockc_reply *);
 
+/*
+ * lockd owner numbers: lockd keeps an owner record per (connection, owner)
+ * until the connection closes and allows OP_MAX_OWNERS per connection, so
+ * owners come from a small pool and are reused once an op is over; the
+ * pool also bounds the operations in flight.
+ */
+#define OP_MAX_OWNERS	63
+static uint64_t owners_busy;
+
+static uint32_t
+owner_take(void)
+{
+	uint32_t i;
+
+	for (i = 1; i <= OP_MAX_OWNERS; i++)
+		if ((owners_busy & (1ull << i)) == 0) {
+			owners_busy |= 1ull << i;
+			return i;
+		}
+	return 0;
+}
+
+static void
+owner_give(uint32_t o)
+{
+	if (o != 0)
+		owners_busy &= ~(1ull << o);
+}
+
 const char *
 op_section(const struct op *op)
 {
@@ -131,6 +160,7 @@ op_finish(struct op *op)
 	}
 	if (op->imgfd != -1)
 		close(op->imgfd);
+	owner_give(op->owner);
 	client_unref(op->client);
 	if (op->dm != NULL)
 		dm_put(op->dm);
@@ -418,7 +448,8 @@ op_start(struct op *op)
 
 	op->t0_us = now_us();
 	op->fdset = -1;
-	op->owner = ++B->next_owner ? B->next_owner : ++B->next_owner;
+	if (op->rc == 0 && (op->owner = owner_take()) == 0)
+		op_fail(op, EAGAIN, "too many operations in flight");
 	if (op->rc != 0) {	/* refused while decoding (path, flags) */
 		op_finish(op);
 		return 0;

@@ -8,9 +8,9 @@ $(eval $(call devsep_prog,devsep-lockd,$(LOCKD_OBJS)))
 LOCKD_UNIT := $(BUILD)/tests/unit/lockd_test_locktable \
               $(BUILD)/tests/unit/lockd_test_store
 $(BUILD)/tests/unit/lockd_test_locktable: $(BUILD)/lockd/tests/test_locktable.o \
-    $(BUILD)/lockd/locktable.o
+    $(BUILD)/lockd/locktable.o $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBDEVSEP) $(LDLIBS) $(CMOCKA_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBDEVSEP) $(LDLIBS) $(CMOCKA_LIBS)
 $(BUILD)/tests/unit/lockd_test_store: $(BUILD)/lockd/tests/test_store.o \
     $(BUILD)/lockd/store.o $(LIBDEVSEP)
 	@mkdir -p $(dir $@)

@@ -14,7 +14,9 @@
 #  - stats --json parses and carries lockd's counters;
 #  - with the broker: dm-start starts a real QEMU, cd-insert/cd-eject work
 #    (--json too), an image outside image_dirs, a full drive, an empty
-#    drive are refused with exit 1, dm-destroy after
+#    drive are refused with exit 1; disk-add/disk-remove of a real image;
+#    (scsi: unplug needs no guest); check counts the device model, the
+#    medium and the disk; dm-destroy after
 #    lockd's destroy began reports DM_GONE;
 #  - a daemon killed with SIGKILL leaves a stale socket: exit 3, "stale".
 set -u
@@ -146,7 +148,7 @@ if [ -x "$BIN/devsep-qemu-broker" ]; then
 	"$BIN/devsep-qemu-broker" -F -c "$R/b.conf" >"$R/broker.log" 2>&1 &
 	PIDS+=($!)
 	wait_sock broker.sock
-	"$B/lockd-tool" "$R" create 9 '{"dm":{}}' >/dev/null || fail "create 9"
+	"$B/lockd-tool" "$R" create 9 '{}' >/dev/null || fail "create 9"
 	expect 0 "dm-start" -- ctl -t 30s dm-start 9 --cdrom 768 --run
 	has "dm-start prints QEMU's pid" "started: domid=9 qemu pid="
 	expect 1 "cd-insert outside image_dirs is refused" -- \
@@ -156,6 +158,17 @@ if [ -x "$BIN/devsep-qemu-broker" ]; then
 		ok "cd-insert --json" || fail "cd-insert --json: $OUT"
 	expect 1 "second cd-insert into a full drive is refused" -- \
 		ctl -t 30s cd-insert 9 768 "$R/img/cd.iso"
+	expect 0 "check with a medium in (JSON has it)" -- ctl check
+	has "check counted the QMP things" "qmp: 2 QMP things"
+	truncate -s 8M "$R/img/disk.img"
+	chmod 0644 "$R/img/disk.img"
+	expect 0 "disk-add" -- ctl -t 30s disk-add 9 3 "$R/img/disk.img" --ro --bus scsi
+	has "disk-add prints the fdset" "^added: fdset="
+	expect 0 "check with a hot-added disk" -- ctl check
+	has "the disk is a QMP thing" "qmp: 3 QMP things"
+	expect 0 "disk-remove" -- ctl -t 30s disk-remove 9 3
+	expect 1 "disk-remove of a removed disk is refused" -- \
+		ctl -t 30s disk-remove 9 3
 	expect 0 "cd-eject" -- ctl -t 30s cd-eject 9 768
 	expect 1 "cd-eject of an empty drive is refused" -- \
 		ctl -t 30s cd-eject 9 768

@@ -5,6 +5,9 @@
 #    naming the missing socket; --json parses and says running=false; the
 #    lockd/broker commands exit 3 and mention the driver-domain case;
 #  - usage errors exit 2 before any daemon is asked;
+#  - `policy show NAME` prints exactly policy/NAME.policy, --pfc the seccomp
+#    filter, --json the tables (lockd: its user, no capability, QUERY
+#    allowed to admin);
 #  - driver domain (watcherd + hotplugd only): status exits 0, naming
 #    lockd exits 3; `devices` lists a vif the toolstack actor added, in the
 #    table and in --json; `locks`/`cd-insert` exit 3;
@@ -82,6 +85,23 @@ expect 2 "cd-insert missing args" -- ctl cd-insert 1
 expect 2 "bad domid" -- ctl devices --domid 1x
 expect 2 "bad timeout" -- "$CTL" -t never status
 expect 2 "unknown daemon" -- ctl status nosuchd
+
+# ---- policies (no daemon needed)
+for p in policy/*.policy; do
+	n=$(basename "$p" .policy)
+	if "$CTL" policy show "$n" | cmp -s - "$p"; then
+		ok "policy show $n is policy/$n.policy"
+	else
+		fail "policy show $n differs from $p"
+	fi
+done
+expect 0 "policy show lockd --pfc" -- "$CTL" policy show lockd --pfc
+has "pfc is libseccomp's pseudo filter code" "pseudo filter code start"
+expect 0 "policy --json" -- "$CTL" --json policy show devsep-lockd
+json 'assert d["user"] == "devsep-lockd" and d["capabilities"] == [] and any(m["name"] == "MSG_LOCK_QUERY" and "admin" in m["peers"] for m in d["messages"])' &&
+	ok "policy --json: user, no caps, QUERY allowed to admin" ||
+	fail "policy --json: $OUT"
+expect 2 "policy show of an unknown daemon" -- "$CTL" policy show nosuchd
 
 # ---- driver domain: watcherd + hotplugd on a real xenstored
 W=$(mktemp -d /tmp/xw.XXXXXX)

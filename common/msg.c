@@ -118,6 +118,12 @@ msgbuf_put(struct msgbuf *b, const void *p, size_t n)
 
 	if (b->err)
 		return;
+	if (b->data == NULL) {		/* disposed, or never initialised */
+		b->err = EINVAL;
+		return;
+	}
+	if (n == 0)
+		return;
 	if (n > MSG_MAX_LIMIT || b->len + n > MSG_HDR_SIZE + MSG_MAX_LIMIT) {
 		b->err = EMSGSIZE;
 		return;
@@ -159,7 +165,9 @@ msgbuf_put_i64(struct msgbuf *b, int64_t v)
 void
 msgbuf_put_blob(struct msgbuf *b, const void *p, size_t n)
 {
-	if (n > UINT32_MAX) {
+	if (b->err)
+		return;
+	if (n > MSG_MAX_LIMIT) {	/* also keeps the u32 prefix exact */
 		b->err = EMSGSIZE;
 		return;
 	}
@@ -368,6 +376,9 @@ msg_peercred(int fd, struct ucred *cr)
 
 /* ---------------------------------------------------- blocking helpers */
 
+/* Room for the kernel's per-datagram overhead when sizing SO_SNDBUF. */
+#define SNDBUF_SLACK	4096
+
 /* Sends one datagram (with an optional fd).  Shared with the channel. */
 ssize_t msg_sendraw(int fd, const uint8_t *data, size_t len, int passfd,
     int flags);
@@ -382,6 +393,8 @@ msg_sendraw(int fd, const uint8_t *data, size_t len, int passfd, int flags)
 		char		buf[CMSG_SPACE(sizeof(int))];
 	} cm;
 	struct cmsghdr *c;
+	ssize_t n;
+	int sz;
 
 	if (passfd != -1) {
 		memset(&cm, 0, sizeof(cm));
@@ -393,7 +406,20 @@ msg_sendraw(int fd, const uint8_t *data, size_t len, int passfd, int flags)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &passfd, sizeof(int));
 	}
-	return sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
+	n = sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
+	/*
+	 * A datagram must fit the socket's send buffer (default ~208 KiB),
+	 * MSG_MAX_LIMIT does not: grow it once to fit and retry.
+	 */
+	if (n == -1 && errno == EMSGSIZE &&
+	    len <= MSG_HDR_SIZE + MSG_MAX_LIMIT) {
+		sz = (int)(len + SNDBUF_SLACK);
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)) == 0)
+			n = sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
+		else
+			errno = EMSGSIZE;
+	}
+	return n;
 }
 
 /*
@@ -459,7 +485,13 @@ msg_send_fd(int fd, struct msgbuf *b)
 	do
 		n = msg_sendraw(fd, b->data, b->len, b->fd, 0);
 	while (n == -1 && errno == EINTR);
-	return n == (ssize_t)b->len ? 0 : -1;
+	if (n == -1)
+		return -1;
+	if (n != (ssize_t)b->len) {	/* cannot happen on SEQPACKET */
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
 }
 
 static int

@@ -6,7 +6,8 @@
  *    known, none is listed twice, every value is valid) and still equals
  *    the defaults (each value shown is the real default);
  *  - every key config_dump() writes (i.e. every row of the key table) is
- *    listed, and nothing else is.
+ *    listed, and nothing else is;
+ *  - every key is documented in man/devsep.conf.5.
  * Run from the repository root (tests/run-tests does).
  */
 #include <stdarg.h>
@@ -148,6 +149,28 @@ test_every_key_listed(void **state)
 	free(all);
 }
 
+/* man/devsep.conf.5 documents every key (".It Cm key"). */
+static void
+test_every_key_documented(void **state)
+{
+	struct devsep_config d;
+	char *man, *all, *line, *save = NULL, key[64], needle[96];
+	size_t len;
+
+	man = slurp("man/devsep.conf.5", &len);
+	config_defaults(&d);
+	all = dump(&d);
+	for (line = strtok_r(all, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		assert_int_equal(sscanf(line, "%63[a-z_] =", key), 1);
+		snprintf(needle, sizeof(needle), "\n.It Cm %s ", key);
+		if (strstr(man, needle) == NULL)
+			fail_msg("key '%s' is not in man/devsep.conf.5", key);
+	}
+	free(man);
+	free(all);
+}
+
 int
 main(void)
 {
@@ -155,6 +178,7 @@ main(void)
 		cmocka_unit_test(test_shipped_is_defaults),
 		cmocka_unit_test(test_uncommented_is_defaults),
 		cmocka_unit_test(test_every_key_listed),
+		cmocka_unit_test(test_every_key_documented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

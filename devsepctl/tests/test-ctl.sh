@@ -4,7 +4,8 @@
 #  - nothing running: status exits 3 with one "not running" row per daemon
 #    naming the missing socket; --json parses and says running=false; the
 #    lockd/broker commands exit 3 and mention the driver-domain case;
-#  - usage errors exit 2 before any daemon is asked;
+#  - usage errors exit 2 before any daemon is asked; every command of
+#    --help is documented in man/devsepctl.8;
 #  - `policy show NAME` prints exactly policy/NAME.policy, --pfc the seccomp
 #    filter, --json the tables (lockd: its user, no capability, QUERY
 #    allowed to admin);
@@ -85,6 +86,14 @@ expect 2 "cd-insert missing args" -- ctl cd-insert 1
 expect 2 "bad domid" -- ctl devices --domid 1x
 expect 2 "bad timeout" -- "$CTL" -t never status
 expect 2 "unknown daemon" -- ctl status nosuchd
+
+# ---- every command in --help is documented in devsepctl(8)
+n=0
+for c in $("$CTL" --help | sed -n 's/^  \([a-z-]*\) .*/\1/p'); do
+	n=$((n + 1))
+	grep -q "^\.It Cm $c\( \|$\)" man/devsepctl.8 || fail "command $c not in man/devsepctl.8"
+done
+[ $n -ge 12 ] && ok "$n commands documented" || fail "only $n commands in --help"
 
 # ---- policies (no daemon needed)
 for p in policy/*.policy; do

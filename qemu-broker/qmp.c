@@ -144,8 +144,13 @@ qmp_free(struct qmp *q)
 		q->freed = 1;
 		return;
 	}
-	q->freed = 1;	/* no callbacks from here on */
+	/* every pending command still gets its callback (-EPIPE); new ones
+	 * are refused (state DEAD) */
+	q->state = QS_DEAD;
+	q->busy++;
 	fail_all(q, -EPIPE);
+	q->busy--;
+	q->freed = 1;
 	if (q->ev_read)
 		event_free(q->ev_read);
 	if (q->ev_write)

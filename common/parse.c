@@ -103,6 +103,8 @@ parse_duration_ms(const char *s, uint32_t *out)
 int
 parse_bool(const char *s, int *out)
 {
+	if (s == NULL)
+		return -1;
 	if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0 ||
 	    strcmp(s, "1") == 0 || strcmp(s, "on") == 0)
 		*out = 1;
@@ -119,6 +121,8 @@ valid_kind(const char *s)
 {
 	size_t n;
 
+	if (s == NULL)
+		return 0;
 	for (n = 0; s[n]; n++)
 		if (!((s[n] >= 'a' && s[n] <= 'z') ||
 		    (s[n] >= '0' && s[n] <= '9') || s[n] == '_'))
@@ -131,7 +135,7 @@ valid_component(const char *s)
 {
 	size_t n;
 
-	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+	if (s == NULL || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return 0;
 	for (n = 0; s[n]; n++)
 		if (s[n] == '/' || !isprint((unsigned char)s[n]))
@@ -159,12 +163,25 @@ next_comp(const char **pp, char *buf, size_t bufsz)
 	return 0;
 }
 
+/* The part below a device dir: non-empty components, no "//", no trailing
+ * '/' (xenstored never reports such paths; refuse them before use). */
+static int
+valid_rest(const char *r)
+{
+	size_t n = strlen(r);
+
+	return n > 0 && r[0] != '/' && r[n - 1] != '/' &&
+	    strstr(r, "//") == NULL;
+}
+
 int
 parse_backend_path(const char *path, struct backend_path *bp)
 {
 	char c[32];
 	const char *p = path;
 
+	if (path == NULL)
+		return -1;
 	if (next_comp(&p, c, sizeof(c)) || strcmp(c, "local") ||
 	    next_comp(&p, c, sizeof(c)) || strcmp(c, "domain") ||
 	    next_comp(&p, c, sizeof(c)) || parse_domid(c, &bp->bdomid) ||
@@ -175,7 +192,7 @@ parse_backend_path(const char *path, struct backend_path *bp)
 	    next_comp(&p, c, sizeof(c)) || parse_u32(c, UINT32_MAX >> 1,
 	    &bp->devid))
 		return -1;
-	if (*p != '\0' && *p != '/')
+	if (*p != '\0' && (*p != '/' || !valid_rest(p + 1)))
 		return -1;
 	bp->rest = *p == '/' ? p + 1 : p;
 	return 0;

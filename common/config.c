@@ -88,6 +88,7 @@ set_dirs(struct devsep_config *c, char *v)
 	size_t n = 0;
 	char dirs[CONFIG_MAX_DIRS][CONFIG_PATH_MAX];
 
+	memset(dirs, 0, sizeof(dirs));
 	for (tok = strtok_r(v, " \t,", &save); tok != NULL;
 	    tok = strtok_r(NULL, " \t,", &save)) {
 		if (n == CONFIG_MAX_DIRS || set_path(dirs[n], tok) == -1)
@@ -273,6 +274,17 @@ config_reload_runtime(struct devsep_config *dst,
 	}
 }
 
+/* log_level is set by code too (daemon -d): clamp it into the name table. */
+static size_t
+level_index(int level)
+{
+	if (level <= LOG_LEVEL_WARN)
+		return 0;
+	if (level >= LOG_LEVEL_DEBUG)
+		return 2;
+	return (size_t)level;
+}
+
 void
 config_dump(const struct devsep_config *c, int fd)
 {
@@ -302,7 +314,7 @@ config_dump(const struct devsep_config *c, int fd)
 			break;
 		case K_LEVEL:
 			dprintf(fd, "%s = %s\n", keys[i].name,
-			    lv[*(const int *)p % 3]);
+			    lv[level_index(*(const int *)p)]);
 			break;
 		case K_BOOL:
 			dprintf(fd, "%s = %s\n", keys[i].name,

@@ -44,4 +44,7 @@ $(BUILD)/fuzz/fuzz_qmp: $(FUZZ_QMP_SRCS) qemu-broker/qmp_parse.h
 FUZZERS += $(BUILD)/fuzz/fuzz_qmp
 
 # Integration tests (real QEMU, real lockd; run from the repo root).
-INT_TESTS += qemu-broker/tests/test-broker-qemu.sh
+INT_TESTS += qemu-broker/tests/test-broker-qemu.sh \
+	qemu-broker/tests/test-broker-hostile.sh \
+	qemu-broker/tests/test-broker-race.sh \
+	qemu-broker/tests/test-broker-qdisk.sh

@@ -86,7 +86,12 @@ qdisk_detach(struct client *c, uint32_t reqid, uint32_t domid,
 	log_info("domid=%u kind=qdisk devid=%u detached refs=%u", domid, devid,
 	    d->nqdevs);
 	if (d->nqdevs > 0) {
-		reply_refs(c, reqid, d);
+		struct msgbuf b;
+
+		msgbuf_init(&b, MSG_COMMON_OK, reqid);
+		msgbuf_put_u32(&b, d->nqdevs);
+		client_reply_ok(c, &b);
+		msgbuf_dispose(&b);
 		return 0;
 	}
 	/* last one: the reply (refs 0) is sent once the QEMU is reaped */

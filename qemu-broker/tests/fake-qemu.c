@@ -12,6 +12,7 @@
  *   906  negotiates, then answers every command with a wrong id
  *   907  negotiates, then answers the first command with garbage
  *   908  negotiates, then answers the first command with a 2 MiB line
+ *   909  the well-behaved default below, but every answer 300 ms late
  *   else negotiates, then plays a one-drive QEMU: add-fd gives set 0,
  *        query-block shows cd3 with /dev/fdset/0 while a medium is in,
  *        query-fdsets is empty, anything else gets {}
@@ -147,6 +148,8 @@ main(int argc, char **argv)
 		else if (mode >= 901 && mode <= 908)
 			continue;
 		else {
+			if (mode == 909)
+				usleep(300 * 1000);
 			answer(cmd, canned(ex), 0);
 			if (ex != NULL && strcmp(ex, "quit") == 0)
 				return 0;

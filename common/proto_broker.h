@@ -14,10 +14,15 @@
  *              remove-fd, query-fdsets shows the set gone)
  *           -> fast lock, delete entry, release fast -> release slow
  *
- * The broker's part of the domain's JSON config object (in lockd) is
- *   "qmp": { "cdrom": { "<devid>": {"path","ro","state"} },
- *            "disk":  { "<devid>": {"path","ro","bus","state"} } }
- * state: "adding" (written before QEMU is touched), "live", "removing".
+ * The broker's part of the domain's JSON config object (in lockd; the
+ * schema common/invariant.h and `devsepctl check` read) is
+ *   "dm":  {"state": "starting"|"running", "pid", "uid"}
+ *   "qmp": {"cdrom": [{"id": "<devid>", "path", "ro", "state", "fdset"}],
+ *           "disk":  [{"id": "<devid>", "path", "ro", "bus", "state",
+ *                      "fdset"}]}
+ * state: "adding"/"starting" (written before QEMU is touched), "live"/
+ * "running", "removing".  An entry whose QEMU state is unknown after a
+ * failure (timeout) is kept: stale entries are allowed, missing ones not.
  *
  * Who may send what (qemu-broker/broker_dispatch.c holds the table):
  *   DM_START, DM_DESTROY, CDROM_*, DISK_*, LIST   PEER_ADMIN
@@ -58,14 +63,19 @@ enum msg_broker {
 	 * u32 n_cdrom, n_cdrom x u32 devid (empty ide-cd drives, qdev id
 	 * "cd<devid>", at most BROKER_MAX_CDROMS).
 	 * Starts a device model QEMU for the domain (-S, QMP over a
-	 * socketpair, caps negotiated).  OK: u32 pid, u32 uid.
-	 * ERROR: EEXIST (one already runs), EIO (QEMU failed to start). */
+	 * socketpair, caps negotiated) as a seed-002 thing: the JSON "dm"
+	 * entry is written under the slow lock first, so the domain must
+	 * exist in lockd.  OK: u32 pid, u32 uid.
+	 * ERROR: EEXIST (one already runs), EIO (QEMU failed to start),
+	 * ESRCH (no such domain in lockd), ENOTCONN (lockd not running). */
 	MSG_BROKER_DM_START	= 300,
 	/* u32 domid, u32 timeout_ms (0: config destroy_timeout).
 	 * quit over QMP, SIGKILL after timeout; OK once QEMU is reaped:
 	 * u32 pid, i64 wait status, u32 dm_gone_sent (1 when lockd was told
-	 * MSG_LOCK_DM_GONE and accepted it; 0 when lockd had no DYING domain).
-	 * ERROR: ESRCH (no QEMU for that domain). */
+	 * MSG_LOCK_DM_GONE and accepted it; 0 when lockd had no DYING domain
+	 * or is not running).  No QEMU for that domain: OK {0, 0, ...} at
+	 * once (nothing to reap; DM_GONE is still sent).
+	 * ERROR: EBUSY (a destroy is already in progress). */
 	MSG_BROKER_DM_DESTROY	= 301,
 	/* u32 domid, u32 devid, str path, u32 flags (BROKER_F_RO; a CD-ROM
 	 * is always read-only, the bit is accepted for symmetry).
@@ -91,11 +101,13 @@ enum msg_broker {
 	 * OK: empty. */
 	MSG_BROKER_DISK_REMOVE	= 306,
 	/* u32 domid or BROKER_DOMID_ALL.  OK: str JSON
-	 * {"domains":[{"domid","pid","uid","state","kind":"dm"|"qdisk",
-	 *   "refs","block":[{"qdev","node","file","fdset"}],
-	 *   "fdsets":[N...]}]}  — live from QEMU (query-block,
-	 * query-fdsets), for `devsepctl check`. A QEMU that does not answer
-	 * is listed with "error". */
+	 * {"domains":[{"domid","kind":"dm"|"qdisk","pid","uid","state",
+	 *   "chroot","age_ms","ops","qdisk_devids":[..],"qmp":{counters},
+	 *   "block":[query-block entries, "qdev" normalized to the device
+	 *            id ("cd3", "disk7"), QOM path in "qom_path"],
+	 *   "fdsets":[query-fdsets entries]}]}
+	 * — live from QEMU, for `devsepctl check`.  A QEMU that does not
+	 * answer (or is not running) is listed with "error". */
 	MSG_BROKER_LIST		= 307,
 	/* u32 guest domid, u32 devid.  Driver domain qdisk backend
 	 * (seed 004): the first attach for a guest launches its qdisk QEMU;

@@ -76,8 +76,6 @@ from_xenstore(struct items *it, int bdomid_set, uint32_t bdomid)
 	struct xs_handle *xs = xs_open(0);
 	struct inv_item *v = NULL;
 	char base[64];
-	unsigned nk = 0;
-	char **k;
 	size_t n = 0;
 	int rc;
 
@@ -91,11 +89,7 @@ from_xenstore(struct items *it, int bdomid_set, uint32_t bdomid)
 	if (!bdomid_set)
 		bdomid = self_domid(xs);
 	snprintf(base, sizeof(base), "/local/domain/%u/backend", bdomid);
-	if ((k = xs_directory(xs, XBT_NULL, base, &nk)) == NULL || nk == 0)
-		rc = 0;		/* no backend at all */
-	else
-		rc = inv_items_from_xenstore(xs, bdomid, &v, &n);
-	free(k);
+	rc = inv_items_from_xenstore(xs, bdomid, &v, &n);
 	xs_close(xs);
 	if (rc != 0) {
 		snprintf(it->xs_note, sizeof(it->xs_note), "reading %s failed: "

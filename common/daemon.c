@@ -63,6 +63,7 @@ daemon_parse_args(const char *prog, int argc, char **argv,
 	size_t base = 8, i;
 	int ch;
 
+	optind = 0;	/* full getopt reset: may be called more than once */
 	memset(o, 0, sizeof(*o));
 	o->config_path = DEVSEP_CONF_PATH;
 	o->pidfd = -1;

@@ -167,9 +167,9 @@ cmd_dm_destroy(struct ctl *c, int argc, char **argv)
 	dm_print(c, json_pack("{s:s, s:i, s:i, s:I, s:b}", "result",
 	    "destroyed", "domid", (int)a.domid, "pid", (int)pid, "status",
 	    (json_int_t)status, "dm_gone_sent", gone != 0),
-	    "destroyed: domid=%u qemu pid=%u wait status=%lld lockd %s\n",
-	    a.domid, pid, (long long)status, gone ? "told DM_GONE" :
-	    "had no dying domain");
+	    "destroyed: domid=%u qemu pid=%u%s wait status=%lld lockd %s\n",
+	    a.domid, pid, pid ? "" : " (none was running)", (long long)status,
+	    gone ? "told DM_GONE" : "had no dying domain");
 out:
 	ctl_reply_dispose(&r);
 	return rc;

@@ -107,22 +107,26 @@ write_closing(struct wdev *d, const struct fsm_in *in)
 		be_write(d, "state", "5");
 }
 
+/* Removes the device's dirs and their emptied parents, as libxl does. */
 static void
 nuke(struct wdev *d, int backend)
 {
 	char p[192];
+	int n;
 
 	if (d->broker_ref)
 		broker_detach(d);
 	if (backend && dev_be_path(d, p, sizeof(p)) != -1)
-		xsio_rm(p);
+		xsio_rm_cleanup(p, strlen(wd.be_root));
 	if (wd.self != 0)
 		return;		/* a driver domain owns no frontend dir */
-	if (dev_fe_path(d, p, sizeof(p)) != -1)
-		xsio_rm(p);
-	if (xsnprintf(p, sizeof(p), "/libxl/%u/device/%s/%u", d->domid,
+	if ((n = xsnprintf(p, sizeof(p), "/local/domain/%u/device",
+	    d->domid)) != -1 && dev_fe_path(d, p, sizeof(p)) != -1)
+		xsio_rm_cleanup(p, (size_t)n);
+	if ((n = xsnprintf(p, sizeof(p), "/libxl/%u/device", d->domid)) != -1 &&
+	    xsnprintf(p, sizeof(p), "/libxl/%u/device/%s/%u", d->domid,
 	    dev_kind(d), d->devid) != -1)
-		xsio_rm(p);
+		xsio_rm_cleanup(p, (size_t)n);
 }
 
 static void

@@ -124,6 +124,7 @@ char		*xsio_read(const char *path, unsigned *len);
 int		 xsio_exists(const char *path);
 int		 xsio_write(const char *path, const char *val);
 int		 xsio_rm(const char *path);
+int		 xsio_rm_cleanup(const char *path, size_t stoplen);
 int		 xsio_domain_alive(uint32_t domid);
 int		 dev_be_path(const struct wdev *, char *, size_t);
 int		 dev_fe_path(const struct wdev *, char *, size_t);

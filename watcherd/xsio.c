@@ -489,3 +489,54 @@ xsio_fe_state(const struct wdev *d)
 		return XS_ABSENT;
 	return st;
 }
+
+/* rm path, then its parents while they are empty, stopping above `stop`
+ * (libxl__xs_path_cleanup), in one transaction so a sibling created
+ * meanwhile is never removed. */
+static int
+rm_up_tx(xs_transaction_t t, char *p, size_t stoplen)
+{
+	char **v;
+	unsigned n;
+	char *slash;
+
+	if (!xs_rm(wd.xs, t, p) && errno != ENOENT)
+		return -1;
+	while ((slash = strrchr(p, '/')) != NULL &&
+	    (size_t)(slash - p) > stoplen) {
+		*slash = '\0';
+		if ((v = xs_directory(wd.xs, t, p, &n)) == NULL)
+			return errno == ENOENT ? 0 : -1;
+		free(v);
+		if (n > 0)
+			break;
+		if (!xs_rm(wd.xs, t, p) && errno != ENOENT)
+			return -1;
+	}
+	return 0;
+}
+
+int
+xsio_rm_cleanup(const char *path, size_t stoplen)
+{
+	char p[256];
+	xs_transaction_t t;
+	int tries, r;
+
+	for (tries = 0; tries < 16 && wd.xs; tries++) {
+		if (strlen(path) >= sizeof(p) ||
+		    (t = xs_transaction_start(wd.xs)) == XBT_NULL)
+			break;
+		strcpy(p, path);
+		r = rm_up_tx(t, p, stoplen);
+		if (r == -1) {
+			xs_transaction_end(wd.xs, t, true);
+			break;
+		}
+		if (xs_transaction_end(wd.xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			break;
+	}
+	return xsio_rm(path);	/* at least the path itself */
+}

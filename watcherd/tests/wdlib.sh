@@ -65,17 +65,18 @@ S
 	chmod 666 "$W/calls.log"
 }
 
-# write_conf [extra "key = value" lines...]
+# write_conf [extra "key = value" lines...]: test defaults, overridable.
 write_conf() {
+	local l k defaults=(
+		"script_dir = $W/scripts" "init_timeout = 5s"
+		"destroy_timeout = 2s" "hotplug_timeout = 2s"
+		"io_drain_timeout = 3s" "qemu_bodge_timeout = 1s"
+		"script_kill_grace = 200ms" "peer_retry = 100ms")
 	{
-		echo "script_dir = $W/scripts"
-		echo "init_timeout = 5s"
-		echo "destroy_timeout = 2s"
-		echo "hotplug_timeout = 2s"
-		echo "io_drain_timeout = 3s"
-		echo "qemu_bodge_timeout = 1s"
-		echo "script_kill_grace = 200ms"
-		echo "peer_retry = 100ms"
+		for l in "${defaults[@]}"; do
+			k=${l%% =*}
+			printf '%s\n' "$@" | grep -q "^$k =" || echo "$l"
+		done
 		for l in "$@"; do echo "$l"; done
 	} >"$W/devsep.conf"
 }
@@ -151,7 +152,7 @@ show_logs() {
 }
 
 wd_finish() {
-	[ "$FAILS" -eq 0 ] || show_logs
+	[ "$FAILS" -eq 0 ] || show_logs; [ -n "${KEEP:-}" ] && cp -r "$W" /tmp/wd-keep
 	grep -E "AddressSanitizer|runtime error" "$W/watcherd.log" && fail "sanitizer"
 	kill -0 "$WD" 2>/dev/null || fail "watcherd died"
 	finish

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# it-many.sh proves scale behaviour with 200 vifs (200 guests, one vif
+# each, written by the toolstack in batches; hotplug_timeout 30 s since
+# the 2 shared cores may be loaded): every one attaches exactly
+# once (scripts run in parallel in hotplugd, no device lost or run twice),
+# then a removal of all 200 ends with every backend dir gone and exactly
+# one offline per device.  Prints the attach and detach wall times.
+. "$(dirname "$0")/wdlib.sh"
+N=${N:-200}
+FIRST=10
+setup "hotplug_timeout = 30s"
+for i in $(seq $FIRST $((FIRST + N - 1))); do
+	"$B/xenworld-ctl" "$W" create "$i" >/dev/null || fail "create $i"
+done
+t0=$(date +%s.%N)
+"$B/actor-toolstack" add-many --backend-domid 0 --domid $FIRST --count "$N" \
+	--kind vif --devid 0 --batch 50 --script test-hp || fail "add-many"
+attached() { [ "$(grep -c ' devid=0 attached$' "$W/watcherd.log")" -ge "$N" ]; }
+wait_long 60 attached || fail "all $N attached"
+t1=$(date +%s.%N)
+expect_eq "attached count" "$(grep -c ' devid=0 attached$' "$W/watcherd.log")" "$N"
+expect_eq "online runs" "$(grep -c ' online ' "$W/calls.log")" "$N"
+t2=$(date +%s.%N)
+for i in $(seq $FIRST $((FIRST + N - 1))); do
+	echo "/local/domain/0/backend/vif/$i/0/online 0 /local/domain/0/backend/vif/$i/0/state 5"
+done | xargs -n 4 xenstore-write
+removed() { [ "$(grep -c ' devid=0 removed$' "$W/watcherd.log")" -ge "$N" ]; }
+wait_long 60 removed || fail "all $N removed"
+t3=$(date +%s.%N)
+expect_eq "offline runs" "$(grep -c ' offline ' "$W/calls.log")" "$N"
+left=$(xenstore-list /local/domain/0/backend/vif 2>/dev/null | wc -l)
+expect_eq "backend dirs left" "$left" 0
+awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v n="$N" 'BEGIN {
+	printf "TIMING: %d vifs attach %.2f s, detach %.2f s (incl. toolstack writes)\n",
+	    n, b - a, d - c }'
+wd_finish

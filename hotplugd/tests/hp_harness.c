@@ -168,6 +168,12 @@ daemon_start_cfg(const char *extra)
 		 * yes) outside the set policy/hotplugd.policy was measured
 		 * on (the upstream scripts); the policy is not under test
 		 * here. */
+		/* HP_STRACE=FILE: measure the daemon's own syscalls (no -f:
+		 * the scripts are not hotplugd) for policy/hotplugd.policy. */
+		if (getenv("HP_STRACE") != NULL)
+			execl("/usr/bin/strace", "strace", "-qq", "-A", "-o",
+			    getenv("HP_STRACE"), bin, "-F", "-c", conf,
+			    "--rundir", RUNDIR, "--seccomp=log", (char *)NULL);
 		execl(bin, bin, "-F", "-c", conf, "--rundir", RUNDIR,
 		    "--seccomp=log", (char *)NULL);
 		_exit(127);

@@ -113,8 +113,8 @@ job_start(struct job *j)
 	int r;
 
 	j->ev_timer = evtimer_new(hp->base, timer_cb, j);
-	if (j->ev_timer == NULL || (r = hp_spawn(j)) != 0) {
-		r = j->ev_timer == NULL ? ENOMEM : r;
+	r = j->ev_timer == NULL ? ENOMEM : hp_spawn(j);
+	if (r != 0) {
 		hp->st.spawn_failed++;
 		log_warnx(JOB_FMT " script=%s: spawn failed: %s", JOB_ARGS(j),
 		    j->exe, strerror(r));

@@ -133,16 +133,17 @@ harness_cleanup(void)
 		fprintf(stderr, "kept %s\n", T);
 }
 
-void
+int
 daemon_kill(int sig)
 {
-	int st;
+	int st = -1;
 
 	if (hpd_pid <= 0)
-		return;
+		return -1;
 	kill(hpd_pid, sig);
 	waitpid(hpd_pid, &st, 0);
 	hpd_pid = -1;
+	return st;
 }
 
 /* Starts bin/devsep-hotplugd -F on T's dirs; waits for its socket. */

@@ -49,7 +49,8 @@ void	 write_script(const char *name, const char *body);
 char	*read_file(const char *path, char *buf, size_t sz);
 
 void	 daemon_start_cfg(const char *extra_conf);
-void	 daemon_kill(int sig);
+/* Signals the daemon, reaps it, returns its wait status. */
+int	 daemon_kill(int sig);
 
 int	 connect_watcherd(void);
 int	 connect_admin(void);

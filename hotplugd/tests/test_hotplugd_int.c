@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -589,6 +590,21 @@ t_restart(void)
 	W = connect_watcherd();
 }
 
+/* SIGTERM: clean exit 0 (an ASan/UBSan build reports leaks and errors by
+ * a non-zero status and a log line). */
+static void
+t_clean_exit(void)
+{
+	char cmd[512];
+	int st = daemon_kill(SIGTERM);
+
+	EXPECT(WIFEXITED(st) && WEXITSTATUS(st) == 0, "daemon exits 0 on "
+	    "SIGTERM (status 0x%x)", st);
+	snprintf(cmd, sizeof(cmd), "grep -E 'Sanitizer|runtime error' "
+	    "%s/hotplugd.log", T);
+	EXPECT(system(cmd) != 0, "no sanitizer report in the daemon log");
+}
+
 int
 main(void)
 {
@@ -625,6 +641,7 @@ main(void)
 	json_decref(j);
 	t_restart();
 	close(W);
+	t_clean_exit();
 	harness_cleanup();
 	if (fails) {
 		printf("%d assertion(s) failed\n", fails);

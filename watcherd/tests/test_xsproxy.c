@@ -548,6 +548,7 @@ test_close_drops_clients(void **state)
 	assert_int_equal(read(fd, &c, 1), 0);
 	assert_int_equal(access(sock, F_OK), -1);
 	close(fd);
+	event_base_free(base);
 	setup_px(state);	/* teardown closes this one */
 }
 

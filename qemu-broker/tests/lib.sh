@@ -77,10 +77,18 @@ stop_broker() {
 }
 
 cleanup() {
+	local rc=$?
 	stop_broker
 	stop_lockd
 	jobs -p | xargs -r kill -9 2>/dev/null
+	# a sanitizer build (BIN=bin-asan) reports at exit: fail on it
+	if grep -q "Sanitizer\|runtime error:" "$T/broker.log" 2>/dev/null; then
+		echo "FAIL: sanitizer report from the broker:"
+		grep -A30 "Sanitizer\|runtime error:" "$T/broker.log" | head -60
+		rc=1
+	fi
 	rm -rf "$T"
+	exit $rc
 }
 trap cleanup EXIT
 

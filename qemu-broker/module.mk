@@ -20,7 +20,12 @@ $(BUILD)/tests/brokerc: $(BUILD)/qemu-broker/tests/brokerc.o $(LIBDEVSEP)
 $(BUILD)/tests/fake-qemu: $(BUILD)/qemu-broker/tests/fake-qemu.o $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBDEVSEP) $(LDLIBS)
-TEST_PROGS += $(BUILD)/tests/brokerc $(BUILD)/tests/fake-qemu
+$(BUILD)/tests/fake-watcherd: $(BUILD)/qemu-broker/tests/fake-watcherd.o \
+    $(LIBDEVSEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBDEVSEP) $(LDLIBS)
+TEST_PROGS += $(BUILD)/tests/brokerc $(BUILD)/tests/fake-qemu \
+	$(BUILD)/tests/fake-watcherd
 
 # cmocka unit tests: qemu-broker/tests/test_*.c, each linked with the
 # broker objects (minus main) and libdevsep.
@@ -47,4 +52,5 @@ FUZZERS += $(BUILD)/fuzz/fuzz_qmp
 INT_TESTS += qemu-broker/tests/test-broker-qemu.sh \
 	qemu-broker/tests/test-broker-hostile.sh \
 	qemu-broker/tests/test-broker-race.sh \
-	qemu-broker/tests/test-broker-qdisk.sh
+	qemu-broker/tests/test-broker-qdisk.sh \
+	qemu-broker/tests/test-broker-xs.sh

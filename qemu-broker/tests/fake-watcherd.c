@@ -1,0 +1,81 @@
+/*
+ * fake-watcherd: stands in for devsep-watcherd's MSG_WATCHER_CDROM_UPDATE
+ * in the broker tests (the real one needs a xenstore world).  Listens on
+ * RUNDIR/watcherd.sock, decodes each request exactly as proto_watcher.h
+ * says, appends "domid devid params|type|mode" to LOG and answers:
+ *   ok      MSG_COMMON_OK
+ *   error   MSG_COMMON_ERROR ENOENT "no such vbd backend"
+ *   silent  nothing (the broker must time out)
+ * A malformed request is logged as "MALFORMED".
+ *
+ *   fake-watcherd RUNDIR LOG ok|error|silent
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "proto_watcher.h"
+
+static void
+serve(int fd, FILE *log, const char *mode)
+{
+	char params[WATCHER_PARAMS_MAX + 1], type[16], rmode[16];
+	uint32_t domid, devid;
+	struct msgbuf b;
+	struct msg m;
+
+	if (msg_recv_fd(fd, &m, WATCHER_MSG_MAX, 0, 5000) == -1)
+		return;
+	if (m.hdr.type != MSG_WATCHER_CDROM_UPDATE ||
+	    msg_get_u32(&m, &domid) == -1 || msg_get_u32(&m, &devid) == -1 ||
+	    msg_get_str(&m, params, sizeof(params)) == -1 ||
+	    msg_get_str(&m, type, sizeof(type)) == -1 ||
+	    msg_get_str(&m, rmode, sizeof(rmode)) == -1 || msg_end(&m) == -1) {
+		fprintf(log, "MALFORMED\n");
+		goto out;
+	}
+	fprintf(log, "%u %u %s|%s|%s\n", domid, devid, params, type, rmode);
+	if (strcmp(mode, "silent") == 0) {
+		sleep(30);
+		goto out;
+	}
+	msgbuf_init(&b, strcmp(mode, "ok") == 0 ? MSG_COMMON_OK :
+	    MSG_COMMON_ERROR, m.hdr.reqid);
+	if (strcmp(mode, "ok") != 0) {
+		msgbuf_put_u32(&b, ENOENT);
+		msgbuf_put_str(&b, "no such vbd backend");
+	}
+	msg_send_fd(fd, &b);
+	msgbuf_dispose(&b);
+out:
+	fflush(log);
+	msg_dispose(&m);
+}
+
+int
+main(int argc, char **argv)
+{
+	char path[512];
+	FILE *log;
+	int lfd, fd;
+
+	if (argc != 4 || (log = fopen(argv[2], "a")) == NULL)
+		return 2;
+	snprintf(path, sizeof(path), "%s/%s", argv[1], SOCK_WATCHERD);
+	if ((lfd = msg_listen(path, 0666)) == -1)
+		return 1;
+	for (;;) {
+		if ((fd = accept(lfd, NULL, NULL)) == -1) {
+			if (errno == EAGAIN || errno == EINTR) {
+				usleep(10000);
+				continue;
+			}
+			return 1;
+		}
+		serve(fd, log, argv[3]);
+		close(fd);
+	}
+}

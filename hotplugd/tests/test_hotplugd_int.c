@@ -590,6 +590,43 @@ t_restart(void)
 	W = connect_watcherd();
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Measurement (printed, loosely asserted): 200 trivial jobs, 4 at a time. */
+static void
+t_bench(void)
+{
+	struct hp_run r = { .script = "true.sh" };
+	struct hp_done d;
+	char be[96];
+	uint64_t dur[200], t0 = mono_ms(), el;
+	int i, n = 0;
+
+	write_script("true.sh", "exit 0");
+	for (i = 0; i < 200; i++) {
+		snprintf(be, sizeof(be), "/local/domain/0/backend/vbd/9/%d", i);
+		r.be_path = be;
+		r.id = next_id++;
+		send_run(W, (uint32_t)r.id, &r);
+	}
+	for (i = 0; i < 200 && recv_done(W, DONE_WAIT, &d) == 0; i++)
+		if (d.outcome == HOTPLUG_EXITED && d.code == 0)
+			dur[n++] = d.dur_us;
+	el = mono_ms() - t0;
+	qsort(dur, (size_t)n, sizeof(dur[0]), cmp_u64);
+	EXPECT(n == 200, "bench: 200 trivial jobs in %llu ms (%.0f jobs/s), "
+	    "script run time p50 %llu us p99 %llu us", (unsigned long long)el,
+	    el ? 200000.0 / (double)el : 0.0,
+	    n ? (unsigned long long)dur[n / 2] : 0ULL,
+	    n ? (unsigned long long)dur[n * 99 / 100] : 0ULL);
+}
+
 /* SIGTERM: clean exit 0 (an ASan/UBSan build reports leaks and errors by
  * a non-zero status and a log line). */
 static void
@@ -633,6 +670,7 @@ main(void)
 	t_peers();
 	t_cancel();
 	t_reattach();
+	t_bench();
 	j = stats();
 	EXPECT(j && json_integer_value(json_object_get(j, "timeouts")) == 2 &&
 	    json_integer_value(json_object_get(j, "refusals")) == 13 &&

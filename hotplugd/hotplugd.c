@@ -300,7 +300,10 @@ main(int argc, char **argv)
 	    accept_cb, NULL);
 	if (hp->ev_listen == NULL || event_add(hp->ev_listen, NULL) == -1)
 		fatalx("listen event");
+	/* Stays uid 0 (the scripts need root); the policy bounds the rest.
+	 * exec_dir: Landlock lets the scripts in script_dir be executed. */
 	if (sandbox_enter(&(struct sandbox_spec){ .daemon = "hotplugd",
+	    .exec_dir = hp->script_dir_real,
 	    .seccomp_log = hp->cfg.seccomp_log }) == -1)
 		fatalx("sandbox");
 	log_info("ready: script_dir=%s max_jobs=%u", hp->script_dir_real,

@@ -7,6 +7,7 @@
 
 #include "daemon.h"
 #include "hotplugd.h"
+#include "sandbox.h"
 
 #define STATUS_JOBS_MAX	48	/* jobs listed in STATUS */
 
@@ -90,7 +91,7 @@ job_json(const struct job *j)
 char *
 status_json(void)
 {
-	json_t *o = json_object(), *sb = json_object(), *a = json_array();
+	json_t *o = json_object(), *sb, *a = json_array();
 	const struct job *j;
 	char *s;
 
@@ -99,9 +100,8 @@ status_json(void)
 	json_object_set_new(o, "pid", json_integer(getpid()));
 	json_object_set_new(o, "uptime_s",
 	    json_integer((now_ms() - hp->start_ms) / 1000));
-	json_object_set_new(sb, "uid", json_integer(getuid()));
-	json_object_set_new(sb, "note", json_string("stays uid 0: scripts "
-	    "need root; capability bounds from policy/hotplugd.policy"));
+	if ((sb = json_loads(sandbox_status_json(), 0, NULL)) == NULL)
+		sb = json_object();
 	json_object_set_new(o, "sandbox", sb);
 	json_object_set_new(o, "script_dir", json_string(hp->script_dir_real));
 	json_object_set_new(o, "max_jobs", json_integer(hp->cfg.max_jobs));

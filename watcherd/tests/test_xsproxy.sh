@@ -17,6 +17,7 @@
 . "$(dirname "$0")/../../tests/world/lib.sh"
 
 RUN=$B/xsproxy-run
+BINDIR=$ROOT/${BIN:-bin}
 [ -x "$RUN" ] || { echo "no $RUN (make)"; exit 1; }
 new_world
 "$XW" domain create "$W" 5 >/dev/null || fail "create 5"
@@ -121,7 +122,30 @@ losetup "$LOOP" 2>/dev/null | grep -q "$IMG" && { fail "loop still attached"; lo
 	|| ok "block remove detached $LOOP"
 [ -e "$S" ] && fail "socket left behind" || ok "socket unlinked on close"
 
-# 4. vif-bridge in a network namespace.
+# 4. The whole chain: the real devsep-hotplugd (sandboxed as in
+# production) runs the real block script for a job whose XENSTORED_PATH is
+# the proxy; hp-send plays watcherd.
+HR=$W/hrun; mkdir -p "$HR"
+chmod 711 "$W"	# hp-send connects as the devsep-watcherd user
+printf 'script_dir = /etc/xen/scripts\nhotplug_timeout = 20s\n' >"$W/hp.conf"
+"$BINDIR/devsep-hotplugd" -F -c "$W/hp.conf" --rundir "$HR" >>"$W/hotplugd.log" 2>&1 &
+HPD=$!; JOBS_TO_KILL=$HPD
+wait_for test -S "$HR/hotplugd.sock" || fail "hotplugd socket"
+xenstore-rm $BE/hotplug-status $BE/node $BE/physical-device $BE/physical-device-path 2>/dev/null
+out=$("$RUN" "$BE" "$S" "$B/hp-send" "$HR" vbd add block "$BE" "$S" 2>>"$W/px.log")
+expect_eq "hotplugd ran block add via the proxy" "${out%% ms=*}" "outcome=exited code=0"
+expect_eq "chain: hotplug-status" "$(xenstore-read $BE/hotplug-status)" connected
+LOOP=$(xenstore-read $BE/node 2>/dev/null)
+losetup "$LOOP" 2>/dev/null | grep -q "$IMG" && ok "chain: $LOOP backs the image" \
+	|| fail "chain: loop device '$LOOP' not attached"
+out=$("$RUN" "$BE" "$S" "$B/hp-send" "$HR" vbd remove block "$BE" "$S" 2>>"$W/px.log")
+expect_eq "hotplugd ran block remove via the proxy" "${out%% ms=*}" "outcome=exited code=0"
+losetup "$LOOP" 2>/dev/null | grep -q "$IMG" && { fail "chain: loop still attached"; losetup -d "$LOOP"; } \
+	|| ok "chain: block remove detached $LOOP"
+kill $HPD; wait $HPD 2>/dev/null
+grep -q ": denied " "$W/px.log" && fail "chain hit a denial: $(grep ": denied " "$W/px.log")"
+
+# 5. vif-bridge in a network namespace.
 NS=xsp$$
 if ip netns add $NS 2>/dev/null; then
 	VBE=/local/domain/0/backend/vif/5/0

@@ -117,6 +117,8 @@ enum msg_broker {
 	/* u32 guest domid, u32 devid.  The last detach kills and reaps the
 	 * qdisk QEMU.  OK: u32 refs (0: QEMU gone).  ERROR: ENOENT. */
 	MSG_BROKER_QDISK_DETACH	= 309,
+	/* 380..389: reserved for the broker's private launcher channel
+	 * (MSG_LAUNCH_*, qemu-broker/launcher.h); never on broker.sock. */
 };
 
 #endif

@@ -165,7 +165,7 @@ qmp_free(struct qmp *q)
 	free(q);
 }
 
-/* Runs a user callback; returns 1 when q was freed from inside it. */
+/* Runs a user callback with q marked busy (a qmp_free inside is deferred). */
 #define CALLBACK(q, call) do { (q)->busy++; call; (q)->busy--; } while (0)
 
 static int

@@ -176,6 +176,27 @@ if ip netns add $NS 2>/dev/null; then
 	expect_eq "vif-bridge offline exit" "$?" 0
 	ip -n $NS -o link show vif5.0 | grep -q master && fail "vif still enslaved" \
 		|| ok "vif-bridge offline removed it from the bridge"
+
+	# The same through the whole chain: a sandboxed hotplugd inside the
+	# namespace runs vif-bridge for a job whose XENSTORED_PATH is the proxy.
+	xenstore-rm $VBE/hotplug-status
+	HR2=$W/hrun2; mkdir -p "$HR2"
+	ip netns exec $NS "$BINDIR/devsep-hotplugd" -F -c "$W/hp.conf" \
+		--rundir "$HR2" >>"$W/hotplugd2.log" 2>&1 &
+	HPD2=$!; JOBS_TO_KILL=$HPD2
+	wait_for test -S "$HR2/hotplugd.sock" || fail "hotplugd 2 socket"
+	out=$("$RUN" "$VBE" "$S" "$B/hp-send" "$HR2" vif online vif-bridge \
+		"$VBE" "$S" vif5.0 2>>"$W/px.log")
+	expect_eq "hotplugd ran vif-bridge online via the proxy" "${out%% ms=*}" \
+		"outcome=exited code=0"
+	expect_eq "chain: vif hotplug-status" "$(xenstore-read $VBE/hotplug-status)" connected
+	expect_eq "chain: vif enslaved" \
+		"$(ip -n $NS -o link show vif5.0 | grep -o 'master [^ ]*')" "master xspbr0"
+	out=$("$RUN" "$VBE" "$S" "$B/hp-send" "$HR2" vif offline vif-bridge \
+		"$VBE" "$S" vif5.0 2>>"$W/px.log")
+	expect_eq "hotplugd ran vif-bridge offline via the proxy" "${out%% ms=*}" \
+		"outcome=exited code=0"
+	kill $HPD2; wait $HPD2 2>/dev/null
 	ip netns del $NS
 else
 	echo "SKIP: vif-bridge part (cannot create a network namespace)"

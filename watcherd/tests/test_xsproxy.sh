@@ -13,6 +13,9 @@
 #  - (when `ip netns` works) lets the real vif-bridge enslave vif5.0 to a
 #    bridge inside a network namespace and write hotplug-status / the
 #    frontend's mtu (the one frontend node in a vif job's scope);
+#  - the whole chain: the real, sandboxed devsep-hotplugd runs block
+#    add/remove and (in the namespace) vif-bridge online/offline for jobs
+#    whose XENSTORED_PATH is the proxy (hp-send plays watcherd);
 #  - unlinks its socket when closed.
 . "$(dirname "$0")/../../tests/world/lib.sh"
 

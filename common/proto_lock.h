@@ -23,7 +23,9 @@
  * Domain lifecycle (seed 002), persisted in the store:
  *
  *   state    event                      -> action / next state
- *   ABSENT   CREATE                     -> write JSON / ACTIVE
+ *   ABSENT   CREATE, slow lock free     -> write JSON / ACTIVE
+ *   ABSENT   CREATE, slow lock held     -> EBUSY (a qmp op of the destroyed
+ *                                          incarnation is still running)
  *   ACTIVE   CREATE                     -> EEXIST
  *   DYING    CREATE                     -> EBUSY (destroy in progress)
  *   ABSENT   DESTROY_BEGIN              -> tombstone, dm_gone=1 / DYING
@@ -31,10 +33,13 @@
  *                                          reply once no fast holder / DYING
  *   DYING    DESTROY_BEGIN              -> same (idempotent: a restarted
  *                                          destroyer resumes)
- *   DYING    DM_GONE                    -> dm_gone=1 (QEMU confirmed dead)
+ *   DYING    DM_GONE, fast lock free    -> dm_gone=1 (QEMU confirmed dead)
+ *   DYING    DM_GONE, fast lock held    -> EBUSY (drain not complete)
  *   ACTIVE   DM_GONE                    -> EINVAL (destroy not begun)
  *   DYING    DESTROY_FINISH, dm_gone    -> remove JSON / ABSENT
  *   DYING    DESTROY_FINISH, !dm_gone   -> EBUSY
+ *            or fast lock held
+ * Each rule is checked by lockd/model/locks.pml.
  *   ABSENT   any other                  -> ESRCH
  *   DYING    ACQUIRE (slow or fast)     -> ESRCH
  *

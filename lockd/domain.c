@@ -166,6 +166,12 @@ dom_create(uint32_t domid, json_t *config, uint64_t *gen, char *why,
 		    fail(-EEXIST, why, whysz, "domid %u exists", domid) :
 		    fail(-EBUSY, why, whysz, "domid %u is being destroyed "
 		    "(or its store file is corrupt)", domid);
+	/* seed 002 (found by lockd/model/locks.pml): a qmp operation of the
+	 * destroyed incarnation still holding the slow lock could otherwise
+	 * reach the new QEMU */
+	if (lt_is_held(ltab, domid, LOCK_SLOW))
+		return fail(-EBUSY, why, whysz, "domid %u: the slow lock of its "
+		    "destroyed incarnation is still held", domid);
 	if ((d = dom_new(domid)) == NULL)
 		return fail(-ENOMEM, why, whysz, "domid %u: no memory", domid);
 	if ((rc = dom_persist(d, LT_ACTIVE, 0, 1, config, why, whysz)) != 0) {
@@ -243,6 +249,9 @@ dom_dm_gone(uint32_t domid, char *why, size_t whysz)
 	if (d->state != LT_DYING)
 		return fail(-EINVAL, why, whysz, "domid %u: destroy not begun",
 		    domid);
+	if (lt_is_held(ltab, domid, LOCK_FAST))
+		return fail(-EBUSY, why, whysz, "domid %u: the fast lock is "
+		    "still held (destroy drain not complete)", domid);
 	if (d->dm_gone)
 		return 0;
 	if ((rc = dom_persist(d, LT_DYING, 1, d->gen, d->config, why, whysz)))
@@ -264,6 +273,9 @@ dom_destroy_finish(uint32_t domid, uint64_t now, char *why, size_t whysz)
 	if (d->state != LT_DYING)
 		return fail(-EINVAL, why, whysz, "domid %u: destroy not begun",
 		    domid);
+	if (lt_is_held(ltab, domid, LOCK_FAST))
+		return fail(-EBUSY, why, whysz, "domid %u: the fast lock is "
+		    "still held (destroy drain not complete)", domid);
 	if (!d->dm_gone)
 		return fail(-EBUSY, why, whysz, "domid %u: device model not "
 		    "confirmed gone (DM_GONE) — JSON kept", domid);

@@ -536,6 +536,14 @@ lt_holds(const struct locktable *lt, void *conn, uint32_t num,
 	return o != NULL && owner_held(o, domid, which) != NULL;
 }
 
+int
+lt_is_held(const struct locktable *lt, uint32_t domid, uint32_t which)
+{
+	const struct lt_dom *d = dom_find(lt, domid);
+
+	return d != NULL && d->lk[lk_index(which)].holder != NULL;
+}
+
 static void
 drains_drop_conn(struct locktable *lt, void *conn)
 {

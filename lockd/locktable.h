@@ -77,6 +77,8 @@ int	lt_release(struct locktable *, void *conn, uint32_t owner,
 /* 1 if (conn, owner) holds the lock. */
 int	lt_holds(const struct locktable *, void *conn, uint32_t owner,
 	    uint32_t domid, uint32_t which);
+/* 1 if anyone holds the lock (also for an absent domain). */
+int	lt_is_held(const struct locktable *, uint32_t domid, uint32_t which);
 /* Releases everything of conn's owners, drops their waits silently.
  * Returns the number of locks released. */
 size_t	lt_conn_gone(struct locktable *, void *conn, uint64_t now);

@@ -32,3 +32,4 @@ $(LOCKD_TOOL): $(BUILD)/lockd/tests/lockd-tool.o $(LIBDEVSEP)
 TEST_PROGS += $(LOCKD_TOOL)
 INT_TESTS += lockd/tests/test-locks.sh lockd/tests/test-contend.sh \
              lockd/tests/test-restart.sh lockd/tests/test-seed002.sh
+INT_TESTS += lockd/model/check-model.sh

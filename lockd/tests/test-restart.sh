@@ -2,8 +2,7 @@
 # Proves lockd survives restarts as specified:
 #  - the store is persistent: configs and generations survive SIGKILL of
 #    lockd (every write was fsynced and renamed before the reply);
-#  - locks are not: a lock held when lockd died is free after the restart,
-#   ;
+#  - locks are not: a lock held when lockd died is free after the restart;
 #  - a destroy in progress (state dying, dm_gone) survives the restart and
 #    still refuses the fast lock (ESRCH) until it is finished;
 #  - left-over *.tmp files are removed; a corrupt file is refused with a

@@ -15,8 +15,9 @@
 #  C  the check can fail: a broker that confirms DM_GONE without killing
 #     QEMU makes finish remove the JSON and the checker reports both items;
 #  D  DESTROY_BEGIN waits until the current fast-lock holder lets go;
-#  E  a slow lock held across a destroy + re-create cannot take the new
-#     incarnation's fast lock (ESRCH).
+#  E  while a slow lock of a destroyed incarnation is held, re-create is
+#     refused (EBUSY; the rule spin found, lockd/model/locks.pml) and the
+#     holder's fast lock fails (ESRCH), so it bombs out.
 . "$(dirname "$0")/lib.sh"
 P=$T/primary
 : >"$P"
@@ -86,6 +87,8 @@ $TOOL "$R" begin 8 >"$T/b" 2>&1 & B=$!
 sleep 0.3
 kill -0 $B 2>/dev/null || fail "destroy did not wait: $(cat $T/b)"
 expect_rc $X_ESRCH try 8 fast
+expect_rc $X_EBUSY dmgone 8		# not before the drain
+expect_rc $X_EBUSY finish 8
 q_expect ok write 8 '{"last":"write"}'
 q_expect ok release 8 fast
 wait $B || fail "destroy begin failed: $(cat $T/b)"
@@ -96,10 +99,14 @@ echo "E: a slow lock from a destroyed incarnation"
 expect_rc 0 create 9
 qmp_start
 q_expect ok acquire 9 slow 1000
-expect_rc 0 begin 9 nodm; expect_rc 0 finish 9; expect_rc 0 create 9
-q_expect "error ESRCH" acquire 9 fast 1000
+expect_rc 0 begin 9 nodm; expect_rc 0 finish 9
+expect_rc $X_EBUSY create 9		# its qmp op could reach the new QEMU
+grep -q "destroyed incarnation" "$T/out" || fail "message: $(cat $T/out)"
+q_expect "error ESRCH" acquire 9 fast 1000	# the op bombs out
 q_expect ok release 9 slow
+expect_rc 0 create 9
 q_expect ok acquire 9 slow 1000
 q_expect ok acquire 9 fast 1000
 qmp_stop
+echo "  re-create refused until the old incarnation's slow lock was released"
 ok "seed 002 race walked; invariant held at every step"

@@ -271,6 +271,9 @@ test_stale_incarnation(void **state)
 	assert_int_equal(acq(lt, A, 1, LOCK_SLOW, 1, 0, 100), 0);
 	lt_domain_set(lt, 1, LT_DYING, 1);
 	lt_domain_set(lt, 1, LT_ABSENT, 2);
+	/* lockd refuses CREATE while this is true (seed 002, the model) */
+	assert_true(lt_is_held(lt, 1, LOCK_SLOW));
+	assert_false(lt_is_held(lt, 1, LOCK_FAST));
 	lt_domain_set(lt, 1, LT_ACTIVE, 3);
 	assert_int_equal(acq(lt, A, 1, LOCK_FAST, 2, 4, 100), -ESRCH);
 	assert_non_null(strstr(why, "destroyed incarnation"));

@@ -5,7 +5,8 @@
 # machine replaces -machine xenpv, as there is no hypervisor here) as
 # qemu_uid_base+domid, later attaches only count (idempotent per device),
 # detaching an unknown device is ENOENT, the last detach kills and reaps
-# the QEMU; watcherd's user may ask, lockd's user may not (dropped).
+# the QEMU; watcherd's user may ask, lockd's user may not (dropped);
+# when the broker is killed its launcher kills every QEMU and exits.
 . "$(dirname "$0")/lib.sh"
 
 write_conf
@@ -40,3 +41,16 @@ expect_rc $X_ENOENT qdisk-detach 7 51728
 expect_rc 0 qdisk-detach 8 51712
 [ "$(c list all | jq '.domains | length')" = 0 ] || fail "QEMUs left"
 ok "detach: refs 2 -> 1 -> 0, QEMU $QPID reaped at 0"
+
+# the broker dies: its launcher kills and reaps every QEMU, then exits
+expect_rc 0 qdisk-attach 7 51712
+read -r _ QPID <"$T/out"
+LPID=$(c status | jq .launcher_pid)
+kill -9 "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null; BROKER_PID=
+for _ in $(seq 100); do
+	kill -0 "$QPID" 2>/dev/null || kill -0 "$LPID" 2>/dev/null || break
+	sleep 0.02
+done
+kill -0 "$QPID" 2>/dev/null && fail "QEMU $QPID survived the broker"
+kill -0 "$LPID" 2>/dev/null && fail "launcher $LPID survived the broker"
+ok "broker killed: launcher killed QEMU $QPID and exited"

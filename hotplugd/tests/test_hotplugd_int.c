@@ -7,7 +7,8 @@
  *    XENSTORED_PATH and nothing else), stdin /dev/null, stdout/stderr a
  *    pipe, no other inherited fd, in its own session; DONE carries exit
  *    status, duration and the last output line;
- *  - exit 1 is reported as EXITED code 1;
+ *  - exit 1 is reported as EXITED code 1; a background grandchild that
+ *    keeps the output pipe open does not hang the job;
  *  - a hung script that forked a grandchild is TIMED_OUT and its whole
  *    process group is gone; one ignoring SIGTERM is SIGKILLed after the
  *    grace period (code 9);
@@ -266,6 +267,35 @@ t_timeout(const char *script, int devid, int64_t want_sig)
 	    script, (int)main_pid);
 	EXPECT(gc > 1 && pid_gone(gc, 2000), "%s: grandchild %d gone too",
 	    script, (int)gc);
+}
+
+/* A background grandchild keeps stdout open after the script exited: the
+ * job still ends when the script is reaped, and the grandchild is left
+ * alone (only timeouts and cancels kill the group). */
+static void
+t_grandchild_holds_pipe(void)
+{
+	struct hp_run r = { .script = "bg.sh", .be_path = BE(5, 51725) };
+	struct hp_done d;
+	char b[256], p[256], buf[32];
+	uint64_t t0;
+	pid_t gc;
+
+	snprintf(b, sizeof(b), "sleep 30 &\necho $! > %s/bg.gc\n"
+	    "echo script done", OUT);
+	write_script("bg.sh", b);
+	t0 = mono_ms();
+	if (run1(&r, &d) == -1)
+		return;
+	EXPECT(d.outcome == HOTPLUG_EXITED && d.code == 0 &&
+	    mono_ms() - t0 < 2000, "grandchild holding the pipe does not hang "
+	    "the job (%llu ms)", (unsigned long long)(mono_ms() - t0));
+	snprintf(p, sizeof(p), "%s/bg.gc", OUT);
+	gc = (pid_t)atol(read_file(p, buf, sizeof(buf)));
+	EXPECT(gc > 1 && !pid_gone(gc, 50), "a normal exit leaves the "
+	    "grandchild alone");
+	if (gc > 1)
+		kill(gc, SIGKILL);
 }
 
 static json_t *
@@ -661,6 +691,7 @@ main(void)
 	t_ok();
 	t_vif();
 	t_fail();
+	t_grandchild_holds_pipe();
 	t_timeout("hang.sh", 51720, SIGTERM);
 	t_timeout("hangterm.sh", 51721, SIGKILL);
 	t_output();

@@ -14,7 +14,8 @@
 #    out on remove with the JSON entry kept (the invariant holds);
 #  - lockd absent: "lockd not running" and QEMU untouched;
 #  - malformed and unpermitted requests drop only that peer;
-#  - DM_DESTROY kills and reaps QEMU.
+#  - DM_DESTROY kills and reaps QEMU; a QEMU killed behind the broker's
+#    back (even mid-insert) is reaped and later requests get ESRCH.
 # The seed-002 invariant is checked after every step.
 . "$(dirname "$0")/lib.sh"
 
@@ -134,4 +135,20 @@ read -r DPID DST GONE <"$T/out"
 kill -0 "$QPID" 2>/dev/null && fail "QEMU still alive"
 [ "$(c list all | jq '.domains | length')" = 0 ] || fail "still listed"
 ok "destroy: QEMU $QPID reaped (status $DST)"
+# -- a QEMU killed behind the broker's back
+c lock-create 6 >/dev/null || fail "lock-create 6"
+expect_rc 0 dm-start 6 --run 3
+read -r KPID _ <"$T/out"
+c cd-insert 6 3 "$IMG/cd.iso" >"$T/ins" 2>&1 &
+INS=$!
+kill -9 "$KPID"
+wait $INS; rc=$?
+case $rc in 0|$X_EPIPE|$X_ESRCH) ;; *) fail "insert vs kill: rc $rc $(cat "$T/ins")" ;; esac
+for _ in $(seq 50); do [ "$(qemu_pid 6)" = 0 ] && break; sleep 0.02; done
+[ "$(qemu_pid 6)" = 0 ] || fail "dead QEMU still listed"
+expect_rc $X_ESRCH cd-insert 6 3 "$IMG/cd.iso"
+no_lock_held 6
+alive
+expect_rc 0 dm-destroy 6	# nothing to reap: confirmed at once
+ok "QEMU killed (insert rc $rc): reaped, later requests ESRCH, destroy confirms"
 c stats | jq -c '{qmp: .qmp | {commands, errors, timeouts, latency_us: .latency_us | {sum, max}}, op_latency_us}'

@@ -264,6 +264,7 @@ op_name(uint32_t t)
 	case XS_READ:			return "read";
 	case XS_WRITE:			return "write";
 	case XS_DIRECTORY:		return "directory";
+	case XS_DIRECTORY_PART:		return "directory-part";
 	case XS_RM:			return "rm";
 	case XS_MKDIR:			return "mkdir";
 	case XS_GET_PERMS:		return "get-perms";
@@ -390,6 +391,49 @@ do_directory(struct xsp_conn *c, const struct xsd_sockmsg *req,
 	if (i < n)
 		return reply_err(c, req, E2BIG);
 	return reply(c, req, XS_DIRECTORY, buf, used);
+}
+
+/*
+ * XS_DIRECTORY_PART (libxenstore falls back to it when XS_DIRECTORY is
+ * E2BIG): request "path\0offset\0"; reply "generation\0" followed by
+ * whole entries of the list "e1\0e2\0...en\0\0" from byte offset on, as
+ * many as fit.  The generation is constant: the list is re-read for every
+ * part, as xenstored does.
+ */
+static int
+do_directory_part(struct xsp_conn *c, const struct xsd_sockmsg *req,
+    const char *p, const uint8_t *rest, size_t restlen)
+{
+	char buf[XENSTORE_PAYLOAD_MAX];
+	unsigned int n, i;
+	uint32_t off;
+	size_t pos = 0, used, l;
+	char **d;
+
+	if (restlen == 0 || rest[restlen - 1] != '\0' ||
+	    parse_u32((const char *)rest, UINT32_MAX, &off) == -1)
+		return reply_err(c, req, EINVAL);
+	if ((d = xs_directory(c->px->xs, XBT_NULL, p, &n)) == NULL) {
+		c->px->st.errors++;
+		return reply_err(c, req, errno);
+	}
+	memcpy(buf, "0", 2);
+	used = 2;
+	for (i = 0; i < n; pos += strlen(d[i]) + 1, i++) {
+		l = strlen(d[i]) + 1;
+		if (pos < off)
+			continue;
+		if (used + l > sizeof(buf))
+			break;
+		memcpy(buf + used, d[i], l);
+		used += l;
+	}
+	free(d);
+	if (i == n && pos >= off && used < sizeof(buf))
+		buf[used++] = '\0';	/* end of list */
+	if (used == 2 && i < n)
+		return reply_err(c, req, E2BIG);	/* one huge entry */
+	return reply(c, req, XS_DIRECTORY_PART, buf, used);
 }
 
 static int
@@ -579,11 +623,13 @@ do_path_op(struct xsp_conn *c, const struct xsd_sockmsg *req,
 	const uint8_t *rest;
 	size_t restlen;
 	unsigned want = (req->type == XS_READ || req->type == XS_DIRECTORY ||
-	    req->type == XS_GET_PERMS) ? XSP_READ : XSP_WRITE;
+	    req->type == XS_DIRECTORY_PART || req->type == XS_GET_PERMS) ?
+	    XSP_READ : XSP_WRITE;
 
 	if (xsproxy_split(pl, req->len, &path, &rest, &restlen) == -1)
 		return deny(c, req, "", "no NUL-terminated path");
-	if (req->type != XS_WRITE && restlen != 0)
+	if (req->type != XS_WRITE && req->type != XS_DIRECTORY_PART &&
+	    restlen != 0)
 		return deny(c, req, path, "trailing bytes after path");
 	if (xsproxy_norm(&c->px->scope, path, norm, sizeof(norm), &why) == -1)
 		return deny(c, req, path, why);
@@ -594,6 +640,8 @@ do_path_op(struct xsp_conn *c, const struct xsd_sockmsg *req,
 	switch (req->type) {
 	case XS_READ:		return do_read(c, req, norm);
 	case XS_DIRECTORY:	return do_directory(c, req, norm);
+	case XS_DIRECTORY_PART:	return do_directory_part(c, req, norm, rest,
+				    restlen);
 	case XS_GET_PERMS:	return do_get_perms(c, req, norm);
 	default:		return do_modify(c, req, norm, rest, restlen);
 	}
@@ -610,6 +658,7 @@ serve(struct xsp_conn *c, const struct xsd_sockmsg *req, const uint8_t *pl)
 	switch (req->type) {
 	case XS_READ:
 	case XS_DIRECTORY:
+	case XS_DIRECTORY_PART:
 	case XS_GET_PERMS:
 	case XS_WRITE:
 	case XS_MKDIR:

@@ -9,8 +9,9 @@
  * allows to watcherd's own xenstore handle.  Everything else gets the
  * xenstore error "EACCES" and one log_warnx line (job, op, path, reason).
  *
- * Served: XS_READ, XS_WRITE, XS_DIRECTORY, XS_RM, XS_MKDIR, XS_GET_PERMS,
- * XS_TRANSACTION_START/END, XS_GET_DOMAIN_PATH.  Others: "ENOSYS".
+ * Served: XS_READ, XS_WRITE, XS_DIRECTORY (+ XS_DIRECTORY_PART for lists
+ * over 4096 bytes), XS_RM, XS_MKDIR, XS_GET_PERMS, XS_TRANSACTION_START/END,
+ * XS_GET_DOMAIN_PATH.  Others: "ENOSYS".
  * Transactions are emulated: reads go through at once (not isolated),
  * writes/rm/mkdir are checked at once and buffered (bounded), then applied
  * at TRANSACTION_END(commit) inside one real transaction on watcherd's

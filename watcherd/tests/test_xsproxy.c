@@ -10,7 +10,8 @@
  *    says ("*" matches one component; writes only strictly below a tree
  *    rule; exact rules match one node);
  *  - wire framing: short, partial, over-long (> 4096) frames;
- *  - over a real socket: allowed reads/writes reach the store, denials
+ *  - over a real socket: allowed reads/writes reach the store, lists over
+ *    4096 bytes page through XS_DIRECTORY_PART (E2BIG first), denials
  *    answer EACCES and change nothing, unsupported ops answer ENOSYS,
  *    pipelined requests are answered in order, emulated transactions
  *    apply at commit only (retried on EAGAIN), discard on abort, bound
@@ -38,7 +39,7 @@
 
 /* ---------------- fake libxenstore ---------------- */
 
-#define NODES 64
+#define NODES 160
 static struct { char path[256]; char val[256]; size_t len; } store[NODES];
 static int n_tx_start, tx_eagain_once, tx_open;
 
@@ -118,7 +119,7 @@ char **
 xs_directory(struct xs_handle *h, xs_transaction_t t, const char *p,
     unsigned int *num)
 {
-	char **r = calloc(NODES, sizeof(char *) + 64), *s;
+	char **r = calloc(NODES, sizeof(char *) + 64), *s;	/* names < 64 */
 	size_t pl = strlen(p);
 	int i;
 
@@ -439,6 +440,47 @@ test_io_rw(void **state)
 	close(fd);
 }
 
+/* A list over 4096 bytes: DIRECTORY answers E2BIG, DIRECTORY_PART pages. */
+static void
+test_io_directory_part(void **state)
+{
+	char out[5000], p[128], req_pl[300], all[8192];
+	size_t allen = 0, pl;
+	uint32_t len, off = 0, t;
+	int fd = client(), i, parts = 0;
+
+	for (i = 0; i < 100; i++) {
+		snprintf(p, sizeof(p), VBD "/kids/%03d-%s", i,
+		    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnop");
+		put(p, "", 0);
+	}
+	assert_int_equal(req(fd, XS_DIRECTORY, 0, VBD "/kids", NULL, out),
+	    XS_ERROR);
+	assert_string_equal(out, "E2BIG");
+	for (;;) {
+		pl = (size_t)snprintf(req_pl, sizeof(req_pl), "%s%c%u",
+		    VBD "/kids", 0, off) + 1;
+		send_req(fd, XS_DIRECTORY_PART, 0, req_pl, pl);
+		t = get_reply(fd, out, sizeof(out), &len);
+		assert_int_equal(t, XS_DIRECTORY_PART);
+		assert_true(len <= XENSTORE_PAYLOAD_MAX);
+		assert_string_equal(out, "0");			/* generation */
+		memcpy(all + allen, out + 2, len - 2);
+		allen += len - 2;
+		off += len - 2;
+		parts++;
+		if (allen >= 2 && all[allen - 1] == 0 && all[allen - 2] == 0)
+			break;
+		assert_true(parts < 10);
+	}
+	assert_true(parts >= 2);
+	assert_int_equal(allen, 100 * 47 + 1);	/* 100 names + NULs + end */
+	send_req(fd, XS_DIRECTORY_PART, 0, VBD "/kids\0x", sizeof(VBD "/kids\0x"));
+	assert_int_equal(get_reply(fd, out, sizeof(out), &len), XS_ERROR);
+	assert_string_equal(out, "EINVAL");		/* bad offset */
+	close(fd);
+}
+
 static void
 test_io_pipelined(void **state)
 {
@@ -566,6 +608,8 @@ main(void)
 		    teardown_px),
 		cmocka_unit_test_setup_teardown(test_io_pipelined, setup_px,
 		    teardown_px),
+		cmocka_unit_test_setup_teardown(test_io_directory_part,
+		    setup_px, teardown_px),
 		cmocka_unit_test_setup_teardown(test_io_transaction, setup_px,
 		    teardown_px),
 		cmocka_unit_test_setup_teardown(test_io_malformed_and_limits,

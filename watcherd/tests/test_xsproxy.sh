@@ -2,7 +2,8 @@
 # test_xsproxy.sh proves, against the real xenstored (test world), with the
 # unmodified xenstore-* CLI and the real /etc/xen/scripts, that the scoped
 # proxy (watcherd/xsproxy.c, driven by xsproxy-run) for one backend dir:
-#  - serves reads and writes inside the job's backend dir, relative paths
+#  - serves reads and writes inside the job's backend dir (and directory
+#    lists over 4096 bytes, via XS_DIRECTORY_PART), relative paths
 #    (libxl's XENBUS_PATH=backend/...) resolved against /local/domain/<B>;
 #  - refuses (EACCES, logged) writes outside it, writes to the dir itself,
 #    reads outside the read scope, "..", and does not change the store then;
@@ -50,6 +51,15 @@ expect_eq "list siblings" "$(px xenstore-list backend/vbd | tr '\n' ' ')" "5 "
 expect_eq "frontend vm readable" "$(px xenstore-read /local/domain/5/vm)" \
 	"$(xenstore-read /local/domain/5/vm)"
 px xenstore-exists $BE/nope && fail "exists on missing node"
+# A list over 4096 bytes: libxenstore falls back to XS_DIRECTORY_PART.
+many=(); for i in $(seq 10000 10699); do many+=(/local/domain/0/backend/vbd/$i/1/x 1); done
+xenstore-write "${many[@]}" || fail "write 700 siblings"
+expect_eq "big list (XS_DIRECTORY_PART) complete" \
+	"$(px xenstore-list backend/vbd | sort | md5sum)" \
+	"$(xenstore-list /local/domain/0/backend/vbd | sort | md5sum)"
+expect_eq "big list count" "$(px xenstore-list backend/vbd | wc -l)" 701
+rm_many=(); for i in $(seq 10000 10699); do rm_many+=(/local/domain/0/backend/vbd/$i); done
+xenstore-rm "${rm_many[@]}"
 
 # 2. Denials: EACCES, logged, store unchanged.
 : >"$W/px.log"

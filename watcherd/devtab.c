@@ -207,6 +207,13 @@ eval_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (wd.dirty_head && wd.xs)
 		event_active(wd.ev_eval, 0, 0);
+	else if (wd.dirty_head == NULL && wd.reconcile_t0) {
+		wd.st.reconcile_ms = now_ms() - wd.reconcile_t0;
+		wd.reconcile_t0 = 0;
+		log_info("reconcile: %zu devices evaluated %llu ms after the "
+		    "scan began", wd.ndevs,
+		    (unsigned long long)wd.st.reconcile_ms);
+	}
 }
 
 /* ---- timers ---- */

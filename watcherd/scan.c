@@ -114,6 +114,7 @@ scan_all(void)
 	unsigned n, i;
 	uint64_t t0 = now_ms();
 
+	wd.reconcile_t0 = t0;
 	devtab_foreach(mark_all, NULL);
 	if ((kinds = list(wd.be_root, &n)) != NULL) {
 		for (i = 0; i < n; i++)

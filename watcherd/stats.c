@@ -63,6 +63,8 @@ stats_json(void)
 	if (o == NULL)
 		return NULL;
 	json_object_set_new(o, "devices", json_integer((json_int_t)wd.ndevs));
+	json_object_set_new(o, "reconcile_ms",
+	    json_integer((json_int_t)wd.st.reconcile_ms));
 	json_object_set_new(o, "attach_latency_ms",
 	    hist_json(wd.st.attach_hist));
 	json_object_set_new(o, "detach_latency_ms",

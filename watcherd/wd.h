@@ -62,7 +62,7 @@ struct wd_stats {
 	uint64_t	script_runs, script_failures, script_timeouts;
 	uint64_t	watch_events, evals, hints_coalesced, hints_ignored;
 	uint64_t	invalid_values, guests_died, xs_reconnects;
-	uint64_t	scan_devices, scan_ms;
+	uint64_t	scan_devices, scan_ms, reconcile_ms;
 	uint64_t	attach_hist[16], detach_hist[16];	/* log2 ms */
 };
 
@@ -85,6 +85,7 @@ struct wd {
 	struct wdev		*dirty_head, *dirty_tail;
 	size_t			 ndirty;
 	struct event		*ev_eval;
+	uint64_t		 reconcile_t0;	/* scan start, 0 = none */
 	/* xsio */
 	struct event		*ev_watch, *ev_xsretry;
 	uint32_t		 xs_backoff_ms;

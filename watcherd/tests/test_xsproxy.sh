@@ -20,6 +20,7 @@
 #  - unlinks its socket when closed.
 . "$(dirname "$0")/../../tests/world/lib.sh"
 
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (loop devices, netns, hotplugd)"; exit 0; }
 RUN=$B/xsproxy-run
 BINDIR=$ROOT/${BIN:-bin}
 [ -x "$RUN" ] || { echo "no $RUN (make)"; exit 1; }

@@ -21,3 +21,9 @@ UNIT_TESTS += $(WATCHERD_UTESTS)
 
 # Integration tests (real xenstored via tests/xenworld, actors, hotplugd).
 INT_TESTS += $(sort $(wildcard watcherd/tests/it-*.sh))
+
+# Test client for watcherd.sock (integration tests).
+$(BUILD)/tests/wd-client: $(BUILD)/watcherd/tests/wd-client.o $(LIBDEVSEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBDEVSEP) $(LDLIBS)
+TEST_PROGS += $(BUILD)/tests/wd-client

@@ -1,0 +1,126 @@
+/*
+ * wd-client: a test client for watcherd.sock (integration tests only).
+ *
+ *   wd-client [--as USER] SOCK status | stats | devices [DOMID]
+ *   wd-client [--as USER] SOCK cdrom DOMID DEVID PARAMS TYPE MODE
+ *   wd-client [--as USER] SOCK raw TYPE [u32...]   (arbitrary payload)
+ *
+ * --as USER switches to that system user before connecting, so the
+ * daemon classifies the client as that peer class.  Prints the reply's
+ * string (JSON), "OK", "ERROR <errno> <message>", or "DROPPED" when the
+ * daemon closed the connection instead of answering.  Exit 0 when a reply
+ * (OK or a typed reply) came, 1 on ERROR, 3 on DROPPED, 2 on usage.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "parse.h"
+#include "proto_watcher.h"
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: wd-client [--as USER] SOCK status|stats|"
+	    "devices [DOMID]|cdrom D N PARAMS TYPE MODE|raw TYPE [u32...]\n");
+	return 2;
+}
+
+static int
+become(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (pw == NULL || setgroups(0, NULL) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
+		perror("wd-client: become");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+build(struct msgbuf *b, int argc, char **argv)
+{
+	uint32_t v, i;
+
+	if (strcmp(argv[0], "status") == 0)
+		msgbuf_init(b, MSG_COMMON_STATUS, 7);
+	else if (strcmp(argv[0], "stats") == 0)
+		msgbuf_init(b, MSG_COMMON_STATS, 7);
+	else if (strcmp(argv[0], "devices") == 0) {
+		msgbuf_init(b, MSG_WATCHER_DEVICES, 7);
+		if (argc > 1 && parse_u32(argv[1], UINT32_MAX, &v) == -1)
+			return -1;
+		msgbuf_put_u32(b, argc > 1 ? v : WATCHER_DOMID_ALL);
+	} else if (strcmp(argv[0], "cdrom") == 0 && argc == 6) {
+		msgbuf_init(b, MSG_WATCHER_CDROM_UPDATE, 7);
+		for (i = 1; i <= 2; i++) {
+			if (parse_u32(argv[i], UINT32_MAX, &v) == -1)
+				return -1;
+			msgbuf_put_u32(b, v);
+		}
+		for (i = 3; i <= 5; i++)
+			msgbuf_put_str(b, argv[i]);
+	} else if (strcmp(argv[0], "raw") == 0 && argc >= 2) {
+		if (parse_u32(argv[1], UINT32_MAX, &v) == -1)
+			return -1;
+		msgbuf_init(b, v, 7);
+		for (i = 2; i < (uint32_t)argc; i++) {
+			if (parse_u32(argv[i], UINT32_MAX, &v) == -1)
+				return -1;
+			msgbuf_put_u32(b, v);
+		}
+	} else
+		return -1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct msgbuf b;
+	struct msg m;
+	char text[WATCHER_REPLY_MAX];
+	uint32_t err;
+	int fd, i = 1;
+
+	if (argc > 2 && strcmp(argv[1], "--as") == 0) {
+		if (become(argv[2]) == -1)
+			return 2;
+		i = 3;
+	}
+	if (argc - i < 2)
+		return usage();
+	if (build(&b, argc - i - 1, argv + i + 1) == -1)
+		return usage();
+	if ((fd = msg_connect(argv[i])) == -1) {
+		perror("wd-client: connect");
+		return 2;
+	}
+	if (msg_send_fd(fd, &b) == -1 ||
+	    msg_recv_fd(fd, &m, WATCHER_REPLY_MAX + 64, 0, 5000) == -1) {
+		printf("DROPPED\n");
+		return 3;
+	}
+	if (m.hdr.type == MSG_COMMON_OK) {
+		printf("OK\n");
+		return 0;
+	}
+	if (m.hdr.type == MSG_COMMON_ERROR) {
+		if (msg_get_u32(&m, &err) == -1 ||
+		    msg_get_str(&m, text, sizeof(text)) == -1)
+			return 2;
+		printf("ERROR %u %s\n", err, text);
+		return 1;
+	}
+	if (msg_get_str(&m, text, sizeof(text)) == -1)
+		return 2;
+	printf("%s\n", text);
+	return 0;
+}

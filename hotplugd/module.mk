@@ -25,6 +25,7 @@ $(BUILD)/tests/test-hotplugd-int: $(HP_INT_OBJS) $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 TEST_PROGS += $(BUILD)/tests/test-hotplugd-int
+INT_TESTS  += $(BUILD)/tests/test-hotplugd-int
 
 # hp-send: plays watcherd for one job (used by watcherd/tests/test_xsproxy.sh)
 $(BUILD)/tests/hp-send: $(BUILD)/hotplugd/tests/hp_send.o \
@@ -32,7 +33,6 @@ $(BUILD)/tests/hp-send: $(BUILD)/hotplugd/tests/hp_send.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 TEST_PROGS += $(BUILD)/tests/hp-send
-INT_TESTS  += $(BUILD)/tests/test-hotplugd-int
 
 # ---- hotplugd cmocka unit tests ----
 # test_job: job.c's state machine with the process boundary wrapped.

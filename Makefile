@@ -44,6 +44,8 @@ all: progs
 # Module fragments: common first (everyone links libdevsep.a).
 include common/module.mk
 include $(sort $(filter-out common/module.mk,$(wildcard */module.mk)))
+# Test suites with their own fragment (tests/<suite>/module.mk).
+include $(sort $(wildcard tests/*/module.mk))
 
 progs: $(LIBDEVSEP) $(PROGS) $(TEST_PROGS)
 

@@ -60,3 +60,5 @@ $(BUILD)/fuzz/fuzz_xsproxy: $(FUZZ_XSPROXY_SRCS) watcherd/xsproxy.h
 	    -D_GNU_SOURCE -I. -Icommon -o $@ $(FUZZ_XSPROXY_SRCS) \
 	    -levent -lxenstore
 FUZZERS += $(BUILD)/fuzz/fuzz_xsproxy
+# end to end: watcherd + hotplugd + proxy + the real block script
+INT_TESTS  += hotplugd/tests/test_e2e_block.sh

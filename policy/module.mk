@@ -26,6 +26,10 @@ $(BUILD)/gen/policy_all.c: $(POLICY_FILES) policy/module.mk
 	  echo 'const size_t policy_count = sizeof(policy_all) / sizeof(policy_all[0]);'; \
 	} > $@.tmp && mv $@.tmp $@
 
+# Keep the generated C (auditors may read it; make must not delete it as an
+# intermediate file).
+.SECONDARY: $(POLICY_GEN_C)
+
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 

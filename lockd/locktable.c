@@ -68,6 +68,7 @@ struct locktable {
 	TAILQ_HEAD(, lt_owner)	 owners;
 	lt_done_fn		 done;
 	void			*arg;
+	size_t			 nwaits;	/* queued waits + drains */
 };
 
 static int
@@ -192,8 +193,16 @@ lt_domain_get(const struct locktable *lt, uint32_t domid)
 }
 
 static void
+wait_free(struct locktable *lt, struct lt_wait *w)
+{
+	lt->nwaits--;
+	free(w);
+}
+
+static void
 wait_finish(struct locktable *lt, struct lt_wait *w, int rc, uint64_t now)
 {
+	lt->nwaits--;
 	if (w->owner != NULL)
 		w->owner->pending = NULL;
 	lt->done(lt->arg, w->conn, w->reqid, rc, w->domid, w->which,
@@ -363,7 +372,8 @@ grant(struct lt_lock *l, struct lt_dom *d, struct lt_owner *o,
 }
 
 static int
-enqueue(struct lt_lock *l, struct lt_owner *o, uint32_t reqid,
+enqueue(struct locktable *lt, struct lt_lock *l, struct lt_owner *o,
+    uint32_t reqid,
     uint32_t domid, uint32_t which, uint64_t now, uint64_t deadline)
 {
 	struct lt_wait *w;
@@ -379,6 +389,7 @@ enqueue(struct lt_lock *l, struct lt_owner *o, uint32_t reqid,
 	w->deadline = deadline;
 	TAILQ_INSERT_TAIL(&l->waiters, w, entry);
 	l->nwaiters++;
+	lt->nwaits++;
 	o->pending = w;
 	return 1;
 }
@@ -437,7 +448,7 @@ lt_acquire(struct locktable *lt, void *conn, uint32_t num,
 		    lk_name(which), domid, (int)l->holder->id.pid);
 		return -EAGAIN;
 	}
-	return enqueue(l, o, reqid, domid, which, now, deadline);
+	return enqueue(lt, l, o, reqid, domid, which, now, deadline);
 }
 
 /* ------------------------------------------------------------ release */
@@ -502,7 +513,7 @@ cancel_pending(struct locktable *lt, struct lt_owner *o, int notify,
 	if (notify)
 		wait_finish(lt, w, -ECANCELED, now);
 	else
-		free(w);
+		wait_free(lt, w);
 	dom_gc(lt, d);
 }
 
@@ -557,7 +568,7 @@ drains_drop_conn(struct locktable *lt, void *conn)
 				if (w->conn != conn)
 					continue;
 				TAILQ_REMOVE(&d->drains, w, entry);
-				free(w);
+				wait_free(lt, w);
 			}
 			dom_gc(lt, d);
 		}
@@ -605,6 +616,7 @@ lt_drain(struct locktable *lt, void *conn, uint32_t reqid, uint32_t domid,
 	w->since = now;
 	w->deadline = deadline;
 	TAILQ_INSERT_TAIL(&d->drains, w, entry);
+	lt->nwaits++;
 	return 1;
 }
 
@@ -630,6 +642,8 @@ lt_expire(struct locktable *lt, uint64_t now)
 	struct lt_dom *d, *dn;
 	size_t i;
 
+	if (lt->nwaits == 0)
+		return;
 	for (i = 0; i < LT_BUCKETS; i++) {
 		TAILQ_FOREACH_SAFE(d, &lt->doms[i], entry, dn) {
 			expire_queue(lt, &d->lk[0].waiters, &d->lk[0].nwaiters,
@@ -660,6 +674,8 @@ lt_next_deadline(const struct locktable *lt)
 	uint64_t min = LT_NO_DEADLINE;
 	size_t i;
 
+	if (lt->nwaits == 0)	/* the common case: no walk */
+		return min;
 	for (i = 0; i < LT_BUCKETS; i++) {
 		TAILQ_FOREACH(d, &lt->doms[i], entry) {
 			min = queue_min_deadline(&d->lk[0].waiters, min);

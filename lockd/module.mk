@@ -33,3 +33,9 @@ TEST_PROGS += $(LOCKD_TOOL)
 INT_TESTS += lockd/tests/test-locks.sh lockd/tests/test-contend.sh \
              lockd/tests/test-restart.sh lockd/tests/test-seed002.sh
 INT_TESTS += lockd/model/check-model.sh
+
+# bench/lock-bench (not a test): the binary it runs.
+$(BUILD)/bench/lock-bench-bin: $(BUILD)/bench/lock/lock-bench.o $(LIBDEVSEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBDEVSEP) $(LDLIBS)
+TEST_PROGS += $(BUILD)/bench/lock-bench-bin

@@ -177,6 +177,8 @@ test_owner_death(void **state)
 	lt_release(lt, B, 0, 1, LOCK_FAST, 8);
 	assert_int_equal(nev, 2);
 	assert_int_equal(try(lt, C, 1, LOCK_FAST), 0);
+	/* the wait count (which skips the deadline walk) is back to 0 */
+	assert_int_equal(lt_next_deadline(lt), LT_NO_DEADLINE);
 	lt_free(lt);
 }
 
@@ -246,6 +248,7 @@ test_drain(void **state)
 	assert_int_equal(nev, 2);
 	assert_ptr_equal(evs[1].conn, C);
 	assert_int_equal(evs[1].rc, 0);
+	assert_int_equal(lt_next_deadline(lt), LT_NO_DEADLINE);
 	lt_free(lt);
 }
 

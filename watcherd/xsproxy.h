@@ -23,6 +23,10 @@
  * must be absolute, <= XSPROXY_PATH_MAX, only xenstored's characters
  * [A-Za-z0-9-/_@], no "//", no trailing '/', no "."/".." component.
  *
+ * Clients: at most XSPROXY_MAX_CONNS at once, and only uid 0 (the scripts
+ * hotplugd runs) by SO_PEERCRED; the socket itself is mode 0666 because
+ * hotplugd's children may lack CAP_DAC_OVERRIDE.
+ *
  * The proxy uses watcherd's xs handle synchronously (libxenstore is
  * blocking), from the libevent loop; each request is one or a few short
  * round trips to xenstored.

@@ -30,8 +30,13 @@ $(LOCKD_TOOL): $(BUILD)/lockd/tests/lockd-tool.o $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBDEVSEP) $(LDLIBS)
 TEST_PROGS += $(LOCKD_TOOL)
+$(BUILD)/tests/lockd-test-async: $(BUILD)/lockd/tests/test-async.o $(LIBDEVSEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBDEVSEP) $(LDLIBS)
+TEST_PROGS += $(BUILD)/tests/lockd-test-async
 INT_TESTS += lockd/tests/test-locks.sh lockd/tests/test-contend.sh \
-             lockd/tests/test-restart.sh lockd/tests/test-seed002.sh
+             lockd/tests/test-restart.sh lockd/tests/test-seed002.sh \
+             lockd/tests/test-async.sh
 INT_TESTS += lockd/model/check-model.sh
 
 # bench/lock-bench (not a test): the binary it runs.

@@ -97,13 +97,13 @@ write_scripts(void)
 	    "echo hello from ok\necho \"last line $1\"", OUT);
 	write_script("ok.sh", b);
 	write_script("fail.sh", "echo 'boom: it failed' >&2\nexit 1");
-	snprintf(b, sizeof(b), "d=${XENBUS_PATH##*/}\nsleep 1000 &\n"
-	    "echo $! > %s/hang.$d.gc\necho $$ > %s/hang.$d.pid\nsleep 1000",
+	snprintf(b, sizeof(b), "d=${XENBUS_PATH##*/}\nsleep 987 &\n"
+	    "echo $! > %s/hang.$d.gc\necho $$ > %s/hang.$d.pid\nsleep 987",
 	    OUT, OUT);
 	write_script("hang.sh", b);
 	snprintf(b, sizeof(b), "trap '' TERM\nd=${XENBUS_PATH##*/}\n"
-	    "sleep 1000 &\necho $! > %s/hang.$d.gc\necho $$ > %s/hang.$d.pid\n"
-	    "sleep 1000", OUT, OUT);
+	    "sleep 987 &\necho $! > %s/hang.$d.gc\necho $$ > %s/hang.$d.pid\n"
+	    "sleep 987", OUT, OUT);
 	write_script("hangterm.sh", b);
 	write_script("big.sh", "yes 0123456789abcdefghijklmnopqrstuvwxyz"
 	    "0123456789abcdefghijklmnopqrstuvwxyz | head -c 100000000\n"

@@ -70,6 +70,7 @@ start() {
 	done
 	sleep 0.2	# let it enter the sandbox and its loop
 	check "$name" "${PIDS[-1]}"
+	return 0
 }
 
 mkdir -p "$T/run" "$T/state"
@@ -88,6 +89,17 @@ else
 	echo "SKIP: watcherd: no $BIN/devsep-watcherd yet"
 fi
 start broker "$T/run/broker.sock" "$BIN/devsep-qemu-broker" -F --rundir "$T/run" -c /dev/null
+
+# The broker's privileged launcher (its child, named broker-launch) has
+# its own policy, launcher.policy.
+if [ -S "$T/run/broker.sock" ]; then
+	bp=$(pgrep -P "${PIDS[-1]}" -x broker-launch | head -1)
+	if [ -n "$bp" ]; then
+		check launcher "$bp"
+	else
+		fail "launcher: no broker-launch child of the broker"
+	fi
+fi
 
 # Still alive after a status request each (a first request after the
 # sandbox was entered did not kill it).

@@ -37,9 +37,17 @@ stop_lockd() {	# $1: signal (default TERM)
 }
 
 cleanup() {
-	stop_lockd KILL
+	local rc=$?
+	stop_lockd TERM		# clean exit: sanitizer leak reports run
 	jobs -p | xargs -r kill -9 2>/dev/null
+	# a sanitizer report in lockd's log fails the test (make asan)
+	if grep -q "AddressSanitizer\|LeakSanitizer\|runtime error" \
+	    "$T/lockd.log" 2>/dev/null; then
+		grep -A30 "Sanitizer\|runtime error" "$T/lockd.log" | head -60
+		rc=1
+	fi
 	rm -rf "$T"
+	exit $rc
 }
 trap cleanup EXIT
 

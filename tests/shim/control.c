@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -183,6 +184,13 @@ static void control_start_once(void)
 	pthread_t th;
 	int lfd;
 
+	struct rlimit rl;
+
+	/* Every guest socket costs xenstored's process two fds. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (!dir || snprintf(sa.sun_path, sizeof(sa.sun_path),
 			     "%s/control.sock", dir) >= (int)sizeof(sa.sun_path))
 		return;

@@ -5,6 +5,11 @@
  *   xenworld-ctl DIR init                      dom0 nodes (/local/domain/0/domid)
  *   xenworld-ctl DIR create N [NAME]           domain exists, XS_INTRODUCE,
  *                                              /local/domain/N as libxl makes it
+ *   xenworld-ctl DIR create-many FIRST COUNT [--no-introduce]
+ *                                              create FIRST..FIRST+COUNT-1;
+ *                                              --no-introduce: no XS_INTRODUCE
+ *                                              (no guest socket, no per-guest
+ *                                              cost in xenstored's main loop)
  *   xenworld-ctl DIR shutdown N REASON         poweroff|reboot|suspend|crash|...
  *   xenworld-ctl DIR crash N
  *   xenworld-ctl DIR destroy N                 dying -> gone (@releaseDomain),
@@ -15,6 +20,7 @@
  * Exit: 0 ok, 1 operation failed, 2 usage.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +36,7 @@ static int usage(int rc)
 		"usage: xenworld-ctl DIR wait-ready [TIMEOUT_MS]\n"
 		"       xenworld-ctl DIR init\n"
 		"       xenworld-ctl DIR create N [NAME]\n"
+		"       xenworld-ctl DIR create-many FIRST COUNT [--no-introduce]\n"
 		"       xenworld-ctl DIR shutdown N REASON\n"
 		"       xenworld-ctl DIR crash|destroy|info N\n");
 	return rc;
@@ -151,13 +158,13 @@ static int in_transaction(struct xs_handle *xs, long domid, const char *name)
 }
 
 static int create(const char *dir, struct xs_handle *xs, long domid,
-		  const char *name)
+		  const char *name, bool introduce)
 {
 	char defname[32];
 
 	if (hyp(dir, "create", domid, NULL))
 		return -1;
-	if (!xs_introduce_domain(xs, (unsigned int)domid, 0, 1)) {
+	if (introduce && !xs_introduce_domain(xs, (unsigned int)domid, 0, 1)) {
 		perror("xenworld-ctl: XS_INTRODUCE");
 		return -1;
 	}
@@ -199,7 +206,7 @@ int main(int argc, char **argv)
 {
 	const char *dir, *cmd;
 	struct xs_handle *xs = NULL;
-	long domid = 0, tmo = 5000;
+	long domid = 0, tmo = 5000, count = 0;
 	int rc;
 
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
@@ -232,8 +239,14 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "init") && argc == 3)
 		rc = init_dom0(xs);
 	else if (!strcmp(cmd, "create") && (argc == 4 || argc == 5))
-		rc = create(dir, xs, domid, argc == 5 ? argv[4] : NULL);
-	else if (!strcmp(cmd, "destroy") && argc == 4)
+		rc = create(dir, xs, domid, argc == 5 ? argv[4] : NULL, true);
+	else if (!strcmp(cmd, "create-many") && (argc == 5 || (argc == 6 &&
+		 !strcmp(argv[5], "--no-introduce"))) &&
+		 !xsu_parse_long(argv[4], 1, MAX_DOMID, &count) &&
+		 domid + count - 1 <= MAX_DOMID) {
+		for (rc = 0; count-- > 0 && rc == 0; domid++)
+			rc = create(dir, xs, domid, NULL, argc == 5);
+	} else if (!strcmp(cmd, "destroy") && argc == 4)
 		rc = destroy(dir, xs, domid);
 	else {
 		xs_close(xs);

@@ -10,10 +10,9 @@
 # Bounded: pan's memory is capped (MEMLIM), each run has a timeout; the
 # whole script takes ~10 s here.
 set -u
-BUILD=${BUILD:-build}
 M=$(cd "$(dirname "$0")" && pwd)/locks.pml
-W=$BUILD/tests/lockd-model
-rm -rf "$W" && mkdir -p "$W" && cd "$W" || exit 1
+# private work dir: several checks may run at once on a shared machine
+W=$(mktemp -d /tmp/lockd-model.XXXXXX) && cd "$W" || exit 1
 cp "$M" locks.pml
 
 # pan_run NAME SPIN-DEFINES...: prints pan's result; returns pan's error count
@@ -45,6 +44,11 @@ grep -q "^pan:1: invalid end state" BROKEN_ORDER.out ||
     { echo "FAIL: BROKEN_ORDER: expected a deadlock"; fail=1; }
 grep -q "^pan:1: assertion violated" BROKEN_DESTROY.out ||
     { echo "FAIL: BROKEN_DESTROY: expected an invariant violation"; fail=1; }
-[ $fail = 0 ] && echo "model: invariant and deadlock freedom hold;" \
-    "every broken variant is caught"
+if [ $fail = 0 ]; then
+	echo "model: invariant and deadlock freedom hold;" \
+	    "every broken variant is caught"
+	rm -rf "$W"
+else
+	echo "spin output and trails kept in $W"
+fi
 exit $fail

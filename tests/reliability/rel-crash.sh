@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# rel-crash.sh proves crash recovery of the whole system under an
+# attach/detach storm (issue 9, "Crashes and restarts"):
+#  - REL_DEVICES devices (default 100; `make torture`: 1000) over REL_GUESTS
+#    guests (4): vifs whose script makes a real bridge port, vbds whose
+#    script makes a real loop device (every 10th) or a marker file; about
+#    2/3 of them are removed again during the storm; a toolstack worker per
+#    guest writes the JSON entry (lockd, read-modify-write under the fast
+#    lock) before the xenstore device and removes it after the device is
+#    gone; a CD-ROM insert/eject loop runs on guest 5's real QEMU (broker);
+#  - meanwhile a killer SIGKILLs a daemon every 0.3..1.2 s: first each of
+#    watcherd, hotplugd, lockd, broker once, then random ones (REL_VICTIMS);
+#    every daemon runs in a restart loop, as systemd's Restart=always;
+#  - at the end (killer stopped, every daemon back): every kept device is
+#    connected (backend 4, frontend 4, hotplug-status connected), every
+#    removed device has no backend or frontend dir, watcherd tracks exactly
+#    the kept devices and none is stuck in a transient phase, the bridge
+#    ports / loop devices / marker files are exactly the kept devices',
+#    the JSON lists exactly the kept devices, no lock is held, no QEMU fd
+#    refers to the CD image after the eject (no leaked fdset),
+#    `devsepctl check` is clean, and no script process is left;
+#  - then every guest is destroyed in seed-002 order (lockd begin, broker
+#    dm-destroy, domain destroy, watcherd cleans, lockd finish): nothing
+#    at all is left (ports, loops, files, JSON domains, QEMUs, locks).
+# A daemon that fails to come back, a device stuck, or any leak fails it.
+. "$(dirname "$0")/rlib.sh"
+need_root
+N=${REL_DEVICES:-100}
+G=${REL_GUESTS:-4}
+VICTIMS=(${REL_VICTIMS:-watcherd hotplugd lockd broker})
+RJ=$B/rel-json
+PER=$(( (N + G - 1) / G ))
+CD=5632
+
+rel_world "max_jobs = 8" "hotplug_timeout = 10s"
+rel_start
+for g in $(seq 5 $((5 + G - 1))); do
+	"$XW" domain create "$W" "$g" >/dev/null || fail "create domain $g"
+	"$LT" "$W/run" create "$g" '{}' >/dev/null || fail "lockd create $g"
+done
+truncate -s 4M "$W/img/cd.iso"; chmod 644 "$W/img/cd.iso"
+chown devsep-broker "$W/img/cd.iso"
+
+kind_of() { [ $(($1 % 2)) = 0 ] && echo vif || echo vbd; }
+kept() { [ $(($1 % 3)) = 0 ]; }
+# retry SECONDS CMD...: until CMD succeeds (a daemon may be restarting)
+retry() { local t=$1; shift; wait_long "$t" "$@"; }
+
+# One guest's toolstack: add devices in order; after adding device i,
+# remove device i-2 unless it is kept; drop the JSON entry of a removed
+# device once its backend dir is gone.
+guest_worker() {
+	local g=$1 i j k p pending=() left
+	for ((i = 0; i < PER; i++)); do
+		k=$(kind_of "$i")
+		"$RJ" "$W/run" add "$g" "$k" "$i" || echo "json add $g $k $i" >>"$W/errors"
+		p=()
+		if [ "$k" = vbd ]; then
+			if [ $((i % 10)) = 3 ]; then
+				truncate -s 1M "$W/img/d$g.$i"
+				p=(--params "$W/img/d$g.$i")
+			else p=(--params marker); fi
+		fi
+		"$B/actor-toolstack" add --backend-domid 0 --domid "$g" --kind "$k" \
+			--devid "$i" --script "rel-$k" "${p[@]}" >/dev/null 2>&1 ||
+			echo "toolstack add $g $k $i" >>"$W/errors"
+		if kept "$i"; then
+			"$B/actor-frontend" -d "$W" --domid "$g" --kind "$k" --devid "$i" \
+				--mode connect --timeout-ms 300000 >/dev/null 2>&1 &
+		fi
+		j=$((i - 2))
+		if [ $j -ge 0 ] && ! kept "$j"; then
+			"$B/actor-toolstack" remove --backend-domid 0 --domid "$g" \
+				--kind "$(kind_of "$j")" --devid "$j" >/dev/null 2>&1 ||
+				echo "toolstack remove $g $j" >>"$W/errors"
+			pending+=("$j")
+		fi
+		left=()
+		for j in "${pending[@]}"; do
+			if gone "/local/domain/0/backend/$(kind_of "$j")/$g/$j"; then
+				"$RJ" "$W/run" del "$g" "$(kind_of "$j")" "$j" ||
+					echo "json del $g $j" >>"$W/errors"
+			else left+=("$j"); fi
+		done
+		pending=("${left[@]}")
+	done
+	for j in $(seq $((PER - 2)) $((PER - 1))); do
+		[ "$j" -ge 0 ] && ! kept "$j" && {
+			"$B/actor-toolstack" remove --backend-domid 0 --domid "$g" \
+				--kind "$(kind_of "$j")" --devid "$j" >/dev/null 2>&1
+			pending+=("$j"); }
+	done
+	for j in "${pending[@]}"; do
+		wait_long 120 gone "/local/domain/0/backend/$(kind_of "$j")/$g/$j" ||
+			echo "not removed $g $j" >>"$W/errors"
+		"$RJ" "$W/run" del "$g" "$(kind_of "$j")" "$j" ||
+			echo "json del $g $j" >>"$W/errors"
+	done
+	wait
+	echo "$g" >>"$W/workers.done"
+}
+
+# CD-ROM loop on guest 5's QEMU: (re)start the device model when it is
+# gone (a killed broker takes its QEMUs along), insert, eject.
+cd_worker() {
+	local n=0
+	while [ ! -e "$W/stop.cd" ]; do
+		if "$CTL" --rundir "$W/run" cd-insert 5 $CD "$W/img/cd.iso" >/dev/null 2>&1; then
+			n=$((n + 1))
+			"$CTL" --rundir "$W/run" cd-eject 5 $CD >/dev/null 2>&1
+		else
+			"$CTL" --rundir "$W/run" dm-start 5 --cdrom $CD --run >/dev/null 2>&1 ||
+				sleep 0.2
+		fi
+	done
+	echo "$n" >"$W/cd.inserts"
+}
+
+killer() {
+	local n=0 v r
+	while [ ! -e "$W/stop.killer" ]; do
+		r=$(od -An -N1 -tu1 /dev/urandom | tr -d ' ')
+		sleep "$(awk -v r="$r" 'BEGIN{printf "%.2f", 0.3 + r / 255 * 0.9}')"
+		[ -e "$W/stop.killer" ] && break
+		if [ $n -lt ${#VICTIMS[@]} ]; then v=${VICTIMS[$n]}
+		else v=${VICTIMS[$((r % ${#VICTIMS[@]}))]}; fi
+		kill9 "$v" && echo "$(date +%s.%N) $v" >>"$W/kills.log"
+		n=$((n + 1))
+	done
+}
+
+# ------------------------------------------------------------ the storm
+t0=$(date +%s)
+: >"$W/errors"
+cd_worker & PIDS+=($!)
+killer & KILLER=$!; PIDS+=($KILLER)
+WORKERS=()
+for g in $(seq 5 $((5 + G - 1))); do guest_worker "$g" & WORKERS+=($!); done
+for p in "${WORKERS[@]}"; do wait "$p"; done
+touch "$W/stop.killer"; wait "$KILLER" 2>/dev/null
+touch "$W/stop.cd"
+echo "storm: $N devices, $(wc -l <"$W/kills.log") kills" \
+	"($(cut -d' ' -f2 "$W/kills.log" | sort | uniq -c | xargs)) in $(( $(date +%s) - t0 )) s"
+for d in hotplugd lockd watcherd broker; do
+	wait_up "$d" 15 || fail "$d did not come back"
+	echo "  $d restarted $(restarts "$d") times"
+done
+sleep 1
+[ -s "$W/errors" ] && { fail "toolstack errors: $(head -5 "$W/errors" | xargs)"; }
+wait_long 30 test -e "$W/cd.inserts"
+echo "cd-rom: $(cat "$W/cd.inserts" 2>/dev/null) inserts completed during the storm"
+
+# ------------------------------------------------------------ final state
+devstate() {	# g kind devid -> "bs fs hs"
+	local b=/local/domain/0/backend/$2/$1/$3 f=/local/domain/$1/device/$2/$3
+	echo "$(xenstore-read "$b/state" 2>/dev/null || echo -)" \
+	     "$(xenstore-read "$f/state" 2>/dev/null || echo -)" \
+	     "$(xenstore-read "$b/hotplug-status" 2>/dev/null || echo -)"
+}
+all_final() {
+	local g i s
+	for g in $(seq 5 $((5 + G - 1))); do
+		for ((i = 0; i < PER; i++)); do
+			s=$(devstate "$g" "$(kind_of "$i")" "$i")
+			if kept "$i"; then [ "$s" = "4 4 connected" ] || return 1
+			else [ "$s" = "- - -" ] || return 1; fi
+		done
+	done
+}
+wait_long 60 all_final || true
+bad=0; nkept=0
+for g in $(seq 5 $((5 + G - 1))); do
+	for ((i = 0; i < PER; i++)); do
+		k=$(kind_of "$i"); s=$(devstate "$g" "$k" "$i")
+		if kept "$i"; then
+			nkept=$((nkept + 1)); want="4 4 connected"
+		else want="- - -"; fi
+		[ "$s" = "$want" ] || { bad=$((bad + 1)); echo "  $g $k $i: '$s' want '$want'"; }
+	done
+done
+expect_eq "devices in their final state" "$bad" 0
+
+devs=$("$CTL" --rundir "$W/run" --json devices 2>/dev/null)
+expect_eq "watcherd tracks exactly the kept devices" \
+	"$(echo "$devs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')" "$nkept"
+expect_eq "no device in a transient phase" "$(echo "$devs" | python3 -c '
+import json,sys
+print(sum(1 for d in json.load(sys.stdin)["devices"] if d["phase"] != "connected"))')" 0
+
+want_ports=$(for g in $(seq 5 $((5 + G - 1))); do for ((i = 0; i < PER; i += 2)); do
+	kept "$i" && echo "rv$g.$i"; done; done | sort)
+expect_eq "bridge ports are exactly the kept vifs' ($(echo "$want_ports" | wc -w))" \
+	"$(bridge_ports | grep '^rv' | sort | xargs)" "$(echo $want_ports)"
+want_loops=0; want_marks=0
+for g in $(seq 5 $((5 + G - 1))); do for ((i = 1; i < PER; i += 2)); do
+	kept "$i" || continue
+	if [ $((i % 10)) = 3 ]; then
+		want_loops=$((want_loops + 1))
+		expect_eq "one loop device backs kept d$g.$i" "$(losetup -j "$W/img/d$g.$i" | wc -l)" 1
+	else want_marks=$((want_marks + 1)); fi
+done; done
+expect_eq "loop devices = kept loop vbds" "$(world_loops | wc -l)" "$want_loops"
+expect_eq "marker files = kept marker vbds" "$(ls "$W/res" | wc -l)" "$want_marks"
+
+jbad=0
+for g in $(seq 5 $((5 + G - 1))); do
+	want=$(for ((i = 0; i < PER; i++)); do kept "$i" && echo "$(kind_of "$i"):$i"; done | sort)
+	got=$("$RJ" "$W/run" devices "$g" | sort)
+	[ "$got" = "$want" ] || { jbad=$((jbad + 1)); diff <(echo "$want") <(echo "$got") | head -5; }
+done
+expect_eq "JSON lists exactly the kept devices (guests with a mismatch)" "$jbad" 0
+expect_eq "no lock held" "$(held_locks | wc -l)" 0
+
+# The CD-ROM: eject once more (the loop may have stopped mid-insert), then
+# no fd of guest 5's QEMU may still refer to the image.
+"$CTL" --rundir "$W/run" cd-eject 5 $CD >/dev/null 2>&1
+qemu_pid() {
+	local p
+	for p in $(pgrep -f "devsep-dm-5"); do
+		[ "$(readlink "/proc/$p/root")" = "$W/run/qemu-root/5" ] && echo "$p"
+	done
+}
+QP=$(qemu_pid)
+if [ -n "$QP" ]; then
+	expect_eq "QEMU holds no fd of the ejected image (no fdset leak)" \
+		"$(ls -l "/proc/$QP/fd" 2>/dev/null | grep -c cd.iso)" 0
+	"$CTL" --rundir "$W/run" cd-insert 5 $CD "$W/img/cd.iso" >/dev/null &&
+		ok "QEMU still accepts a medium" || fail "cd-insert after the storm"
+	"$CTL" --rundir "$W/run" cd-eject 5 $CD >/dev/null || fail "cd-eject"
+else
+	ok "no QEMU running for guest 5 after the storm (last broker kill)"
+fi
+"$CTL" --rundir "$W/run" check >"$W/check.out" 2>&1
+expect_eq "devsepctl check" "$?" 0
+sleep 0.5
+expect_eq "no script process left" "$(pgrep -f "$W/scripts/" | wc -l)" 0
+
+# ------------------------------------------------------------ teardown
+for g in $(seq 5 $((5 + G - 1))); do
+	"$LT" "$W/run" begin "$g" $([ "$g" = 5 ] || echo nodm) >/dev/null ||
+		fail "lockd destroy begin $g"
+done
+"$CTL" --rundir "$W/run" dm-destroy 5 >/dev/null || fail "dm-destroy 5"
+for g in $(seq 5 $((5 + G - 1))); do
+	"$XW" domain destroy "$W" "$g" >/dev/null || fail "domain destroy $g"
+done
+no_backends() { [ -z "$(xenstore-list /local/domain/0/backend/vif 2>/dev/null)$(xenstore-list /local/domain/0/backend/vbd 2>/dev/null)" ]; }
+wait_long 60 no_backends || fail "backends left after destroy: $(xenstore-ls -f /local/domain/0/backend | head -5)"
+for g in $(seq 5 $((5 + G - 1))); do
+	"$LT" "$W/run" finish "$g" >/dev/null || fail "lockd destroy finish $g"
+done
+sleep 0.5
+expect_eq "after destroy: bridge ports" "$(bridge_ports | grep -c '^rv')" 0
+expect_eq "after destroy: loop devices" "$(world_loops | wc -l)" 0
+expect_eq "after destroy: marker files" "$(ls "$W/res" | wc -l)" 0
+expect_eq "after destroy: JSON domains" "$("$LT" "$W/run" list | grep -o '"domid"' | wc -l)" 0
+expect_eq "after destroy: QEMU" "$(qemu_pid | wc -w)" 0
+expect_eq "after destroy: devices tracked" "$("$CTL" --rundir "$W/run" --json devices |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')" 0
+"$CTL" --rundir "$W/run" check >/dev/null 2>&1
+expect_eq "devsepctl check after destroy" "$?" 0
+for d in hotplugd lockd watcherd broker; do alive "$d" || fail "$d not running at the end"; done
+rel_finish

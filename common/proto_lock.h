@@ -7,7 +7,8 @@
  * number the client picks so one connection can carry several independent
  * operations (the broker's event loop); blocking clients use owner 0.  When
  * the connection closes, every lock of every owner on it is released and
- * the waiters are served FIFO.
+ * the waiters are served FIFO.  At most 64 owners per connection may hold
+ * or wait at once (ENOSPC beyond); an idle owner is forgotten.
  *
  * Lock order (deadlock freedom): rank(lock) = (kind, domid) with SLOW < FAST,
  * i.e. all slow locks in ascending domid, then fast locks in ascending domid.

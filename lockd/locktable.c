@@ -192,6 +192,8 @@ lt_domain_get(const struct locktable *lt, uint32_t domid)
 	return d ? d->state : LT_ABSENT;
 }
 
+static void owner_gc(struct locktable *, struct lt_owner *);
+
 static void
 wait_free(struct locktable *lt, struct lt_wait *w)
 {
@@ -202,12 +204,15 @@ wait_free(struct locktable *lt, struct lt_wait *w)
 static void
 wait_finish(struct locktable *lt, struct lt_wait *w, int rc, uint64_t now)
 {
+	struct lt_owner *o = w->owner;
+
 	lt->nwaits--;
-	if (w->owner != NULL)
-		w->owner->pending = NULL;
+	if (o != NULL)
+		o->pending = NULL;
 	lt->done(lt->arg, w->conn, w->reqid, rc, w->domid, w->which,
 	    now > w->since ? now - w->since : 0);
 	free(w);
+	owner_gc(lt, o);
 }
 
 static void
@@ -274,6 +279,17 @@ owner_get(struct locktable *lt, void *conn, uint32_t num,
 		o->id = *id;
 	TAILQ_INSERT_TAIL(&lt->owners, o, entry);
 	return o;
+}
+
+/* An owner that holds nothing and waits for nothing is forgotten, so the
+ * per-connection limit bounds owners in use, not numbers ever used. */
+static void
+owner_gc(struct locktable *lt, struct lt_owner *o)
+{
+	if (o == NULL || o->nheld > 0 || o->pending != NULL)
+		return;
+	TAILQ_REMOVE(&lt->owners, o, entry);
+	free(o);
 }
 
 static struct lt_held *
@@ -436,8 +452,10 @@ lt_acquire(struct locktable *lt, void *conn, uint32_t num,
 		return -ENOSPC;
 	}
 	d = dom_find(lt, domid);
-	if ((rc = acquire_checks(o, d, domid, which, try_only, why, whysz)))
+	if ((rc = acquire_checks(o, d, domid, which, try_only, why, whysz))) {
+		owner_gc(lt, o);
 		return rc;
+	}
 	l = &d->lk[lk_index(which)];
 	if (l->holder == NULL) {
 		grant(l, d, o, which, now);
@@ -446,6 +464,7 @@ lt_acquire(struct locktable *lt, void *conn, uint32_t num,
 	if (try_only) {
 		snprintf(why, whysz, "%s lock of domid %u is held by pid %d",
 		    lk_name(which), domid, (int)l->holder->id.pid);
+		owner_gc(lt, o);
 		return -EAGAIN;
 	}
 	return enqueue(lt, l, o, reqid, domid, which, now, deadline);
@@ -528,6 +547,7 @@ lt_release(struct locktable *lt, void *conn, uint32_t num, uint32_t domid,
 		return -ENOENT;
 	if ((h = owner_held(o, domid, which)) != NULL) {
 		release_held(lt, o, h, now);
+		owner_gc(lt, o);
 		return 0;
 	}
 	if (o->pending != NULL && o->pending->domid == domid &&

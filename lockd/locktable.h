@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LT_MAX_OWNERS_PER_CONN	64
+#define LT_MAX_OWNERS_PER_CONN	64	/* owners holding or waiting */
 #define LT_MAX_HELD		64	/* locks held by one owner */
 #define LT_NO_DEADLINE		UINT64_MAX
 

@@ -28,7 +28,7 @@
 #include "locktable.h"
 #include "proto_lock.h"
 
-#define MAXEV 32
+#define MAXEV 128
 struct ev {
 	void		*conn;
 	uint32_t	 reqid;
@@ -311,12 +311,24 @@ test_owner_limit(void **state)
 	struct locktable *lt = mk();
 	uint32_t i;
 
-	for (i = 0; i < LT_MAX_OWNERS_PER_CONN; i++)
+	/* idle owners are forgotten: any number of numbers over time */
+	for (i = 0; i < 1000; i++)
 		assert_int_equal(lt_acquire(lt, A, i, NULL, 1, LOCK_SLOW, 1,
 		    0, 0, 9, why, sizeof(why)), i == 0 ? 0 : -EAGAIN);
-	assert_int_equal(lt_acquire(lt, A, i, NULL, 1, LOCK_SLOW, 1, 0, 0, 9,
+	/* owners in use (holding or waiting) are bounded per connection */
+	for (i = 1; i < LT_MAX_OWNERS_PER_CONN; i++)
+		assert_int_equal(lt_acquire(lt, A, i, NULL, 1, LOCK_SLOW, 0,
+		    i, 0, 9, why, sizeof(why)), 1);
+	assert_int_equal(lt_acquire(lt, A, i, NULL, 1, LOCK_SLOW, 0, i, 0, 9,
 	    why, sizeof(why)), -ENOSPC);
-	lt_conn_gone(lt, A, 1);
+	/* FIFO through the owners of one connection, each then idle */
+	for (i = 0; i < LT_MAX_OWNERS_PER_CONN; i++)
+		assert_int_equal(lt_release(lt, A, i, 1, LOCK_SLOW, 2), 0);
+	assert_int_equal(nev, LT_MAX_OWNERS_PER_CONN - 1);
+	assert_int_equal(evs[nev - 1].reqid, LT_MAX_OWNERS_PER_CONN - 1);
+	assert_int_equal(lt_acquire(lt, A, 5000, NULL, 1, LOCK_SLOW, 0, 0, 0,
+	    9, why, sizeof(why)), 0);
+	lt_conn_gone(lt, A, 3);
 	assert_int_equal(try(lt, B, 1, LOCK_SLOW), 0);
 	lt_free(lt);
 }

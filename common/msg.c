@@ -463,6 +463,10 @@ msg_recvraw(int fd, uint8_t *buf, size_t cap, int *fdp)
 	}
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
 		bad = 1;
+	if (n == 0 && *fdp != -1) {	/* empty datagram: EOF to callers */
+		close(*fdp);
+		*fdp = -1;
+	}
 	if (bad) {
 		if (*fdp != -1)
 			close(*fdp);

@@ -399,6 +399,8 @@ test_malformed(void **state)
 	struct msg_hdr h = { 50, 8, 0, 0 };
 	uint8_t buf[MSG_HDR_SIZE + 128] = { 0 };
 	struct ctx x;
+	int p[2];
+	char c;
 
 	/* header says 8, datagram holds 4 */
 	setup(&x, &o, ACT_NONE);
@@ -427,6 +429,33 @@ test_malformed(void **state)
 	spin(x.base, 30);
 	assert_int_equal(x.nmsg, 0);
 	assert_int_equal(x.closes, 1);
+	teardown(&x);
+
+	/* an empty datagram carrying an fd, on a channel that allows fds:
+	 * dropped, and the fd is not leaked (found by fuzz_msg) */
+	o.allow_fds = 1;
+	setup(&x, &o, ACT_NONE);
+	assert_int_equal(pipe(p), 0);
+	{
+		struct iovec iov = { buf, 0 };
+		char cb[CMSG_SPACE(sizeof(int))];
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+		    .msg_control = cb, .msg_controllen = sizeof(cb) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+		memset(cb, 0, sizeof(cb));
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &p[1], sizeof(int));
+		assert_int_equal(sendmsg(x.peer, &mh, 0), 0);
+	}
+	close(p[1]);
+	spin(x.base, 30);
+	assert_int_equal(x.nmsg, 0);
+	assert_int_equal(x.closes, 1);
+	assert_int_equal(read(p[0], &c, 1), 0);
+	close(p[0]);
 	teardown(&x);
 }
 

@@ -8,7 +8,7 @@
  *    more than fit in the control buffer, in one message: all closed, EBADMSG;
  *  - a datagram bigger than maxsize (truncated by the kernel) and one that is
  *    exactly one byte over fail with EBADMSG and are consumed, so the next
- *    message is read normally;
+ *    message is read normally; an empty datagram with an fd does not leak it;
  *  - no message within the timeout -> ETIMEDOUT; peer closed -> ECONNRESET;
  *  - a message of MSG_MAX_LIMIT payload bytes can be sent and received even
  *    though it is bigger than the default socket send buffer;
@@ -262,6 +262,15 @@ test_truncated(void **state)
 	assert_int_equal(send(sv[0], buf, 3, 0), 3);
 	assert_int_equal(msg_recv_fd(sv[1], &m, 64, 0, 1000), -1);
 	assert_int_equal(errno, EBADMSG);
+	/* an empty datagram carrying an fd (found by fuzz_msg): reads as
+	 * EOF and the fd is closed, not leaked */
+	assert_int_equal(pipe(p), 0);
+	send_raw_fds(sv[0], buf, 0, p[1], 1);
+	close(p[1]);
+	assert_int_equal(msg_recv_fd(sv[1], &m, 64, 1, 1000), -1);
+	assert_int_equal(errno, ECONNRESET);
+	assert_int_equal(read(p[0], &c, 1), 0);
+	close(p[0]);
 	/* exactly maxsize is fine, and each bad datagram was consumed */
 	send_u32(sv[0], 9, 3, -1);
 	expect_u32(sv[1], 9, 3);

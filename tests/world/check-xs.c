@@ -8,6 +8,7 @@
  *                                 transaction fail (exit 0), else exit 1
  *   check-xs watch PATH MS        prints "armed", then the path of the first
  *                                 event after the initial one; exit 1 on timeout
+ *   check-xs txleak               start a transaction and exit without ending it
  *   check-xs rtt N                N sequential reads of /local/domain/0/domid
  *                                 (or $RTT_PATH): "rtt_us=<mean>"
  * Exit: 0 ok, 1 failure, 2 usage.
@@ -38,7 +39,7 @@ static const char *ename(int e)
 static int usage(void)
 {
 	fprintf(stderr, "usage: check-xs read PATH | write PATH VALUE | "
-		"txconflict PATH | watch PATH MS | rtt N\n");
+		"txconflict PATH | watch PATH MS | txleak X | rtt N\n");
 	return 2;
 }
 
@@ -147,6 +148,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "watch") && argc == 4 &&
 	    !xsu_parse_long(argv[3], 1, 600000, &n))
 		return watch(xs, argv[2], n);
+	if (!strcmp(argv[1], "txleak") && argc == 3)
+		return xs_transaction_start(xs) == XBT_NULL ? 1 : 0;
 	if (!strcmp(argv[1], "rtt") && argc == 3 &&
 	    !xsu_parse_long(argv[2], 1, 100000000, &n))
 		return rtt(xs, n);

@@ -45,6 +45,18 @@ expect_eq "transaction conflict" "$("$B/check-xs" txconflict /test/tx)" EAGAIN
 expect_eq "guest transaction conflict" \
 	"$(XENSTORED_PATH=$G5 "$B/check-xs" txconflict /local/domain/5/data/tx)" EAGAIN
 
+# A guest client's transactions and watches die with its connection:
+# guest quotas are 10 transactions and 128 watches, so leaking 15 / 140
+# would make the next one fail if the shim did not clean up.
+for i in $(seq 15); do XENSTORED_PATH=$G5 "$B/check-xs" txleak x || fail "txleak $i"; done
+expect_eq "transactions of dead clients ended" \
+	"$(XENSTORED_PATH=$G5 "$B/check-xs" txconflict /local/domain/5/data/tx2)" EAGAIN
+for i in $(seq 140); do XENSTORED_PATH=$G5 "$B/check-xs" watch /local/domain/5/data 1 >/dev/null; done
+XENSTORED_PATH=$G5 "$B/check-xs" watch /local/domain/5/data/q 5000 >"$out" & p4=$!
+wait_for grep -q armed "$out" || fail "watches of dead clients removed (quota hit)"
+xenstore-write /local/domain/5/data/q 1
+wait $p4; expect_eq "watch after 140 dead watchers" "$(tail -1 "$out")" /local/domain/5/data/q
+
 # Hypervisor view through the real libxenctrl.
 dominfo() { LD_PRELOAD=$XENSHIM "$B/check-dominfo" "$1"; }
 expect_eq "running" "$(dominfo 6)" "domid=6 dying=0 shutdown=0 crashed=0 reason=0 running=1"

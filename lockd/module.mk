@@ -44,3 +44,19 @@ $(BUILD)/bench/lock-bench-bin: $(BUILD)/bench/lock/lock-bench.o $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBDEVSEP) $(LDLIBS)
 TEST_PROGS += $(BUILD)/bench/lock-bench-bin
+
+# libFuzzer targets (make fuzz; clang only, like common/module.mk).
+LOCKD_FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -I. -Icommon \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -Wall -Wextra -Werror -Wno-unused-parameter
+ifneq ($(wildcard $(FUZZ_RT)/libclang_rt.fuzzer*.a),)
+$(BUILD)/fuzz/fuzz_lockd_store: lockd/fuzz/fuzz_store.c lockd/store.c \
+    common/invariant.c common/parse.c common/log.c lockd/store.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(LOCKD_FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ljansson -lxenstore
+$(BUILD)/fuzz/fuzz_lockd_locktable: lockd/fuzz/fuzz_locktable.c \
+    lockd/locktable.c lockd/locktable.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(LOCKD_FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+FUZZERS += $(BUILD)/fuzz/fuzz_lockd_store $(BUILD)/fuzz/fuzz_lockd_locktable
+endif

@@ -81,6 +81,32 @@ rule_add(scmp_filter_ctx ctx, const struct policy_rule *r)
 	return rc < 0 ? -1 : 0;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * ASan builds (make asan) only: the sanitizer runtime sets up alternate
+ * signal stacks per thread and asks for the CPU set; allowed on top of
+ * every policy so the same sandboxes can run under asan-check.
+ */
+static int
+sanitizer_rules(scmp_filter_ctx ctx)
+{
+	static const char *const calls[] = { "sigaltstack",
+	    "sched_getaffinity" };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    seccomp_syscall_resolve_name(calls[i]), 0);
+		if (rc < 0 && rc != -EEXIST)
+			return -1;
+	}
+	return 0;
+}
+#else
+#define sanitizer_rules(ctx)	0
+#endif
+
 void *
 policy_seccomp_build(const struct policy *p, int seccomp_log)
 {
@@ -98,6 +124,8 @@ policy_seccomp_build(const struct policy *p, int seccomp_log)
 	for (i = 0; i < p->nrules; i++)
 		if (rule_add(ctx, &p->rules[i]) == -1)
 			goto fail;
+	if (sanitizer_rules(ctx) == -1)
+		goto fail;
 	return ctx;
 fail:
 	log_warnx("policy %s: cannot build the seccomp filter", p->name);

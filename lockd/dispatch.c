@@ -593,6 +593,28 @@ lockd_conn_closed(struct msgchan *ch, void *arg)
 	lockd_rearm_timer();
 }
 
+static void
+accept_resume(int fd, short ev, void *arg)
+{
+	event_add(lockd->ev_accept, NULL);
+}
+
+/* Out of fds: stop accepting for a second instead of spinning on the
+ * still-readable listening socket. */
+static void
+lockd_accept_pause(void)
+{
+	static struct event *ev;
+	struct timeval tv = { 1, 0 };
+
+	log_warnx("lockd: out of file descriptors: not accepting for 1 s");
+	if (ev == NULL &&
+	    (ev = evtimer_new(lockd->base, accept_resume, NULL)) == NULL)
+		return;
+	event_del(lockd->ev_accept);
+	evtimer_add(ev, &tv);
+}
+
 void
 lockd_accept_cb(int lfd, short ev, void *arg)
 {
@@ -602,7 +624,9 @@ lockd_accept_cb(int lfd, short ev, void *arg)
 
 	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1) {
-		if (errno != EAGAIN && errno != EINTR)
+		if (errno == EMFILE || errno == ENFILE)
+			lockd_accept_pause();
+		else if (errno != EAGAIN && errno != EINTR)
 			log_warn("lockd: accept");
 		return;
 	}

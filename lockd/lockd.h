@@ -9,7 +9,7 @@
 #include "daemon.h"
 #include "locktable.h"
 
-#define LOCKD_MAX_CONNS	1024
+#define LOCKD_MAX_CONNS	1000	/* below rlimit NOFILE 1024 (policy) */
 #define CONFIG_FILE_MAX	(64 * 1024)
 
 struct event_base;

@@ -2,8 +2,9 @@
  * libFuzzer: lockd's untrusted-file parsers.  The input is (1) a store
  * file image for store_parse (a corrupt file must be refused, never
  * crash), and (2) a LIST document for inv_check against fixed primary
- * items.  A record that parses must round-trip: serialized again by
- * store_write's envelope and parsed to an equal record.
+ * items.  A record that parses must be valid (generation >= 1, a config
+ * object unless it is a dying tombstone); inv_check never reports more
+ * violations than items.
  */
 #include <stdint.h>
 #include <stdlib.h>

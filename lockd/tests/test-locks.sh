@@ -8,7 +8,9 @@
 #    held lock; config access without the fast lock is refused (EPERM);
 #  - absent domain: ESRCH; create twice: EEXIST; a compare-and-swap write
 #    with a stale generation fails ESTALE and changes nothing;
-#  - a malformed message drops only that peer, lockd keeps serving.
+#  - a malformed message drops only that peer, lockd keeps serving;
+#  - a flood of 1010 connections: the ones above 1000 are closed, lockd
+#    keeps serving.
 . "$(dirname "$0")/lib.sh"
 start_lockd
 tool create 1 >/dev/null && tool create 2 >/dev/null || fail create
@@ -80,3 +82,24 @@ PY
 out=$(tool read 2)
 [ "$out" = "generation=$((gen + 1)) {\"x\":1}" ] || fail "after CAS: $out"
 ok "CAS: stale generation refused (ESTALE), matching one applied"
+
+# a connection flood is bounded (1000 clients) and does not stop lockd
+python3 - "$R/lockd.sock" <<'PY' || fail "connection flood"
+import resource, socket, struct, sys, time
+resource.setrlimit(resource.RLIMIT_NOFILE, (2048, 2048))
+socks = []
+for i in range(1010):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1]); socks.append(s)
+time.sleep(0.5)
+# STATUS (1) on the first: served; the last ones were closed by lockd
+socks[0].send(struct.pack("<IIII", 1, 0, 1, 0))
+assert struct.unpack("<I", socks[0].recv(65536)[:4])[0] == 2
+socks[-1].settimeout(2)
+assert socks[-1].recv(100) == b""
+for s in socks: s.close()
+PY
+sleep 0.3
+tool status >/dev/null || fail "lockd not serving after the flood"
+grep -q "too many connections" "$T/lockd.log" || fail "no log for the limit"
+ok "connection flood: limit enforced, lockd keeps serving"

@@ -71,9 +71,15 @@ config_defaults(struct devsep_config *c)
 	c->log_level = LOG_LEVEL_INFO;
 }
 
+/* Absolute, no "..", printable ASCII only (no control bytes in paths). */
 static int
 set_path(char *dst, const char *v)
 {
+	const char *p;
+
+	for (p = v; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return -1;
 	if (v[0] != '/' || strlen(v) >= CONFIG_PATH_MAX || strstr(v, "/../") ||
 	    (strlen(v) >= 3 && strcmp(v + strlen(v) - 3, "/..") == 0))
 		return -1;

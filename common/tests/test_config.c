@@ -160,6 +160,9 @@ static const struct {
 	{ "seccomp_log = maybe", "bad value" },
 	{ "image_dirs = /a /b /c /d /e /f /g /h /i", "bad value" },
 	{ "image_dirs = /a rel", "bad value" },
+	{ "image_dirs = /a\r\r/b", "bad value" },	/* found by fuzz_config */
+	{ "script_dir = /a\x19" "b", "bad value" },
+	{ "script_dir = /caf\xc3\xa9", "bad value" },
 	{ "\n\n\nmax_jobs = 2\nmax_jobs = x", "t.conf:5:" },
 	{ "max_jobs = 1\r\nbad\r\n", "t.conf:2: expected" },
 };

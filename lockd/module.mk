@@ -20,6 +20,13 @@ $(BUILD)/tests/unit/lockd_test_invariant: $(BUILD)/lockd/tests/test_invariant.o 
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBDEVSEP) $(LDLIBS) $(CMOCKA_LIBS)
 LOCKD_UNIT += $(BUILD)/tests/unit/lockd_test_invariant
+# the dispatcher with the real lock table, domains and store (no main)
+LOCKD_DISP_OBJS := $(filter-out $(BUILD)/lockd/lockd.o,$(LOCKD_OBJS))
+$(BUILD)/tests/unit/lockd_test_dispatch: $(BUILD)/lockd/tests/test_dispatch.o \
+    $(LOCKD_DISP_OBJS) $(LIBDEVSEP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBDEVSEP) $(LDLIBS) $(CMOCKA_LIBS)
+LOCKD_UNIT += $(BUILD)/tests/unit/lockd_test_dispatch
 $(BUILD)/lockd/tests/%.o: CFLAGS += -Ilockd
 TEST_PROGS += $(LOCKD_UNIT)
 UNIT_TESTS += $(LOCKD_UNIT)

@@ -216,26 +216,44 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 	}
 }
 
+static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+#define NSIGS (sizeof(sigs) / sizeof(sigs[0]))
+static struct event *sigevs[NSIGS];	/* kept: freed by daemon_signals_free */
+
+void
+daemon_signals_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < NSIGS; i++) {
+		if (sigevs[i] != NULL)
+			event_free(sigevs[i]);
+		sigevs[i] = NULL;
+	}
+}
+
 void
 daemon_signals(struct event_base *base, void (*on_term)(void *),
     void (*on_hup)(void *), void (*on_chld)(void *), void *arg)
 {
 	static struct sigctx s;
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 	struct event *ev;
 	size_t i;
+
+	daemon_signals_free();
 
 	s.on_term = on_term;
 	s.on_hup = on_hup;
 	s.on_chld = on_chld;
 	s.arg = arg;
 	signal(SIGPIPE, SIG_IGN);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+	for (i = 0; i < NSIGS; i++) {
 		if (sigs[i] == SIGCHLD && on_chld == NULL)
 			continue;
 		ev = evsignal_new(base, sigs[i], signal_cb, &s);
 		if (ev == NULL || evsignal_add(ev, NULL) == -1)
 			fatalx("cannot install signal handler %d", sigs[i]);
+		sigevs[i] = ev;
 	}
 }
 

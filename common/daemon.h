@@ -64,6 +64,8 @@ void	pidfile_remove(struct daemon_opts *o);
  */
 void	daemon_signals(struct event_base *, void (*on_term)(void *),
 	    void (*on_hup)(void *), void (*on_chld)(void *), void *arg);
+/* Frees the signal events (call before event_base_free; optional at exit). */
+void	daemon_signals_free(void);
 
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);

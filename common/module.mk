@@ -57,3 +57,11 @@ TORTURE_FUZZ_RUNS ?= 10000000
 .PHONY: torture-fuzz
 torture-fuzz: $(FUZZERS)
 	@common/fuzz/torture $(TORTURE_FUZZ_RUNS) $(FUZZERS)
+
+# Every unit test under valgrind (tests/valgrind-unit); list-unit-tests
+# prints the complete UNIT_TESTS list for scripts.
+.PHONY: list-unit-tests valgrind-unit
+list-unit-tests:
+	@echo $(UNIT_TESTS)
+valgrind-unit: progs
+	@tests/valgrind-unit $(UNIT_TESTS)

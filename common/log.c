@@ -41,17 +41,30 @@ log_procname(void)
 	return log_name;
 }
 
+/*
+ * One event, one line: guest-controlled strings (xenstore values, script
+ * output) must not forge log lines, so control bytes become '?'.
+ */
+static void
+sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 void
 vlog(int pri, const char *fmt, va_list ap)
 {
 	char buf[2048];
 	struct timespec ts;
 
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	sanitize(buf);
 	if (!log_fg) {
-		vsyslog(pri, fmt, ap);
+		syslog(pri, "%s", buf);
 		return;
 	}
-	vsnprintf(buf, sizeof(buf), fmt, ap);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	fprintf(stderr, "%lld.%03ld %s[%d]: %s\n", (long long)ts.tv_sec,
 	    ts.tv_nsec / 1000000, log_name, (int)getpid(), buf);

@@ -43,7 +43,7 @@ $(BUILD)/tests/lockd-test-async: $(BUILD)/lockd/tests/test-async.o $(LIBDEVSEP)
 TEST_PROGS += $(BUILD)/tests/lockd-test-async
 INT_TESTS += lockd/tests/test-locks.sh lockd/tests/test-contend.sh \
              lockd/tests/test-restart.sh lockd/tests/test-seed002.sh \
-             lockd/tests/test-async.sh
+             lockd/tests/test-async.sh lockd/tests/test-invariant-xs.sh
 INT_TESTS += lockd/model/check-model.sh
 
 # bench/lock-bench (not a test): the binary it runs.

@@ -16,6 +16,9 @@
  *       acquire D slow|fast MS | release D slow|fast | read D | write D JSON
  *     each answered by one line "ok [generation=G] [json]" or
  *     "error ENAME message" (used to interleave actors step by step)
+ *   lockd-tool RUNDIR xscheck BDOMID [FILE]   the same with the primary
+ *                                  config read from xenstore (backends of
+ *                                  BDOMID, XENSTORED_PATH) plus FILE's items
  *   lockd-tool RUNDIR check FILE   seed-002 invariant: FILE lists the primary
  *                                  config, one "DOMID xs|qmp KIND ID" a line;
  *                                  exit 1 and one line per violation
@@ -30,6 +33,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <xenstore.h>
 
 #include "daemon.h"
 #include "invariant.h"
@@ -184,22 +188,57 @@ report(void *arg, const struct inv_item *it, const char *why)
 	printf("VIOLATION %s: %s\n", buf, why);
 }
 
+/* Appends FILE's item lines to items (cap 256).  -1 on a bad line. */
 static int
-cmd_check(const char *file)
+read_items(const char *file, struct inv_item *items, size_t *n)
 {
-	struct inv_item items[256];
-	char line[256], err[128], *s;
-	size_t n = 0;
+	char line[256];
 	FILE *f;
-	int bad;
 
 	if ((f = fopen(file, "r")) == NULL)
-		return 2;
-	while (n < 256 && fgets(line, sizeof(line), f) != NULL)
+		return -1;
+	while (*n < 256 && fgets(line, sizeof(line), f) != NULL)
 		if (line[0] != '#' && line[0] != '\n' &&
-		    inv_item_parse(line, &items[n++]) == -1)
-			return 2;
+		    inv_item_parse(line, &items[(*n)++]) == -1) {
+			fclose(f);
+			return -1;
+		}
 	fclose(f);
+	return 0;
+}
+
+/* Primary items from xenstore: the backends of bdomid. */
+static int
+xs_items(const char *bdom, struct inv_item *items, size_t *n)
+{
+	struct xs_handle *xs = xs_open(0);
+	struct inv_item *v;
+	size_t i, nv;
+	int rc;
+
+	if (xs == NULL)
+		return -1;
+	rc = inv_items_from_xenstore(xs, num(bdom), &v, &nv);
+	xs_close(xs);
+	if (rc != 0)
+		return -1;
+	for (i = 0; i < nv && *n < 256; i++)
+		items[(*n)++] = v[i];
+	free(v);
+	return 0;
+}
+
+static int
+cmd_check(const char *bdom, const char *file)
+{
+	struct inv_item items[256];
+	char err[128], *s;
+	size_t n = 0;
+	int bad;
+
+	if ((bdom != NULL && xs_items(bdom, items, &n) == -1) ||
+	    (file != NULL && read_items(file, items, &n) == -1))
+		return 2;
 	check(lockc_list(c, &s), "list");
 	bad = inv_check(s, items, n, report, NULL, err, sizeof(err));
 	free(s);
@@ -293,7 +332,9 @@ main(int argc, char **argv)
 	else if (strcmp(a[0], "script") == 0)
 		return cmd_script();
 	else if (strcmp(a[0], "check") == 0 && a[1] != NULL)
-		return cmd_check(a[1]);
+		return cmd_check(NULL, a[1]);
+	else if (strcmp(a[0], "xscheck") == 0 && a[1] != NULL)
+		return cmd_check(a[1], a[2]);
 	else if (cmd_lifecycle(a) == -1 && cmd_docs(a) == -1 &&
 	    cmd_locks(a) == -1) {
 		fprintf(stderr, "unknown command %s\n", a[0]);

@@ -318,6 +318,7 @@ int
 msg_listen(const char *path, mode_t mode)
 {
 	struct sockaddr_un sun;
+	struct stat st;
 	int fd;
 	mode_t old;
 
@@ -326,6 +327,11 @@ msg_listen(const char *path, mode_t mode)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
+	/* replace a stale socket, never any other kind of file */
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		goto fail;
+	}
 	if (unlink(path) == -1 && errno != ENOENT)
 		goto fail;
 	old = umask(0777 & ~mode);
@@ -516,11 +522,14 @@ int
 msg_recv_fd(int fd, struct msg *m, size_t maxsize, int allow_fd,
     int timeout_ms)
 {
-	size_t cap = MSG_HDR_SIZE + maxsize + 1;
+	size_t cap;
 	uint8_t *buf;
 	ssize_t n;
 	int pfd;
 
+	if (maxsize > MSG_MAX_LIMIT)
+		maxsize = MSG_MAX_LIMIT;
+	cap = MSG_HDR_SIZE + maxsize + 1;
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
 	if (wait_readable(fd, timeout_ms) == -1)
@@ -564,17 +573,17 @@ msg_dispatch(const struct msg_handler *t, size_t n, struct msgchan *c,
     struct msg *m)
 {
 	const struct msg_handler *h;
+	unsigned uid = c != NULL ? (unsigned)msgchan_cred(c)->uid : -1u;
 
 	h = msg_handler_find(t, n, m->hdr.type);
 	if (h == NULL) {
 		log_warnx("drop peer pid=%u uid=%u: unknown message type %u",
-		    m->hdr.pid, msgchan_cred(c)->uid, m->hdr.type);
+		    m->hdr.pid, uid, m->hdr.type);
 		return -1;
 	}
 	if ((h->peers & m->peer) == 0) {
 		log_warnx("drop peer pid=%u uid=%u class=%s: %s not permitted",
-		    m->hdr.pid, msgchan_cred(c)->uid, peer_class_name(m->peer),
-		    h->name);
+		    m->hdr.pid, uid, peer_class_name(m->peer), h->name);
 		return -1;
 	}
 	return h->fn(c, m);

@@ -412,6 +412,12 @@ test_dispatch(void **state)
 	assert_int_equal(handler_calls, 3);
 	assert_int_equal(msg_dispatch(table, 0, c, &m), -1);
 	assert_int_equal(handler_calls, 3);
+	/* refusals do not need a channel to log (harnesses, tools) */
+	m.hdr.type = 99;
+	assert_int_equal(msg_dispatch(table, 3, NULL, &m), -1);
+	m.hdr.type = 10;
+	assert_int_equal(msg_dispatch(table, 3, NULL, &m), -1);
+	assert_int_equal(handler_calls, 3);
 	assert_ptr_equal(msg_handler_find(table, 3, 12), &table[2]);
 	assert_null(msg_handler_find(table, 3, 13));
 	msgchan_free(c);	/* closes sv[0] */

@@ -12,6 +12,9 @@
  *  - no message within the timeout -> ETIMEDOUT; peer closed -> ECONNRESET;
  *  - a message of MSG_MAX_LIMIT payload bytes can be sent and received even
  *    though it is bigger than the default socket send buffer;
+ *  - msg_listen/msg_connect: mode, nonblock/cloexec, SO_PEERCRED, a stale
+ *    socket is replaced but a regular file at the path is not unlinked,
+ *    ENAMETOOLONG for paths that do not fit;
  *  - no fd leaks on any of these paths (counted in /proc/self/fd).
  */
 #include <dirent.h>
@@ -22,7 +25,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,6 +132,12 @@ test_roundtrip(void **state)
 	assert_int_equal(msg_get_str(&m, s, sizeof(s)), 0);
 	assert_string_equal(s, "/dev/fdset/1");
 	assert_int_equal(msg_end(&m), 0);
+	msg_dispose(&m);
+
+	/* a caller's absurd maxsize is clamped, not overflowed */
+	send_u32(sv[0], 4, 5, -1);
+	assert_int_equal(msg_recv_fd(sv[1], &m, SIZE_MAX, 0, 1000), 0);
+	assert_int_equal(m.hdr.type, 4);
 	msg_dispose(&m);
 
 	/* a failed build is never sent */
@@ -349,6 +361,62 @@ test_max_size(void **state)
 	free(big);
 }
 
+static void
+test_listen_connect(void **state)
+{
+	char dir[] = "/tmp/test_msgsock.XXXXXX", path[128], big[200];
+	struct ucred cr;
+	struct stat st;
+	int l, c, a, fd, nfd = count_fds();
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/x.sock", dir);
+	l = msg_listen(path, 0660);
+	assert_true(l >= 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0660);
+	assert_true(fcntl(l, F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(l, F_GETFD) & FD_CLOEXEC);
+	c = msg_connect(path);
+	assert_true(c >= 0);
+	assert_true(fcntl(c, F_GETFD) & FD_CLOEXEC);
+	a = accept(l, NULL, NULL);
+	assert_true(a >= 0);
+	assert_int_equal(msg_peercred(a, &cr), 0);
+	assert_int_equal(cr.pid, getpid());
+	assert_int_equal(cr.uid, getuid());
+	send_u32(c, 3, 33, -1);
+	expect_u32(a, 3, 33);
+	close(a);
+	close(c);
+	/* a stale socket is replaced */
+	close(l);
+	l = msg_listen(path, 0600);
+	assert_true(l >= 0);
+	close(l);
+	/* anything else at the path is left alone */
+	unlink(path);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	assert_int_equal(msg_listen(path, 0600), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	unlink(path);
+	/* nobody listening; a path that does not fit sun_path */
+	assert_int_equal(msg_connect(path), -1);
+	assert_int_equal(errno, ENOENT);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(msg_connect(big), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+	assert_int_equal(msg_listen(big, 0600), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+	rmdir(dir);
+	assert_int_equal(count_fds(), nfd);
+}
+
 int
 main(void)
 {
@@ -359,6 +427,7 @@ main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_timeout_eof),
 		cmocka_unit_test(test_max_size),
+		cmocka_unit_test(test_listen_connect),
 	};
 
 	log_init("test_msgsock", 1, LOG_LEVEL_WARN);

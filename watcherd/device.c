@@ -226,39 +226,44 @@ remember(struct wdev *d, const struct fsm_in *in)
 	d->hs = (uint8_t)in->hs;
 }
 
-void
-device_eval(struct wdev *d)
+/* Before the reads: a hint after removal may be a new device. */
+int
+device_eval_pre(struct wdev *d)
 {
-	struct fsm_in in;
-	struct fsm_out o;
-	int i, old;
-
 	wd.st.evals++;
-	if (d->st.phase == P_DONE) {	/* hint after removal: a new device? */
+	if (d->st.phase == P_DONE) {
 		d->st.phase = P_NEW;
 		d->st.flags &= F_QEMU;
 		d->t_start_ms = now_ms();
 	}
 	if (guest_dead(d->domid) && d->st.phase == P_NEW)
 		guest_recheck(d->domid);
-	if (xsio_read_dev(d, &in) == -1)
-		return;		/* xenstore lost: the rescan requeues it */
-	if (d->st.phase == P_NEW && in.be_state == XS_ABSENT &&
+	return 0;
+}
+
+/* With the device's nodes read (in): run the state machine, act. */
+void
+device_eval_in(struct wdev *d, struct fsm_in *in)
+{
+	struct fsm_out o;
+	int i, old;
+
+	if (d->st.phase == P_NEW && in->be_state == XS_ABSENT &&
 	    d->job_id == 0) {
 		dev_free(d);	/* stale hint: never existed or long gone */
 		return;
 	}
-	remember(d, &in);
-	in.guest_dead = guest_dead(d->domid);
+	remember(d, in);
+	in->guest_dead = guest_dead(d->domid);
 	if ((d->st.flags & F_QEMU) && d->st.phase == P_NEW &&
 	    broker_available())
 		d->st.flags |= F_BROKER_UP;
 	else
 		d->st.flags &= (uint8_t)~F_BROKER_UP;
 	for (i = 0; i < WD_EVAL_CHAIN; i++) {
-		in.timer = d->timer_fired;
-		in.job = d->job_result;
-		fsm_next(&in, &d->st, &o);
+		in->timer = d->timer_fired;
+		in->job = d->job_result;
+		fsm_next(in, &d->st, &o);
 		old = d->st.phase;
 		d->st = o.st;
 		if (o.action != A_NONE && o.action != A_WAIT_TIMER)
@@ -267,7 +272,7 @@ device_eval(struct wdev *d)
 			    fsm_action_name(o.action));
 		if (old != o.st.phase)
 			enter_phase(d, old, &o);
-		act(d, &in, &o);
+		act(d, in, &o);
 		if (o.timer != T_NONE && d->timer != o.timer)
 			dev_timer_arm(d, o.timer, timer_ms(o.timer));
 		if (d->st.phase == P_DONE) {
@@ -278,6 +283,17 @@ device_eval(struct wdev *d)
 		if (old == o.st.phase)
 			return;
 	}
+}
+
+void
+device_eval(struct wdev *d)
+{
+	struct fsm_in in;
+
+	device_eval_pre(d);
+	if (xsio_read_dev(d, &in) == -1)
+		return;		/* xenstore lost: the rescan requeues it */
+	device_eval_in(d, &in);
 }
 
 void

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "parse.h"
 #include "wd.h"
+#include "xsbatch.h"
 
 struct tmr {
 	uint64_t	deadline;
@@ -187,23 +188,47 @@ dev_mark_dirty(struct wdev *d)
 		event_active(wd.ev_eval, 0, 0);
 }
 
-/* Evaluates at most WD_EVAL_BATCH devices, then yields to the loop. */
+static struct wdev *
+dirty_pop(void)
+{
+	struct wdev *d = wd.dirty_head;
+
+	wd.dirty_head = d->dnext;
+	if (wd.dirty_head == NULL)
+		wd.dirty_tail = NULL;
+	wd.ndirty--;
+	d->dirty = 0;
+	return d;
+}
+
+/*
+ * Evaluates at most WD_EVAL_BATCH devices, XSB_DEVS at a time with their
+ * nodes read in one pipelined burst (xsbatch.c), then yields to the loop.
+ */
 static void
 eval_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct wdev *d;
-	size_t n;
+	struct wdev *devs[XSB_DEVS];
+	struct fsm_in in[XSB_DEVS];
+	int ok[XSB_DEVS];
+	size_t n, i, done = 0;
 
 	if (wd.shutting_down)
 		return;
-	for (n = 0; n < WD_EVAL_BATCH && wd.dirty_head && wd.xs; n++) {
-		d = wd.dirty_head;
-		wd.dirty_head = d->dnext;
-		if (wd.dirty_head == NULL)
-			wd.dirty_tail = NULL;
-		wd.ndirty--;
-		d->dirty = 0;
-		device_eval(d);		/* may free d */
+	while (done < WD_EVAL_BATCH && wd.dirty_head && wd.xs) {
+		for (n = 0; n < XSB_DEVS && wd.dirty_head; n++) {
+			devs[n] = dirty_pop();
+			device_eval_pre(devs[n]);
+		}
+		xsio_read_devs(devs, n, in, ok);
+		for (i = 0; i < n; i++) {
+			if (!ok[i] || !wd.xs)
+				continue;	/* the rescan requeues it */
+			if (devs[i]->dirty)
+				continue;	/* re-queued meanwhile: later */
+			device_eval_in(devs[i], &in[i]);	/* may free */
+		}
+		done += n;
 	}
 	if (wd.dirty_head && wd.xs)
 		event_active(wd.ev_eval, 0, 0);

@@ -121,6 +121,7 @@ void		 xsio_start(void);
 int		 xsio_connect(void);
 void		 xsio_lost(const char *why);
 int		 xsio_read_dev(struct wdev *, struct fsm_in *);
+void		 xsio_read_devs(struct wdev **, size_t, struct fsm_in *, int *);
 char		*xsio_read(const char *path, unsigned *len);
 int		 xsio_exists(const char *path);
 int		 xsio_write(const char *path, const char *val);
@@ -140,6 +141,8 @@ void		 guest_recheck(uint32_t domid);
 
 /* device.c */
 void		 device_eval(struct wdev *);
+int		 device_eval_pre(struct wdev *);
+void		 device_eval_in(struct wdev *, struct fsm_in *);
 void		 device_job_done(struct wdev *, uint32_t outcome, int64_t code,
 		    uint64_t dur_us, const char *msg);
 void		 device_broker_result(struct wdev *, int ok, const char *msg);

@@ -15,6 +15,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "parse.h"
 
 #define MAX_LONGOPTS 32
 enum { OPT_RUNDIR = 1000, OPT_SECCOMP, OPT_EXTRA };
@@ -104,6 +105,22 @@ daemon_parse_args(const char *prog, int argc, char **argv,
 	return optind;
 }
 
+/* A relative --rundir is made absolute now: daemon() and the sandbox
+ * chdir("/") later, and the sockets must still be found. */
+static int
+set_rundir(struct devsep_config *c, const char *dir)
+{
+	char cwd[CONFIG_PATH_MAX];
+
+	if (dir[0] == '/')
+		return xsnprintf(c->run_dir, sizeof(c->run_dir), "%s", dir) ==
+		    -1 ? -1 : 0;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -1;
+	return xsnprintf(c->run_dir, sizeof(c->run_dir), "%s/%s", cwd, dir) ==
+	    -1 ? -1 : 0;
+}
+
 void
 daemon_setup(const char *prog, struct daemon_opts *o, struct devsep_config *c)
 {
@@ -115,12 +132,10 @@ daemon_setup(const char *prog, struct daemon_opts *o, struct devsep_config *c)
 		fprintf(stderr, "%s: %s\n", prog, err);
 		exit(1);
 	}
-	if (o->rundir != NULL) {
-		if (strlen(o->rundir) >= sizeof(c->run_dir)) {
-			fprintf(stderr, "%s: --rundir too long\n", prog);
-			exit(1);
-		}
-		strcpy(c->run_dir, o->rundir);
+	if (o->rundir != NULL && set_rundir(c, o->rundir) == -1) {
+		fprintf(stderr, "%s: --rundir %s: too long or no cwd\n", prog,
+		    o->rundir);
+		exit(1);
 	}
 	if (o->debug)
 		c->log_level = LOG_LEVEL_DEBUG;

@@ -7,7 +7,8 @@
  *  - daemon_parse_args: every common option, extra long options with and
  *    without values, the index of the first operand, repeated calls; bad
  *    values, unknown options and --seccomp=bogus exit 2, -h / -V exit 0;
- *  - daemon_setup: overrides from the command line, a bad config file exits
+ *  - daemon_setup: overrides from the command line (a relative --rundir is
+ *    made absolute), a bad config file exits
  *    1 with "file:line:", a missing non-default config exits 1;
  *  - daemon_mkdir: creates, accepts an existing dir, ENOTDIR on a file;
  *  - daemon_signals: SIGHUP / SIGTERM reach their callbacks via libevent;
@@ -275,6 +276,17 @@ test_setup(void **state)
 	assert_string_equal(c.run_dir, "/from/cmdline");
 	assert_int_equal(c.seccomp_log, 0);
 	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+	/* a relative --rundir is anchored at the cwd (daemon() chdirs) */
+	{
+		char cwd[256], want[300];
+
+		assert_non_null(getcwd(cwd, sizeof(cwd)));
+		o.rundir = "rel/run";
+		daemon_setup("testd", &o, &c);
+		snprintf(want, sizeof(want), "%s/rel/run", cwd);
+		assert_string_equal(c.run_dir, want);
+		o.rundir = "/from/cmdline";
+	}
 	log_setlevel(LOG_LEVEL_WARN);
 
 	/* a bad line: exit 1 naming file and line */

@@ -492,6 +492,10 @@ msg_send_fd(int fd, struct msgbuf *b)
 		errno = b->err;
 		return -1;
 	}
+	if (b->data == NULL || b->len < MSG_HDR_SIZE) {	/* disposed */
+		errno = EINVAL;
+		return -1;
+	}
 	do
 		n = msg_sendraw(fd, b->data, b->len, b->fd, 0);
 	while (n == -1 && errno == EINTR);

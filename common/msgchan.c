@@ -199,6 +199,10 @@ msgchan_send(struct msgchan *c, struct msgbuf *b)
 		errno = b->err;
 		return -1;
 	}
+	if (b->data == NULL || b->len < MSG_HDR_SIZE) {	/* disposed */
+		errno = EINVAL;
+		return -1;
+	}
 	if (c->nqueued >= c->opts.max_queued) {
 		msgchan_drop(c, "output queue full");
 		errno = ENOBUFS;

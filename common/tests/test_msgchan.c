@@ -466,6 +466,24 @@ test_cred(void **state)
 	int y;
 
 	setup(&x, NULL, ACT_NONE);
+	/* a disposed or failed msgbuf is refused and the channel lives on */
+	{
+		struct msgbuf b;
+
+		msgbuf_init(&b, 1, 0);
+		msgbuf_dispose(&b);
+		assert_int_equal(msgchan_send(x.c, &b), -1);
+		assert_int_equal(errno, EINVAL);
+		msgbuf_init(&b, 1, 0);
+		msgbuf_put_blob(&b, &b, MSG_MAX_LIMIT + 1);
+		assert_int_equal(msgchan_send(x.c, &b), -1);
+		assert_int_equal(errno, EMSGSIZE);
+		msgbuf_dispose(&b);
+		spin(x.base, 10);
+		assert_int_equal(x.closes, 0);
+		assert_int_equal(recv(x.peer, &y, 1, MSG_DONTWAIT), -1);
+		assert_int_equal(errno, EAGAIN);
+	}
 	assert_int_equal(msgchan_cred(x.c)->pid, getpid());
 	assert_int_equal(msgchan_cred(x.c)->uid, getuid());
 	if (getuid() == 0)

@@ -140,6 +140,12 @@ test_roundtrip(void **state)
 	assert_int_equal(m.hdr.type, 4);
 	msg_dispose(&m);
 
+	/* a disposed msgbuf is refused, not sent as an empty datagram */
+	msgbuf_init(&b, 1, 0);
+	msgbuf_dispose(&b);
+	assert_int_equal(msg_send_fd(sv[0], &b), -1);
+	assert_int_equal(errno, EINVAL);
+
 	/* a failed build is never sent */
 	msgbuf_init(&b, 1, 0);
 	msgbuf_put_blob(&b, s, MSG_MAX_LIMIT + 1);

@@ -6,13 +6,17 @@
  * (hotplug-status=error + hotplug-error), never silently dropped.
  *
  * The channel is opened on demand; a failed connect is not retried more
- * often than every peer_retry_ms.
+ * often than every peer_retry_ms.  An attach refused with EAGAIN (the
+ * guest's QEMU is still starting) is re-sent every peer_retry_ms, at most
+ * BROKER_RETRIES times.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -21,10 +25,18 @@
 #include "wd.h"
 
 #define BROKER_PENDING 256
+#define BROKER_RETRIES 50	/* EAGAIN (guest's QEMU starting) retries */
 
 struct pend {
 	uint32_t	reqid, domid, devid;
-	uint8_t		kind, attach, used;
+	uint8_t		kind, attach, used, tries;
+};
+
+/* An attach refused with EAGAIN, re-sent after peer_retry_ms. */
+struct retry {
+	struct event	*ev;
+	uint32_t	 domid, devid;
+	uint8_t		 kind, tries;
 };
 
 static struct pend	pend[BROKER_PENDING];
@@ -82,8 +94,47 @@ broker_available(void)
 	return 1;
 }
 
+static void send_req(struct wdev *, uint32_t, int, uint8_t);
+
 static void
-send_req(struct wdev *d, uint32_t type, int attach)
+retry_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct retry *r = arg;
+	struct wdev *d = dev_find(r->kind, r->domid, r->devid);
+
+	if (d != NULL && d->st.phase == P_QDISK && !d->broker_ref) {
+		if (broker_available())
+			send_req(d, MSG_BROKER_QDISK_ATTACH, 1, r->tries);
+		else
+			device_broker_result(d, 0,
+			    "qdisk needs devsep-qemu-broker, not running");
+	}
+	event_free(r->ev);
+	free(r);
+}
+
+/* EAGAIN: the guest's QEMU is starting; ask again a little later. */
+static int
+schedule_retry(const struct pend *p)
+{
+	struct timeval tv = { wd.cfg.peer_retry_ms / 1000,
+	    (suseconds_t)(wd.cfg.peer_retry_ms % 1000) * 1000 };
+	struct retry *r;
+
+	if (p->tries >= BROKER_RETRIES || (r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	*r = (struct retry){ NULL, p->domid, p->devid, p->kind,
+	    (uint8_t)(p->tries + 1) };
+	if ((r->ev = evtimer_new(wd.base, retry_cb, r)) == NULL) {
+		free(r);
+		return -1;
+	}
+	evtimer_add(r->ev, &tv);
+	return 0;
+}
+
+static void
+send_req(struct wdev *d, uint32_t type, int attach, uint8_t tries)
 {
 	struct msgbuf b;
 	size_t i;
@@ -97,7 +148,7 @@ send_req(struct wdev *d, uint32_t type, int attach)
 		return;
 	}
 	pend[i] = (struct pend){ next_reqid++, d->domid, d->devid, d->kind,
-	    (uint8_t)attach, 1 };
+	    (uint8_t)attach, 1, tries };
 	msgbuf_init(&b, type, pend[i].reqid);
 	msgbuf_put_u32(&b, d->domid);
 	msgbuf_put_u32(&b, d->devid);
@@ -112,7 +163,7 @@ send_req(struct wdev *d, uint32_t type, int attach)
 void
 broker_attach(struct wdev *d)
 {
-	send_req(d, MSG_BROKER_QDISK_ATTACH, 1);
+	send_req(d, MSG_BROKER_QDISK_ATTACH, 1, 0);
 }
 
 void
@@ -120,7 +171,7 @@ broker_detach(struct wdev *d)
 {
 	d->broker_ref = 0;
 	if (broker_available())
-		send_req(d, MSG_BROKER_QDISK_DETACH, 0);
+		send_req(d, MSG_BROKER_QDISK_DETACH, 0, 0);
 }
 
 static struct pend *
@@ -141,7 +192,7 @@ b_dispatch_reply(struct msgchan *c, struct msg *m)
 {
 	struct pend *p = pend_take(m->hdr.reqid);
 	struct wdev *d;
-	uint32_t err;
+	uint32_t err = 0;
 	char text[256] = "", why[320];
 
 	if (m->hdr.type == MSG_COMMON_ERROR &&
@@ -156,6 +207,8 @@ b_dispatch_reply(struct msgchan *c, struct msg *m)
 		device_broker_result(d, 1, NULL);
 		return 0;
 	}
+	if (err == EAGAIN && schedule_retry(p) == 0)
+		return 0;
 	snprintf(why, sizeof(why), "qdisk: broker refused: %s", text);
 	device_broker_result(d, 0, why);
 	return 0;

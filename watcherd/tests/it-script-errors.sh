@@ -4,7 +4,8 @@
 #    group, the device goes to error with hotplug-status=error and
 #    watcherd's hotplug-error; no `sleep` of the script survives;
 #  - failing script: its own hotplug-error is kept and logged;
-#  - both devices can still be removed (remove script runs, dirs gone).
+#  - busy (block's ebusy): retried after 1 s until it succeeds (3rd try);
+#  - the devices can still be removed (remove script runs, dirs gone).
 . "$(dirname "$0")/wdlib.sh"
 setup
 add_dev vif 0 test-hang
@@ -19,6 +20,10 @@ expect_eq "script's own error kept" "$(xenstore-read "$(be vif 1)/hotplug-error"
 	"test-fail: no such bridge"
 grep -q "kind=vif devid=1 script reported an error: test-fail: no such bridge" \
 	"$W/watcherd.log" && ok "error logged" || fail "error log"
+add_dev vbd 51712 test-busy --params /dev/loop7
+wait_long 6 grep -q "kind=vbd devid=51712 attached" "$W/watcherd.log" \
+	&& ok "busy retried until attached" || fail "busy retry"
+expect_eq "three tries" "$(grep -c 'test-busy add' "$W/calls.log")" 3
 remove_dev vif 0
 remove_dev vif 1
 wait_long 8 gone "$(be vif 0)" || fail "vif 0 removed"

@@ -60,6 +60,23 @@ add|online)
 esac
 exit 0
 S
+	cat >"$W/scripts/test-busy" <<'S'
+#!/bin/sh
+# block's ebusy twice (device in use elsewhere), then success
+n=$(cat "$(dirname "$0")/../busy.count" 2>/dev/null || echo 0)
+echo "$(date +%s.%N) test-busy $1 $XENBUS_PATH try$n" >>"$(dirname "$0")/../calls.log"
+case $1 in
+add|online)
+	echo $((n + 1)) >"$(dirname "$0")/../busy.count"
+	if [ "$n" -lt 2 ]; then
+		xenstore-write "$XENBUS_PATH/hotplug-status" busy
+		exit 1
+	fi
+	xenstore-write "$XENBUS_PATH/physical-device" 7:0 \
+		"$XENBUS_PATH/hotplug-status" connected || exit 1 ;;
+esac
+exit 0
+S
 	chmod 755 "$W"/scripts/*
 	: >"$W/calls.log"
 	chmod 666 "$W/calls.log"

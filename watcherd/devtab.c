@@ -114,9 +114,14 @@ dev_add(unsigned kind, uint32_t domid, uint32_t devid)
 	struct wdev *d;
 	size_t k;
 
+	static uint64_t refused;
+
 	if (wd.ndevs >= WD_DEVS_MAX) {
-		log_warnx("domid=%u kind=%s devid=%u not tracked: %d devices",
-		    domid, wd.kinds[kind], devid, WD_DEVS_MAX);
+		if (refused++ % 10000 == 0)	/* bounded logging */
+			log_warnx("domid=%u kind=%s devid=%u not tracked: "
+			    "%d devices (%llu refused so far)", domid,
+			    wd.kinds[kind], devid, WD_DEVS_MAX,
+			    (unsigned long long)refused);
 		return NULL;
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL)

@@ -495,6 +495,20 @@ test_cred(void **state)
 	msgchan_set_arg(x.c, &x);
 	teardown(&x);
 
+	/* not a socket: refused, and the caller still owns the fd */
+	{
+		struct event_base *base = event_base_new();
+		int p[2];
+
+		assert_int_equal(pipe(p), 0);
+		assert_null(msgchan_new(base, p[0], NULL, on_msg, on_close,
+		    NULL));
+		assert_int_equal(fcntl(p[0], F_GETFD), 0);
+		close(p[0]);
+		close(p[1]);
+		event_base_free(base);
+	}
+
 	/* a peer whose uid is mapped to a daemon class */
 	peer_set_uid(PEER_HOTPLUGD, getuid());
 	setup(&x, NULL, ACT_NONE);

@@ -196,6 +196,17 @@ pidfile_remove(struct daemon_opts *o)
 void
 daemon_start(struct daemon_opts *o)
 {
+	static char abspid[CONFIG_PATH_MAX];
+	char cwd[CONFIG_PATH_MAX];
+
+	/* daemon() chdirs to "/": anchor a relative pid file first */
+	if (o->pidfile != NULL && o->pidfile[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL ||
+		    xsnprintf(abspid, sizeof(abspid), "%s/%s", cwd,
+		    o->pidfile) == -1)
+			fatalx("pidfile %s: path too long", o->pidfile);
+		o->pidfile = abspid;
+	}
 	if (!o->foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	if (o->pidfile != NULL)

@@ -3,7 +3,8 @@
  *  - pidfile_create writes our pid and holds a lock: a second instance (a
  *    forked child, since it calls fatal) exits 1 saying "already running
  *    (pid N)"; after the holder closes it a new instance gets it; a symlink
- *    is refused; pidfile_remove unlinks it;
+ *    is refused; pidfile_remove unlinks it; daemon_start daemonizes and a
+ *    relative pid file lands where it was asked for (not in "/");
  *  - daemon_parse_args: every common option, extra long options with and
  *    without values, the index of the first operand, repeated calls; bad
  *    values, unknown options and --seccomp=bogus exit 2, -h / -V exit 0;
@@ -120,6 +121,49 @@ test_pidfile(void **state)
 	assert_int_equal(in_child(child_pidfile, link, out, sizeof(out)), 1);
 	assert_int_equal(access(path, F_OK), -1);
 	unlink(link);
+}
+
+static void
+child_daemonize(void *arg)
+{
+	struct daemon_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.pidfd = -1;
+	o.pidfile = "rel.pid";
+	if (chdir(arg) == -1)
+		_exit(3);
+	daemon_start(&o);	/* the daemonized grandchild returns */
+	_exit(o.pidfd >= 0 && strcmp(o.pidfile, "rel.pid") != 0 ? 0 : 4);
+}
+
+static void
+test_daemon_start(void **state)
+{
+	char path[128], out[256], buf[32];
+	int i, fd = -1, n;
+
+	/* daemon() chdirs to "/": a relative pid file still lands in the
+	 * directory it was given in */
+	snprintf(path, sizeof(path), "%s/rel.pid", tmpdir);
+	assert_int_equal(in_child(child_daemonize, tmpdir, out, sizeof(out)),
+	    0);
+	for (i = 0; i < 200 && fd == -1; i++) {
+		if ((fd = open(path, O_RDONLY)) == -1)
+			usleep(10000);
+	}
+	assert_true(fd >= 0);
+	for (i = 0; i < 200; i++) {	/* written after the lock */
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n > 0 && buf[n - 1] == '\n')
+			break;
+		usleep(10000);
+	}
+	buf[n > 0 ? n : 0] = '\0';
+	assert_true(atoi(buf) > 1 && atoi(buf) != getpid());
+	close(fd);
+	assert_int_equal(access("/rel.pid", F_OK), -1);
+	unlink(path);
 }
 
 static int
@@ -394,6 +438,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pidfile),
+		cmocka_unit_test(test_daemon_start),
 		cmocka_unit_test(test_parse_args),
 		cmocka_unit_test(test_setup),
 		cmocka_unit_test(test_mkdir),

@@ -117,7 +117,10 @@ int	msg_peercred(int fd, struct ucred *);
 /*
  * Blocking helpers (clients, tests).  msg_recv_fd() waits at most timeout_ms
  * (-1 forever).  Both return 0, or -1 with errno set (ETIMEDOUT, EMSGSIZE,
- * EBADMSG, ECONNRESET on EOF).
+ * EBADMSG, ECONNRESET on EOF; EINVAL for a disposed msgbuf).  A message
+ * larger than the socket's send buffer (default ~208 KiB) grows it once with
+ * setsockopt(SO_SNDBUF) (bounded by net.core.wmem_max); the same applies to
+ * msgchan_send.  An empty datagram reads as EOF.
  */
 int	msg_send_fd(int fd, struct msgbuf *);
 int	msg_recv_fd(int fd, struct msg *, size_t maxsize, int allow_fd,

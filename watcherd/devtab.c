@@ -25,6 +25,7 @@ static struct tmr	*heap;
 static size_t		 nheap, heapcap;
 static struct event	*ev_timer;
 static uint32_t		 timer_gen;	/* global: never reused per key */
+static int		 eval_scheduled;	/* ev_eval active or pending */
 
 static const char *const qemu_kinds[] = { "qdisk", "9pfs" };
 
@@ -189,8 +190,10 @@ dev_mark_dirty(struct wdev *d)
 		wd.dirty_head = d;
 	wd.dirty_tail = d;
 	wd.ndirty++;
-	if (wd.ndirty == 1)
+	if (!eval_scheduled) {
+		eval_scheduled = 1;
 		event_active(wd.ev_eval, 0, 0);
+	}
 }
 
 static struct wdev *
@@ -208,16 +211,21 @@ dirty_pop(void)
 
 /*
  * Evaluates at most WD_EVAL_BATCH devices, XSB_DEVS at a time with their
- * nodes read in one pipelined burst (xsbatch.c), then yields to the loop.
+ * nodes read in one pipelined burst (xsbatch.c), then yields to the loop:
+ * the rest is scheduled as a zero timeout, which libevent runs after the
+ * next poll (an event_active() from inside the callback would run in the
+ * same pass and starve the sockets).
  */
 static void
 eval_cb(evutil_socket_t fd, short ev, void *arg)
 {
+	static const struct timeval yield = { 0, 0 };
 	struct wdev *devs[XSB_DEVS];
 	struct fsm_in in[XSB_DEVS];
 	int ok[XSB_DEVS];
 	size_t n, i, done = 0;
 
+	eval_scheduled = 0;
 	if (wd.shutting_down)
 		return;
 	while (done < WD_EVAL_BATCH && wd.dirty_head && wd.xs) {
@@ -235,8 +243,10 @@ eval_cb(evutil_socket_t fd, short ev, void *arg)
 		}
 		done += n;
 	}
-	if (wd.dirty_head && wd.xs)
-		event_active(wd.ev_eval, 0, 0);
+	if (wd.dirty_head && wd.xs) {
+		eval_scheduled = 1;
+		evtimer_add(wd.ev_eval, &yield);	/* after the next poll */
+	}
 	else if (wd.dirty_head == NULL && wd.reconcile_t0) {
 		wd.st.reconcile_ms = now_ms() - wd.reconcile_t0;
 		wd.reconcile_t0 = 0;

@@ -6,7 +6,8 @@
 #  - normal removal (seed 000, backend 5 -> 6): toolstack online=0 +
 #    state 5, frontend closes, backend reaches 6, `offline` / `remove`
 #    runs once, then the backend, frontend and /libxl dirs are gone;
-#  - devsepctl-facing status/stats/devices answer with the counts.
+#  - scripts of different devices run in parallel: two 1 s scripts
+#    (attach of one, detach of another) overlap in time.
 . "$(dirname "$0")/wdlib.sh"
 setup
 
@@ -50,4 +51,17 @@ expect_eq "vbd remove ran once" "$(calls remove backend/vbd/5/51712)" 1
 grep -q "state vbd/5/51712 5->6" "$W/be.log" && ok "vbd closed normally (5->6)" \
 	|| fail "vbd backend 5->6"
 grep -q "forcing removal" "$W/watcherd.log" && fail "a removal was forced"
+
+# no head-of-line blocking: a slow detach and a slow attach overlap
+add_dev vif 8 test-slow
+wait_long 5 node_is "$(be vif 8)/hotplug-status" connected || fail "vif 8"
+remove_dev vif 8
+add_dev vif 9 test-slow
+wait_long 8 gone "$(be vif 8)" || fail "vif 8 removed"
+wait_long 8 node_is "$(be vif 9)/hotplug-status" connected || fail "vif 9"
+s8=$(grep "test-slow offline backend/vif/5/8 start" "$W/calls.log" | cut -d' ' -f1)
+e8=$(grep "test-slow offline backend/vif/5/8 end" "$W/calls.log" | cut -d' ' -f1)
+s9=$(grep "test-slow online backend/vif/5/9 start" "$W/calls.log" | cut -d' ' -f1)
+awk -v s8="$s8" -v e8="$e8" -v s9="$s9" 'BEGIN { exit !(s9 < e8 && s8 < s9 + 1) }' \
+	&& ok "detach and attach scripts overlapped" || fail "scripts serialized"
 wd_finish

@@ -101,6 +101,8 @@ log_warn(const char *fmt, ...)
 	va_list ap;
 	int err = errno;
 
+	if (log_lvl < LOG_LEVEL_WARN)
+		return;
 	va_start(ap, fmt);
 	logit(LOG_WARNING, err, fmt, ap);
 	va_end(ap);
@@ -111,6 +113,8 @@ log_warnx(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (log_lvl < LOG_LEVEL_WARN)
+		return;
 	va_start(ap, fmt);
 	logit(LOG_WARNING, 0, fmt, ap);
 	va_end(ap);

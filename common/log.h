@@ -11,6 +11,8 @@
 #include <stdarg.h>
 
 enum log_level { LOG_LEVEL_WARN = 0, LOG_LEVEL_INFO = 1, LOG_LEVEL_DEBUG = 2 };
+/* Below LOG_LEVEL_WARN only fatal()/fatalx() print (fuzzers, tests). */
+#define LOG_LEVEL_QUIET	(-1)
 
 void	log_init(const char *procname, int foreground, int level);
 void	log_setlevel(int level);

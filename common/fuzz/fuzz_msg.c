@@ -299,7 +299,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 4)
 		return 0;
-	log_init("fuzz_msg", 1, LOG_LEVEL_WARN);
+	log_init("fuzz_msg", 1, LOG_LEVEL_QUIET);
 	fuzz_init();
 	memcpy(&prog, data, 4);
 	check_getters(prog, data + 4, size - 4);

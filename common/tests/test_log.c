@@ -4,7 +4,8 @@
  *    logged as exactly one line, control bytes shown as '?';
  *  - log_warn appends ": strerror(errno)" and preserves errno; log_warnx
  *    does not append;
- *  - levels: debug is suppressed at info, info suppressed at warn;
+ *  - levels: debug is suppressed at info, info suppressed at warn, warnings
+ *    suppressed at LOG_LEVEL_QUIET (fatal still prints);
  *  - lines carry the process name; fatal/fatalx exit 1 (forked child);
  *  - an over-long message is truncated, not overflowed.
  */
@@ -118,6 +119,10 @@ test_levels(void **state)
 	assert_int_equal(log_getlevel(), LOG_LEVEL_WARN);
 	log_info("hidden-info");
 	log_warnx("shown-warn");
+	log_setlevel(LOG_LEVEL_QUIET);
+	errno = EIO;
+	log_warn("hidden-quiet-warn");
+	log_warnx("hidden-quiet-warnx");
 	log_setlevel(LOG_LEVEL_DEBUG);
 	log_debug("shown-debug");
 	out = cap_end();

@@ -237,7 +237,7 @@ device_eval_pre(struct wdev *d)
 		d->t_start_ms = now_ms();
 	}
 	if (guest_dead(d->domid) && d->st.phase == P_NEW)
-		guest_recheck(d->domid);
+		guest_recheck(d);
 	return 0;
 }
 

@@ -10,6 +10,9 @@
  * scan_guests() runs on @releaseDomain: each guest that has devices here
  * is asked for (xs_is_domain_introduced); a guest that is gone gets its
  * devices queued with guest_dead set (device.c), which tears them down.
+ * A driver domain neither may ask that (privileged) nor receives
+ * @releaseDomain (xenstored checks the special node's permissions), so
+ * there scan_guests() also runs every GUEST_POLL_MS: one read per guest.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,7 +25,10 @@
 #include "parse.h"
 #include "wd.h"
 
-#define DOMID_WORDS ((DOMID_MAX + 64) / 64)
+#include <event2/event.h>
+
+#define DOMID_WORDS	((DOMID_MAX + 64) / 64)
+#define GUEST_POLL_MS	2000	/* driver domain: guest-death poll */
 
 static uint64_t dead[DOMID_WORDS];
 
@@ -140,7 +146,7 @@ check_guest(struct wdev *d, void *arg)
 	if (id > DOMID_MAX || (g->seen[id / 64] >> (id % 64)) & 1)
 		return;
 	g->seen[id / 64] |= 1ull << (id % 64);
-	if ((alive = xsio_domain_alive(id)) == -1)
+	if ((alive = xsio_domain_alive(id, d)) == -1)
 		return;		/* unknown: ask again next time */
 	if (!alive && !guest_dead(id)) {
 		log_info("domid=%u guest is gone: removing its devices", id);
@@ -156,9 +162,18 @@ mark_dead(struct wdev *d, void *arg)
 		dev_mark_dirty(d);
 }
 
+static void
+poll_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	scan_guests();
+}
+
 void
 scan_guests(void)
 {
+	static struct event *ev_poll;
+	struct timeval tv = { GUEST_POLL_MS / 1000,
+	    (GUEST_POLL_MS % 1000) * 1000 };
 	struct guest_arg *g;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL)
@@ -166,12 +181,18 @@ scan_guests(void)
 	devtab_foreach(check_guest, g);
 	free(g);
 	devtab_foreach(mark_dead, NULL);
+	if (!xsio_unprivileged() || wd.shutting_down)
+		return;
+	if (ev_poll == NULL && (ev_poll = evtimer_new(wd.base, poll_cb,
+	    NULL)) == NULL)
+		return;
+	evtimer_add(ev_poll, &tv);
 }
 
 /* A guest we saw die may come back under the same domid (a new domain). */
 void
-guest_recheck(uint32_t domid)
+guest_recheck(const struct wdev *d)
 {
-	if (guest_dead(domid) && xsio_domain_alive(domid) == 1)
-		set_dead(domid, 0);
+	if (guest_dead(d->domid) && xsio_domain_alive(d->domid, d) == 1)
+		set_dead(d->domid, 0);
 }

@@ -127,7 +127,8 @@ int		 xsio_exists(const char *path);
 int		 xsio_write(const char *path, const char *val);
 int		 xsio_rm(const char *path);
 int		 xsio_rm_cleanup(const char *path, size_t stoplen);
-int		 xsio_domain_alive(uint32_t domid);
+int		 xsio_domain_alive(uint32_t domid, const struct wdev *);
+int		 xsio_unprivileged(void);
 int		 dev_be_path(const struct wdev *, char *, size_t);
 int		 dev_fe_path(const struct wdev *, char *, size_t);
 void		 xsio_hint(const char *path);
@@ -137,7 +138,7 @@ int		 xsio_fe_state(const struct wdev *);
 void		 scan_all(void);
 void		 scan_guests(void);
 int		 guest_dead(uint32_t domid);
-void		 guest_recheck(uint32_t domid);
+void		 guest_recheck(const struct wdev *);
 
 /* device.c */
 void		 device_eval(struct wdev *);

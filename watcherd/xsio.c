@@ -78,6 +78,21 @@ find_self(void)
 	return 0;
 }
 
+static int unprivileged;
+
+/* XS_IS_DOMAIN_INTRODUCED is privileged: EACCES means a driver domain. */
+static void
+probe_privilege(void)
+{
+	errno = 0;
+	if (xs_is_domain_introduced(wd.xs, wd.self) || errno != EACCES)
+		return;
+	if (!unprivileged)
+		log_info("xenstore: not privileged (driver domain): guest "
+		    "death is seen by polling the frontend dirs");
+	unprivileged = 1;
+}
+
 static void
 timer_ms(struct event *ev, uint32_t ms)
 {
@@ -107,6 +122,7 @@ xsio_connect(void)
 	}
 	if (find_self() == -1)
 		goto fail;
+	probe_privilege();
 	if (xsnprintf(wd.be_root, sizeof(wd.be_root),
 	    "/local/domain/%u/backend", wd.self) == -1)
 		goto fail;
@@ -326,28 +342,52 @@ xsio_rm(const char *path)
 	return 0;
 }
 
-/* 1 alive, 0 gone, -1 unknown (error). */
 int
-xsio_domain_alive(uint32_t domid)
+xsio_unprivileged(void)
 {
-	char p[64];
+	return unprivileged;
+}
+
+/*
+ * 1 alive, 0 gone, -1 unknown.  XS_IS_DOMAIN_INTRODUCED is privileged: a
+ * driver domain (EACCES, remembered) looks instead at the frontend dir of
+ * one of the guest's devices, which the toolstack makes readable to the
+ * backend domain: once the guest is gone the dir is gone and xenstored
+ * answers EACCES (a missing node under an unreadable parent) or ENOENT.
+ * The guest owns that dir and could hide it; it only tears down its own
+ * devices that way.
+ */
+int
+xsio_domain_alive(uint32_t domid, const struct wdev *d)
+{
+	char p[192];
+	unsigned len;
+	char *v;
 	bool r;
 
 	if (wd.xs == NULL)
 		return -1;
-	errno = 0;
-	r = xs_is_domain_introduced(wd.xs, domid);
-	if (r)
-		return 1;
-	if (errno == 0 || errno == ENOENT || errno == ESRCH)
-		return 0;
-	if (errno != EACCES) {
-		check_err("is_domain_introduced");
-		return -1;
+	if (!unprivileged) {
+		errno = 0;
+		r = xs_is_domain_introduced(wd.xs, domid);
+		if (r)
+			return 1;
+		if (errno == 0 || errno == ENOENT || errno == ESRCH)
+			return 0;
+		if (errno != EACCES) {
+			check_err("is_domain_introduced");
+			return -1;
+		}
+		unprivileged = 1;
 	}
-	/* not allowed to ask (driver domain): the domain's home dir */
-	snprintf(p, sizeof(p), "/local/domain/%u", domid);
-	return xsio_exists(p) ? 1 : (errno == ENOENT ? 0 : -1);
+	if (d == NULL || dev_fe_path(d, p, sizeof(p)) == -1)
+		return -1;
+	errno = 0;
+	if ((v = xsio_read(p, &len)) != NULL) {
+		free(v);
+		return 1;
+	}
+	return errno == EACCES || errno == ENOENT ? 0 : -1;
 }
 
 int

@@ -34,7 +34,7 @@ add_dev vif 2 test-hp
 wait_for node_is "$(be vif 2)/hotplug-status" connected || fail "vif 2 attached"
 xenstore-rm "$(be vif 2)"
 wait_for gone "$(fe vif 2)" || fail "frontend cleaned"
-grep -q "kind=vif devid=2 backend already gone: frontend cleaned" \
+wait_for grep -q "kind=vif devid=2 backend already gone: frontend cleaned" \
 	"$W/watcherd.log" && ok "frontend-only cleanup logged" || fail "log"
 expect_eq "no offline script" "$(calls offline backend/vif/5/2)" 0
 

@@ -160,7 +160,7 @@ ctl_arg_domid(struct ctl *c, const char *s, uint32_t *domid)
 	if (parse_domid(s, domid) == 0)
 		return 0;
 	fprintf(stderr, "%s: bad domain id '%s' (0..%u)\n", c->prog, s,
-	    DOMID_MAX);
+	    (unsigned)DOMID_MAX);
 	return -1;
 }
 
@@ -174,3 +174,27 @@ ctl_arg_u32(struct ctl *c, const char *what, const char *s, uint32_t *v)
 	return -1;
 }
 
+
+int
+ctl_args_domid(struct ctl *c, int argc, char **argv, const char *opt,
+    const char *usage, uint32_t *domid, int *set)
+{
+	const struct option lo[] = {
+		{ opt, required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	*set = 0;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch != 'd' || ctl_arg_domid(c, optarg, domid) == -1)
+			return CTL_USAGE;
+		*set = 1;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: %s %s\n", c->prog, usage);
+		return CTL_USAGE;
+	}
+	return CTL_OK;
+}

@@ -165,6 +165,48 @@ ctl_call(struct ctl *c, const struct ctl_daemon *d, struct msgbuf *req,
 	return rc;
 }
 
+int
+ctl_call_json(struct ctl *c, const struct ctl_daemon *d, struct msgbuf *req,
+    uint32_t expect, int timeout_ms, struct ctl_reply *r, json_t **j)
+{
+	int rc;
+
+	*j = NULL;
+	rc = ctl_call(c, d, req, expect, timeout_ms, r);
+	if (rc == CTL_OK && ctl_get_json(&r->m, j) == -1) {
+		rc = CTL_NOANSWER;
+		snprintf(r->why, sizeof(r->why), "%s sent a reply that is not "
+		    "valid JSON", d->prog);
+	}
+	return rc;
+}
+
+int
+ctl_query_domid(struct ctl *c, const char *name, uint32_t type,
+    uint32_t domid, uint32_t expect, int (*render)(struct ctl *, json_t *))
+{
+	const struct ctl_daemon *d = ctl_daemon_find(name);
+	struct ctl_reply r;
+	struct msgbuf b;
+	json_t *j;
+	int rc;
+
+	msgbuf_init(&b, type, ctl_next_reqid(c));
+	msgbuf_put_u32(&b, domid);
+	rc = ctl_call_json(c, d, &b, expect, ctl_timeout(c,
+	    CTL_TIMEOUT_QUERY_MS), &r, &j);
+	msgbuf_dispose(&b);
+	if (rc != CTL_OK)
+		ctl_report(c, d, rc, &r);
+	else if (c->json)
+		ctl_print_json(j);
+	else
+		rc = render(c, j);
+	json_decref(j);
+	ctl_reply_dispose(&r);
+	return rc;
+}
+
 void
 ctl_reply_dispose(struct ctl_reply *r)
 {

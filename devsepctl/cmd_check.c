@@ -15,7 +15,6 @@
  * Exit: 0 no violation, 4 violations (one line each), 3 lockd absent,
  * 1/5 when a source failed.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,18 +158,16 @@ from_broker(struct ctl *c, struct items *it)
 	const struct ctl_daemon *d = ctl_daemon_find("broker");
 	struct ctl_reply r;
 	struct msgbuf b;
-	json_t *j = NULL, *dom;
+	json_t *j, *dom;
 	size_t i, before = it->n;
 	int rc;
 
 	msgbuf_init(&b, MSG_BROKER_LIST, ctl_next_reqid(c));
 	msgbuf_put_u32(&b, BROKER_DOMID_ALL);
-	rc = ctl_call(c, d, &b, MSG_COMMON_OK, ctl_timeout(c,
-	    CTL_TIMEOUT_OP_MS), &r);
+	rc = ctl_call_json(c, d, &b, MSG_COMMON_OK, ctl_timeout(c,
+	    CTL_TIMEOUT_OP_MS), &r, &j);
 	msgbuf_dispose(&b);
-	if (rc == CTL_OK && ctl_get_json(&r.m, &j) == -1)
-		snprintf(r.why, sizeof(r.why), "broker's LIST is not JSON");
-	if (rc != CTL_OK || j == NULL)
+	if (rc != CTL_OK)
 		snprintf(it->qmp_note, sizeof(it->qmp_note), "QMP things not "
 		    "checked: %s", r.err ? r.errmsg : r.why);
 	else {
@@ -234,30 +231,6 @@ report(void *arg, const struct inv_item *it, const char *why)
 }
 
 static int
-parse_args(struct ctl *c, int argc, char **argv, int *set, uint32_t *bd)
-{
-	static const struct option lo[] = {
-		{ "backend-domid", required_argument, NULL, 'b' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch;
-
-	*set = 0;
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (ch != 'b' || ctl_arg_domid(c, optarg, bd) == -1)
-			return CTL_USAGE;
-		*set = 1;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "usage: %s check [--backend-domid N]\n",
-		    c->prog);
-		return CTL_USAGE;
-	}
-	return CTL_OK;
-}
-
-static int
 summarize(struct ctl *c, struct report *rp, const struct items *it, int bad)
 {
 	json_t *j;
@@ -288,7 +261,8 @@ cmd_check(struct ctl *c, int argc, char **argv)
 	uint32_t bdomid = 0;
 	int rc, set, bad;
 
-	if ((rc = parse_args(c, argc, argv, &set, &bdomid)) != CTL_OK ||
+	if ((rc = ctl_args_domid(c, argc, argv, "backend-domid",
+	    "check [--backend-domid N]", &bdomid, &set)) != CTL_OK ||
 	    (rc = from_lockd(c, &store)) != CTL_OK)
 		goto out;
 	from_xenstore(&it, set, bdomid);

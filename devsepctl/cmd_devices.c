@@ -5,7 +5,6 @@
  * hotplug script run.  Everything shown that a guest can write (frontend state,
  * hotplug-status in a driver domain) is sanitized by the table renderer.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,56 +97,15 @@ render(struct ctl *c, json_t *j)
 	return rc;
 }
 
-static int
-parse_args(struct ctl *c, int argc, char **argv, uint32_t *domid)
-{
-	static const struct option lo[] = {
-		{ "domid", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch;
-
-	*domid = WATCHER_DOMID_ALL;
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (ch != 'd' || ctl_arg_domid(c, optarg, domid) == -1)
-			return CTL_USAGE;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "usage: %s devices [--domid N]\n", c->prog);
-		return CTL_USAGE;
-	}
-	return CTL_OK;
-}
-
 int
 cmd_devices(struct ctl *c, int argc, char **argv)
 {
-	const struct ctl_daemon *d = ctl_daemon_find("watcherd");
-	struct ctl_reply r;
-	struct msgbuf b;
-	uint32_t domid;
-	json_t *j = NULL;
-	int rc;
+	uint32_t domid = WATCHER_DOMID_ALL;
+	int rc, set;
 
-	if ((rc = parse_args(c, argc, argv, &domid)) != CTL_OK)
+	if ((rc = ctl_args_domid(c, argc, argv, "domid", "devices [--domid N]", &domid,
+	    &set)) != CTL_OK)
 		return rc;
-	msgbuf_init(&b, MSG_WATCHER_DEVICES, ctl_next_reqid(c));
-	msgbuf_put_u32(&b, domid);
-	rc = ctl_call(c, d, &b, MSG_WATCHER_DEVICES_REPLY,
-	    ctl_timeout(c, CTL_TIMEOUT_QUERY_MS), &r);
-	msgbuf_dispose(&b);
-	if (rc == CTL_OK && ctl_get_json(&r.m, &j) == -1) {
-		rc = CTL_NOANSWER;
-		snprintf(r.why, sizeof(r.why), "watcherd's reply is not JSON");
-	}
-	if (rc != CTL_OK)
-		ctl_report(c, d, rc, &r);
-	else if (c->json)
-		ctl_print_json(j);
-	else
-		rc = render(c, j);
-	json_decref(j);
-	ctl_reply_dispose(&r);
-	return rc;
+	return ctl_query_domid(c, "watcherd", MSG_WATCHER_DEVICES, domid,
+	    MSG_WATCHER_DEVICES_REPLY, render);
 }

@@ -2,7 +2,6 @@
  * locks [--domid N]: MSG_LOCK_QUERY to lockd, one row per (domain, lock)
  * with its holder and waiters.  --json passes lockd's JSON through.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,7 +51,7 @@ lock_row(struct table *t, json_t *dom, const char *which)
 }
 
 static int
-render(json_t *j)
+render(struct ctl *c, json_t *j)
 {
 	json_t *doms = json_object_get(j, "domains"), *dom;
 	struct table t;
@@ -76,56 +75,15 @@ render(json_t *j)
 	return rc;
 }
 
-static int
-parse_args(struct ctl *c, int argc, char **argv, uint32_t *domid)
-{
-	static const struct option lo[] = {
-		{ "domid", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch;
-
-	*domid = LOCK_DOMID_ALL;
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (ch != 'd' || ctl_arg_domid(c, optarg, domid) == -1)
-			return CTL_USAGE;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "usage: %s locks [--domid N]\n", c->prog);
-		return CTL_USAGE;
-	}
-	return CTL_OK;
-}
-
 int
 cmd_locks(struct ctl *c, int argc, char **argv)
 {
-	const struct ctl_daemon *d = ctl_daemon_find("lockd");
-	struct ctl_reply r;
-	struct msgbuf b;
-	uint32_t domid;
-	json_t *j = NULL;
-	int rc;
+	uint32_t domid = LOCK_DOMID_ALL;
+	int rc, set;
 
-	if ((rc = parse_args(c, argc, argv, &domid)) != CTL_OK)
+	if ((rc = ctl_args_domid(c, argc, argv, "domid", "locks [--domid N]",
+	    &domid, &set)) != CTL_OK)
 		return rc;
-	msgbuf_init(&b, MSG_LOCK_QUERY, ctl_next_reqid(c));
-	msgbuf_put_u32(&b, domid);
-	rc = ctl_call(c, d, &b, MSG_LOCK_QUERY_REPLY,
-	    ctl_timeout(c, CTL_TIMEOUT_QUERY_MS), &r);
-	msgbuf_dispose(&b);
-	if (rc == CTL_OK && ctl_get_json(&r.m, &j) == -1) {
-		rc = CTL_NOANSWER;
-		snprintf(r.why, sizeof(r.why), "lockd's reply is not JSON");
-	}
-	if (rc != CTL_OK)
-		ctl_report(c, d, rc, &r);
-	else if (c->json)
-		ctl_print_json(j);
-	else
-		rc = render(j);
-	json_decref(j);
-	ctl_reply_dispose(&r);
-	return rc;
+	return ctl_query_domid(c, "lockd", MSG_LOCK_QUERY, domid,
+	    MSG_LOCK_QUERY_REPLY, render);
 }

@@ -31,14 +31,9 @@ probe(struct ctl *c, const struct ctl_daemon *d, uint32_t type,
 	memset(p, 0, sizeof(*p));
 	p->d = d;
 	msgbuf_init(&b, type, ctl_next_reqid(c));
-	p->rc = ctl_call(c, d, &b, reply, ctl_timeout(c,
-	    CTL_TIMEOUT_QUERY_MS), &r);
+	p->rc = ctl_call_json(c, d, &b, reply, ctl_timeout(c,
+	    CTL_TIMEOUT_QUERY_MS), &r, &p->j);
 	msgbuf_dispose(&b);
-	if (p->rc == CTL_OK && ctl_get_json(&r.m, &p->j) == -1) {
-		p->rc = CTL_NOANSWER;
-		snprintf(r.why, sizeof(r.why), "%s sent a reply that is not "
-		    "valid JSON", d->prog);
-	}
 	if (p->rc == CTL_FAILED && r.err != 0)
 		snprintf(p->why, sizeof(p->why), "%s", r.errmsg);
 	else if (p->rc != CTL_OK)

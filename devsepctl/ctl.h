@@ -81,6 +81,22 @@ int	ctl_exchange(struct ctl *, const struct ctl_daemon *, int fd,
 /* Connect + exchange + close: the usual one-shot request. */
 int	ctl_call(struct ctl *, const struct ctl_daemon *, struct msgbuf *req,
 	    uint32_t expect, int timeout_ms, struct ctl_reply *r);
+/*
+ * ctl_call for a reply whose payload is one JSON document: CTL_OK with *j
+ * (the caller json_decref()s it), a reply that is not JSON -> CTL_NOANSWER
+ * with the reason in r->why.
+ */
+int	ctl_call_json(struct ctl *, const struct ctl_daemon *,
+	    struct msgbuf *req, uint32_t expect, int timeout_ms,
+	    struct ctl_reply *r, json_t **j);
+/*
+ * Sends type {u32 domid} to daemon `name` and renders its JSON reply
+ * (--json: passed through, else render(c, j)); reports failures.  The
+ * `devices` and `locks` commands.
+ */
+int	ctl_query_domid(struct ctl *, const char *name, uint32_t type,
+	    uint32_t domid, uint32_t expect,
+	    int (*render)(struct ctl *, json_t *));
 void	ctl_reply_dispose(struct ctl_reply *);
 /* Prints "devsepctl: <why or daemon error>" for a failed call. */
 void	ctl_report(struct ctl *, const struct ctl_daemon *, int rc,
@@ -124,6 +140,13 @@ int	cmd_disk_remove(struct ctl *, int, char **);
 int	ctl_arg_domid(struct ctl *, const char *, uint32_t *);
 int	ctl_arg_u32(struct ctl *, const char *what, const char *,
 	    uint32_t *);
+/*
+ * Parses a command's only option, `--<opt> DOMID`, and no operand;
+ * *set says whether it was given (*domid untouched otherwise).  A bad
+ * domid or anything else prints `usage` and returns CTL_USAGE.
+ */
+int	ctl_args_domid(struct ctl *, int argc, char **argv, const char *opt,
+	    const char *usage, uint32_t *domid, int *set);
 /* Fills c from global options; returns the index of the command or -1
  * after printing an error (*rc holds the exit code). */
 int	ctl_parse_global(struct ctl *, int argc, char **argv, int *rc);

@@ -189,7 +189,9 @@ void		 cdrom_insert_qmp(struct op *);
 void		 cdrom_eject_qmp(struct op *);
 void		 disk_add_qmp(struct op *);
 void		 disk_remove_qmp(struct op *);
-/* shared by both: remove-fd every set in op->fdsets, verify gone */
+/* shared by both (fdset.c): add-fd op->imgfd into op->fdset, then next;
+ * remove-fd every set in op->fdsets, verify gone */
+void		 fdset_add(struct op *, void (*next)(struct op *));
 void		 fdsets_release(struct op *, void (*next)(struct op *));
 void		 fdsets_find(struct op *, void (*next)(struct op *));
 void		 op_qmp_fail(struct op *, int rc, const char *errdesc,

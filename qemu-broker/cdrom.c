@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "broker.h"
 #include "log.h"
@@ -112,22 +111,13 @@ ins_changed(int rc, json_t *ret, const char *errdesc, void *arg)
 	}
 }
 
+/* add-fd done: op->fdset holds the image */
 static void
-ins_added(int rc, json_t *ret, const char *errdesc, void *arg)
+ins_fd_added(struct op *op)
 {
-	struct op *op = arg;
 	char qdev[32], file[32];
-	json_t *id = json_object_get(ret, "fdset-id");
+	int rc;
 
-	close(op->imgfd);	/* QEMU has its own copy now (or none) */
-	op->imgfd = -1;
-	if (rc != 0 || !json_is_integer(id)) {
-		op_qmp_fail(op, rc ? rc : -EPROTO, errdesc, "add-fd");
-		op->qemu_clean = rc == -EREMOTEIO;
-		op_qmp_done(op);
-		return;
-	}
-	op->fdset = json_integer_value(id);
 	op_qdev(op, qdev, sizeof(qdev));
 	snprintf(file, sizeof(file), "/dev/fdset/%lld", (long long)op->fdset);
 	rc = dm_qmp(op->dm, "blockdev-change-medium", json_pack(
@@ -141,17 +131,7 @@ ins_added(int rc, json_t *ret, const char *errdesc, void *arg)
 void
 cdrom_insert_qmp(struct op *op)
 {
-	char opaque[64];
-	int rc;
-
-	op_opaque(op, opaque, sizeof(opaque));
-	rc = dm_qmp(op->dm, "add-fd", json_pack("{s:s}", "opaque", opaque),
-	    op->imgfd, ins_added, op);
-	if (rc != 0) {
-		op_qmp_fail(op, rc, NULL, "add-fd");
-		op->qemu_clean = 1;	/* nothing was sent */
-		op_qmp_done(op);
-	}
+	fdset_add(op, ins_fd_added);
 }
 
 /* ---- eject ---- */

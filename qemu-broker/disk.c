@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "broker.h"
 #include "log.h"
@@ -108,23 +107,14 @@ add_node_added(int rc, json_t *ret, const char *errdesc, void *arg)
 		add_device_added(rc, NULL, NULL, op);
 }
 
+/* add-fd done: op->fdset holds the image */
 static void
-add_fd_added(int rc, json_t *ret, const char *errdesc, void *arg)
+add_fd_added(struct op *op)
 {
-	struct op *op = arg;
 	char qdev[32], node[32], file[32];
-	json_t *id = json_object_get(ret, "fdset-id");
 	int ro = (op->flags & BROKER_F_RO) != 0;
+	int rc;
 
-	close(op->imgfd);
-	op->imgfd = -1;
-	if (rc != 0 || !json_is_integer(id)) {
-		op_qmp_fail(op, rc ? rc : -EPROTO, errdesc, "add-fd");
-		op->qemu_clean = rc == -EREMOTEIO;
-		op_qmp_done(op);
-		return;
-	}
-	op->fdset = json_integer_value(id);
 	names(op, qdev, node, sizeof(qdev));
 	snprintf(file, sizeof(file), "/dev/fdset/%lld", (long long)op->fdset);
 	rc = dm_qmp(op->dm, "blockdev-add", json_pack(
@@ -138,17 +128,7 @@ add_fd_added(int rc, json_t *ret, const char *errdesc, void *arg)
 void
 disk_add_qmp(struct op *op)
 {
-	char opaque[64];
-	int rc;
-
-	op_opaque(op, opaque, sizeof(opaque));
-	rc = dm_qmp(op->dm, "add-fd", json_pack("{s:s}", "opaque", opaque),
-	    op->imgfd, add_fd_added, op);
-	if (rc != 0) {
-		op_qmp_fail(op, rc, NULL, "add-fd");
-		op->qemu_clean = 1;
-		op_qmp_done(op);
-	}
+	fdset_add(op, add_fd_added);
 }
 
 /* ---- remove ---- */

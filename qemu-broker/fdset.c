@@ -4,6 +4,9 @@
  * that belong to a device can be found again from query-fdsets alone (even
  * after a broker restart or a half-finished operation).
  *
+ * Add: add-fd passes op->imgfd (closed here: QEMU has its own copy then,
+ * or none) and records the new set in op->fdset.
+ *
  * Release: remove-fd each set, then query-fdsets must not list our opaque
  * any more.  QEMU 7.2 closes removed fds only while the VM runs
  * (monitor_fdset_cleanup() checks runstate_is_running()); when a set
@@ -13,13 +16,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "broker.h"
 #include "log.h"
-
-struct rel {
-	void	(*next)(struct op *);
-};
 
 /* QMP failure of `cmd` into op->rc. */
 void
@@ -199,4 +199,39 @@ fdsets_release(struct op *op, void (*next)(struct op *))
 	op->fdi = 0;
 	op->released = 0;
 	rel_one(op);
+}
+
+static void
+fd_added(int rc, json_t *ret, const char *errdesc, void *arg)
+{
+	struct op *op = arg;
+	json_t *id = json_object_get(ret, "fdset-id");
+
+	close(op->imgfd);	/* QEMU has its own copy now (or none) */
+	op->imgfd = -1;
+	if (rc != 0 || !json_is_integer(id)) {
+		op_qmp_fail(op, rc ? rc : -EPROTO, errdesc, "add-fd");
+		op->qemu_clean = rc == -EREMOTEIO;
+		op_qmp_done(op);
+		return;
+	}
+	op->fdset = json_integer_value(id);
+	op->next(op);
+}
+
+void
+fdset_add(struct op *op, void (*next)(struct op *))
+{
+	char opaque[64];
+	int rc;
+
+	op->next = next;
+	op_opaque(op, opaque, sizeof(opaque));
+	rc = dm_qmp(op->dm, "add-fd", json_pack("{s:s}", "opaque", opaque),
+	    op->imgfd, fd_added, op);
+	if (rc != 0) {
+		op_qmp_fail(op, rc, NULL, "add-fd");
+		op->qemu_clean = 1;	/* nothing was sent */
+		op_qmp_done(op);
+	}
 }

@@ -99,10 +99,16 @@ dom_shutdown(void)
 			dom_free(doms[i]);
 }
 
+static struct dom *
+dom_get(uint32_t domid)
+{
+	return domid <= DOMID_MAX ? doms[domid] : NULL;
+}
+
 const struct dom *
 dom_lookup(uint32_t domid)
 {
-	return domid <= DOMID_MAX ? doms[domid] : NULL;
+	return dom_get(domid);
 }
 
 size_t
@@ -237,11 +243,14 @@ dom_destroy_begin(uint32_t domid, uint32_t flags, uint64_t now, char *why,
 	return 0;
 }
 
-int
-dom_dm_gone(uint32_t domid, char *why, size_t whysz)
+/*
+ * DM_GONE and DESTROY_FINISH need a domain whose destroy has begun and
+ * whose fast lock is drained: returns it in *dp, or -errno with why.
+ */
+static int
+dying_drained(uint32_t domid, struct dom **dp, char *why, size_t whysz)
 {
-	struct dom *d = domid <= DOMID_MAX ? doms[domid] : NULL;
-	int rc;
+	struct dom *d = dom_get(domid);
 
 	if (d == NULL)
 		return fail(-ESRCH, why, whysz, "domid %u does not exist",
@@ -252,6 +261,18 @@ dom_dm_gone(uint32_t domid, char *why, size_t whysz)
 	if (lt_is_held(ltab, domid, LOCK_FAST))
 		return fail(-EBUSY, why, whysz, "domid %u: the fast lock is "
 		    "still held (destroy drain not complete)", domid);
+	*dp = d;
+	return 0;
+}
+
+int
+dom_dm_gone(uint32_t domid, char *why, size_t whysz)
+{
+	struct dom *d;
+	int rc;
+
+	if ((rc = dying_drained(domid, &d, why, whysz)) != 0)
+		return rc;
 	if (d->dm_gone)
 		return 0;
 	if ((rc = dom_persist(d, LT_DYING, 1, d->gen, d->config, why, whysz)))
@@ -264,18 +285,11 @@ dom_dm_gone(uint32_t domid, char *why, size_t whysz)
 int
 dom_destroy_finish(uint32_t domid, uint64_t now, char *why, size_t whysz)
 {
-	struct dom *d = domid <= DOMID_MAX ? doms[domid] : NULL;
+	struct dom *d;
 	int rc;
 
-	if (d == NULL)
-		return fail(-ESRCH, why, whysz, "domid %u does not exist",
-		    domid);
-	if (d->state != LT_DYING)
-		return fail(-EINVAL, why, whysz, "domid %u: destroy not begun",
-		    domid);
-	if (lt_is_held(ltab, domid, LOCK_FAST))
-		return fail(-EBUSY, why, whysz, "domid %u: the fast lock is "
-		    "still held (destroy drain not complete)", domid);
+	if ((rc = dying_drained(domid, &d, why, whysz)) != 0)
+		return rc;
 	if (!d->dm_gone)
 		return fail(-EBUSY, why, whysz, "domid %u: device model not "
 		    "confirmed gone (DM_GONE) — JSON kept", domid);
@@ -306,7 +320,7 @@ int
 dom_config_put(uint32_t domid, json_t *config, uint64_t expect_gen,
     uint64_t *newgen, char *why, size_t whysz)
 {
-	struct dom *d = domid <= DOMID_MAX ? doms[domid] : NULL;
+	struct dom *d = dom_get(domid);
 	int rc;
 
 	if (d == NULL || d->config == NULL)

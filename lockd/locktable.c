@@ -387,6 +387,24 @@ grant(struct lt_lock *l, struct lt_dom *d, struct lt_owner *o,
 	owner_add_held(o, d, which);
 }
 
+/* A waiter (lock or drain, which == 0) queued at now until deadline. */
+static struct lt_wait *
+wait_new(void *conn, uint32_t reqid, uint32_t domid, uint32_t which,
+    uint64_t now, uint64_t deadline)
+{
+	struct lt_wait *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->conn = conn;
+	w->reqid = reqid;
+	w->domid = domid;
+	w->which = which;
+	w->since = now;
+	w->deadline = deadline;
+	return w;
+}
+
 static int
 enqueue(struct locktable *lt, struct lt_lock *l, struct lt_owner *o,
     uint32_t reqid,
@@ -394,15 +412,10 @@ enqueue(struct locktable *lt, struct lt_lock *l, struct lt_owner *o,
 {
 	struct lt_wait *w;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL)
+	if ((w = wait_new(o->conn, reqid, domid, which, now, deadline)) ==
+	    NULL)
 		return -ENOMEM;
 	w->owner = o;
-	w->conn = o->conn;
-	w->reqid = reqid;
-	w->domid = domid;
-	w->which = which;
-	w->since = now;
-	w->deadline = deadline;
 	TAILQ_INSERT_TAIL(&l->waiters, w, entry);
 	l->nwaiters++;
 	lt->nwaits++;
@@ -628,13 +641,8 @@ lt_drain(struct locktable *lt, void *conn, uint32_t reqid, uint32_t domid,
 
 	if (d == NULL || d->lk[1].holder == NULL)
 		return 0;
-	if ((w = calloc(1, sizeof(*w))) == NULL)
+	if ((w = wait_new(conn, reqid, domid, 0, now, deadline)) == NULL)
 		return -ENOSPC;
-	w->conn = conn;
-	w->reqid = reqid;
-	w->domid = domid;
-	w->since = now;
-	w->deadline = deadline;
 	TAILQ_INSERT_TAIL(&d->drains, w, entry);
 	lt->nwaits++;
 	return 1;

@@ -44,6 +44,30 @@ devtab_init(void)
 		fatalx("devtab: event_new");
 }
 
+static void
+free_dev(struct wdev *d, void *arg)
+{
+	free(d);
+}
+
+/* Frees every device and the table's events (the _init/_dispose pair). */
+void
+devtab_dispose(void)
+{
+	devtab_foreach(free_dev, NULL);
+	free(wd.hash);
+	wd.hash = NULL;
+	wd.hsize = wd.ndevs = wd.ndirty = 0;
+	wd.dirty_head = wd.dirty_tail = NULL;
+	free(heap);
+	heap = NULL;
+	nheap = heapcap = 0;
+	event_free(wd.ev_eval);
+	event_free(ev_timer);
+	wd.ev_eval = ev_timer = NULL;
+	eval_scheduled = 0;
+}
+
 int
 kind_index(const char *name, int create)
 {

@@ -105,6 +105,7 @@ extern struct wd wd;
 
 /* devtab.c */
 void		 devtab_init(void);
+void		 devtab_dispose(void);
 struct wdev	*dev_find(unsigned kind, uint32_t domid, uint32_t devid);
 struct wdev	*dev_add(unsigned kind, uint32_t domid, uint32_t devid);
 void		 dev_free(struct wdev *);

@@ -68,6 +68,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
+	devtab_dispose();
 	event_base_free(wd.base);
 	return 0;
 }

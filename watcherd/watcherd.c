@@ -140,6 +140,7 @@ main(int argc, char **argv)
 	daemon_signals(wd.base, on_term, on_hup, NULL, NULL);
 	log_info("devsep-watcherd %s started", DEVSEP_VERSION);
 	event_base_dispatch(wd.base);
+	devtab_dispose();
 	pidfile_remove(&opts);
 	log_info("exiting");
 	return 0;

@@ -27,6 +27,13 @@ static struct event	*ev_timer;
 static uint32_t		 timer_gen;	/* global: never reused per key */
 static int		 eval_scheduled;	/* ev_eval active or pending */
 
+/*
+ * The kinds watcherd handles, as xl devd does (libxl_device_events_handler):
+ * script devices (vbd, vif) and QEMU's backends (qdisk, 9pfs).  Others
+ * (console, vkbd, vfb, pci, vtpm...) are served by QEMU or by libxl in dom0
+ * and are left alone: their hints count as ignored.
+ */
+static const char *const known_kinds[] = { "vbd", "vif", "qdisk", "9pfs" };
 static const char *const qemu_kinds[] = { "qdisk", "9pfs" };
 
 static void eval_cb(evutil_socket_t, short, void *);
@@ -77,6 +84,11 @@ kind_index(const char *name, int create)
 		if (strcmp(wd.kinds[i], name) == 0)
 			return (int)i;
 	if (!create || wd.nkinds == WD_MAX_KINDS || !valid_kind(name))
+		return -1;
+	for (i = 0; i < sizeof(known_kinds) / sizeof(known_kinds[0]); i++)
+		if (strcmp(known_kinds[i], name) == 0)
+			break;
+	if (i == sizeof(known_kinds) / sizeof(known_kinds[0]))
 		return -1;
 	strcpy(wd.kinds[wd.nkinds], name);
 	return (int)wd.nkinds++;

@@ -4,8 +4,9 @@
 #    leading zero, out of range) are "invalid": no script starts, nothing
 #    crashes, the counter moves; a valid InitWait afterwards attaches;
 #  - bogus names under the backend dir (non-numeric domid/devid, deep
-#    trees under a device) are ignored or mapped to their device: no
-#    device is invented, no recursion;
+#    trees under a device, kinds that are not ours such as console) are
+#    ignored or mapped to their device: no device is invented, no
+#    recursion;
 #  - an event storm (1000 node writes in one burst) is coalesced: far fewer
 #    evaluations than events;
 #  - rapid frontend state flips (4,1,4,5 as fast as possible) during a
@@ -36,6 +37,7 @@ kill -CONT "$BE"
 xenstore-write /local/domain/0/backend/vif/abc/0/state 2
 xenstore-write /local/domain/0/backend/vif/5/xyz/state 2
 xenstore-write /local/domain/0/backend/Bad-Kind/5/0/state 2
+xenstore-write /local/domain/0/backend/console/5/0/state 2	# QEMU's, not ours
 d=$(be vif 7)
 for i in $(seq 30); do d=$d/a; done
 xenstore-write "$d" deep

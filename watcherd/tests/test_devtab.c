@@ -61,6 +61,8 @@ setup(void **state)
 	devtab_init();
 	assert_int_equal(kind_index("vif", 1), 0);
 	assert_int_equal(kind_index("qdisk", 1), 1);
+	assert_int_equal(kind_index("console", 1), -1);	/* not ours */
+	assert_int_equal(kind_index("vkbd", 1), -1);
 	nevaluated = 0;
 	return 0;
 }

@@ -17,6 +17,10 @@
  * - hotplugd absent or gone: every active job is marked unsent and the
  *   connection is retried every peer_retry_ms; on reconnect they are sent
  *   again (jobs are idempotent).
+ * - hotplugd connected but silent: a job sent more than hotplug_timeout +
+ *   script_kill_grace + JOB_SLACK_MS ago is cancelled and ends here as
+ *   timed out (hotplugd enforces the timeout itself; this is the backstop
+ *   so a device never waits forever).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +31,7 @@
 
 #include <event2/event.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "msg.h"
 #include "parse.h"
@@ -35,6 +40,8 @@
 #include "xsproxy.h"
 
 #define JOB_HASH	1024
+#define JOB_SLACK_MS	5000	/* backstop beyond hotplugd's own timeout */
+#define JOB_CHECK_MS	1000
 
 struct job {
 	uint64_t		 id;
@@ -43,6 +50,7 @@ struct job {
 	uint8_t			 remove;
 	uint8_t			 active;	/* proxy open, counted */
 	uint8_t			 sent;
+	uint64_t		 sent_ms;
 	struct xsproxy		*px;
 	char			 script[HOTPLUG_SCRIPT_MAX];
 	char			 vif[HOTPLUG_VIF_MAX];
@@ -56,10 +64,12 @@ static LIST_HEAD(, job)		 jhash[JOB_HASH];
 static TAILQ_HEAD(, job)	 pending = TAILQ_HEAD_INITIALIZER(pending);
 static TAILQ_HEAD(, job)	 active = TAILQ_HEAD_INITIALIZER(active);
 static size_t			 nactive, njobs;
+static struct event		*ev_check;
 
 static void hp_msg(struct msgchan *, struct msg *, void *);
 static void hp_close(struct msgchan *, void *);
 static void hp_retry_cb(evutil_socket_t, short, void *);
+static void check_cb(evutil_socket_t, short, void *);
 
 void
 jobs_init(void)
@@ -69,6 +79,16 @@ jobs_init(void)
 	for (i = 0; i < JOB_HASH; i++)
 		LIST_INIT(&jhash[i]);
 	wd.ev_hpretry = evtimer_new(wd.base, hp_retry_cb, NULL);
+	ev_check = evtimer_new(wd.base, check_cb, NULL);
+}
+
+static void
+check_arm(void)
+{
+	struct timeval tv = { JOB_CHECK_MS / 1000, 0 };
+
+	if (njobs > 0 && !evtimer_pending(ev_check, NULL))
+		evtimer_add(ev_check, &tv);
 }
 
 size_t
@@ -169,9 +189,12 @@ job_send(struct job *j)
 	msgbuf_put_str(&b, vif ? j->vif : "");
 	msgbuf_put_str(&b, vif ? j->netdev : "");
 	msgbuf_put_u32(&b, 0);
-	if (msgchan_send(wd.hp, &b) == 0)
+	if (msgchan_send(wd.hp, &b) == 0) {
 		j->sent = 1;
+		j->sent_ms = now_ms();
+	}
 	msgbuf_dispose(&b);
+	check_arm();
 }
 
 static int
@@ -407,4 +430,40 @@ jobs_xs_back(void)
 			log_warnx("domid=%u kind=%s devid=%u cannot reopen the "
 			    "scoped xenstore socket", j->domid,
 			    wd.kinds[j->kind], j->devid);
+}
+
+static void
+cancel_send(uint64_t id)
+{
+	struct msgbuf b;
+
+	if (wd.hp == NULL)
+		return;
+	msgbuf_init(&b, MSG_HOTPLUG_CANCEL, (uint32_t)id);
+	msgbuf_put_u64(&b, id);
+	msgchan_send(wd.hp, &b);
+	msgbuf_dispose(&b);
+}
+
+/* The backstop: a sent job hotplugd never answered ends as timed out. */
+static void
+check_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	uint64_t limit = (uint64_t)wd.cfg.hotplug_timeout_ms +
+	    wd.cfg.script_kill_grace_ms + JOB_SLACK_MS, now = now_ms();
+	struct job *j, *next;
+
+	for (j = TAILQ_FIRST(&active); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, qentry);
+		if (!j->sent || wd.hp == NULL || now - j->sent_ms < limit)
+			continue;
+		log_warnx("domid=%u kind=%s devid=%u hotplugd did not answer "
+		    "job %016llx in %llu ms: cancelled", j->domid,
+		    wd.kinds[j->kind], j->devid, (unsigned long long)j->id,
+		    (unsigned long long)limit);
+		cancel_send(j->id);
+		job_finish(j, HOTPLUG_TIMED_OUT, 0, 0, "no answer from hotplugd");
+	}
+	pump();
+	check_arm();
 }

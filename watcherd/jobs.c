@@ -17,8 +17,9 @@
  * - hotplugd absent or gone: every active job is marked unsent and the
  *   connection is retried every peer_retry_ms; on reconnect they are sent
  *   again (jobs are idempotent).
- * - hotplugd connected but silent: a job sent more than hotplug_timeout +
- *   script_kill_grace + JOB_SLACK_MS ago is cancelled and ends here as
+ * - hotplugd connected but silent: a job sent more than 2 x
+ *   (hotplug_timeout + script_kill_grace) + JOB_SLACK_MS ago (it may have
+ *   waited in hotplugd's queue for one round) is cancelled and ends here as
  *   timed out (hotplugd enforces the timeout itself; this is the backstop
  *   so a device never waits forever).
  */
@@ -449,8 +450,10 @@ cancel_send(uint64_t id)
 static void
 check_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	uint64_t limit = (uint64_t)wd.cfg.hotplug_timeout_ms +
-	    wd.cfg.script_kill_grace_ms + JOB_SLACK_MS, now = now_ms();
+	/* At most 2 x max_jobs are sent: a job may wait in hotplugd's queue
+	 * for one full round of timed-out scripts, then run its own. */
+	uint64_t limit = 2 * ((uint64_t)wd.cfg.hotplug_timeout_ms +
+	    wd.cfg.script_kill_grace_ms) + JOB_SLACK_MS, now = now_ms();
 	struct job *j, *next;
 
 	for (j = TAILQ_FIRST(&active); j != NULL; j = next) {

@@ -6,7 +6,7 @@
 #  - failing script: its own hotplug-error is kept and logged;
 #  - busy (block's ebusy): retried after 1 s until it succeeds (3rd try);
 #  - a hotplugd that is connected but silent (SIGSTOP): after
-#    hotplug_timeout + script_kill_grace + 5 s watcherd cancels the job
+#    2 x (hotplug_timeout + script_kill_grace) + 5 s watcherd cancels the job
 #    and the device goes to error instead of waiting forever;
 #  - the devices can still be removed (remove script runs, dirs gone).
 . "$(dirname "$0")/wdlib.sh"
@@ -29,7 +29,7 @@ wait_long 6 grep -q "kind=vbd devid=51712 attached" "$W/watcherd.log" \
 expect_eq "three tries" "$(grep -c 'test-busy add' "$W/calls.log")" 3
 kill -STOP "$HP"
 add_dev vif 5 test-hp
-wait_long 12 node_is "$(be vif 5)/hotplug-status" error \
+wait_long 15 node_is "$(be vif 5)/hotplug-status" error \
 	&& ok "silent hotplugd: job cancelled, device in error" || fail "backstop"
 grep -q "kind=vif devid=5 hotplugd did not answer" "$W/watcherd.log" \
 	&& ok "backstop logged" || fail "backstop log"

@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,13 +58,6 @@ struct world {
 	struct bdev **dirty;
 	size_t ndirty, dcap;
 };
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	stop = 1;
-}
 
 static int usage(int rc)
 {
@@ -324,24 +316,18 @@ static void drain_done(struct world *w, struct bdev *d)
 	set_state(w, d, 5, 6);
 }
 
-static void process(struct world *w, struct bdev *d)
+/* Learns d's frontend path once and watches its state; 0 when known. */
+static int learn_frontend(struct world *w, struct bdev *d)
 {
 	char *fe;
-	long bs, fs;
 	char p[PATH_LEN + 16];
 
-	d->dirty = false;
-	bs = rd(w, d->be, "state");
-	if (bs == -2 && !has(w, d->be, "frontend", NULL)) {
-		dev_forget(w, d);
-		return;
-	}
 	if (!d->fe[0]) {
 		snprintf(p, sizeof(p), "%s/frontend", d->be);
 		fe = xsu_read(w->xs, XBT_NULL, p);
 		if (!fe || !*fe || strlen(fe) >= sizeof(d->fe)) {
 			free(fe);
-			return;
+			return -1;
 		}
 		strcpy(d->fe, fe);
 		free(fe);
@@ -350,6 +336,37 @@ static void process(struct world *w, struct bdev *d)
 		snprintf(p, sizeof(p), "%s/state", d->fe);
 		d->fe_watched = xs_watch(w->xs, p, d->fe_token);
 	}
+	return 0;
+}
+
+/* Backend 2 or 3: frontend closing -> 5; frontend ready and hotplug
+ * done -> 4 (a vbd first publishes its geometry). */
+static void step_initwait(struct world *w, struct bdev *d, long bs, long fs)
+{
+	if (fs == 5 || fs == 6)
+		set_state(w, d, bs, 5);
+	else if ((fs == 3 || fs == 4) && hotplug_ready(w, d)) {
+		if (strcmp(d->kind, "vif")) {
+			wr(w, d, "sectors", "2097152");
+			wr(w, d, "info", "0");
+			wr(w, d, "sector-size", "512");
+		}
+		set_state(w, d, bs, 4);
+	}
+}
+
+static void process(struct world *w, struct bdev *d)
+{
+	long bs, fs;
+
+	d->dirty = false;
+	bs = rd(w, d->be, "state");
+	if (bs == -2 && !has(w, d->be, "frontend", NULL)) {
+		dev_forget(w, d);
+		return;
+	}
+	if (learn_frontend(w, d))
+		return;
 	fs = rd(w, d->fe, "state");
 	switch (bs) {
 	case 1:
@@ -358,16 +375,7 @@ static void process(struct world *w, struct bdev *d)
 		break;
 	case 2:
 	case 3:
-		if (fs == 5 || fs == 6)
-			set_state(w, d, bs, 5);
-		else if ((fs == 3 || fs == 4) && hotplug_ready(w, d)) {
-			if (strcmp(d->kind, "vif")) {
-				wr(w, d, "sectors", "2097152");
-				wr(w, d, "info", "0");
-				wr(w, d, "sector-size", "512");
-			}
-			set_state(w, d, bs, 4);
-		}
+		step_initwait(w, d, bs, fs);
 		break;
 	case 4:
 		if (fs == 1)
@@ -433,7 +441,7 @@ static int loop(struct world *w, long exit_after)
 	w->ndirty = 0;
 	printf("ready\n");
 	fflush(stdout);
-	while (!stop && (!end || xsu_now_ms() < end)) {
+	while (!xsu_stop && (!end || xsu_now_ms() < end)) {
 		if (poll(&pfd, 1, next_timeout(w)) < 0 && errno != EINTR)
 			return -1;
 		while ((ev = xs_check_watch(w->xs)) != NULL) {
@@ -476,8 +484,7 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || w.bdom < 0)
 		return usage(2);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
+	xsu_stop_on_signals();
 	snprintf(w.root, sizeof(w.root), "/local/domain/%ld/backend", w.bdom);
 	w.xs = xsu_open(dir);
 	if (!w.xs) {

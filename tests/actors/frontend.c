@@ -20,7 +20,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +34,6 @@ struct fe {
 	char dir[128], be[256];
 	int verbose;
 };
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	stop = 1;
-}
 
 static int usage(int rc)
 {
@@ -146,7 +138,7 @@ static int run_normal(struct fe *f)
 	snprintf(p, sizeof(p), "%s/state", f->dir);
 	if (!xs_watch(f->xs, p, "fe"))
 		return -1;
-	while (!stop) {
+	while (!xsu_stop) {
 		r = step(f, &kexec_phase);
 		if (r)
 			return r < 0 ? -1 : 0;
@@ -170,7 +162,7 @@ static int run_flip(struct fe *f)
 	long long end = xsu_now_ms() + f->seconds * 1000;
 	unsigned long n = 0, fail = 0;
 
-	while (!stop && xsu_now_ms() < end) {
+	while (!xsu_stop && xsu_now_ms() < end) {
 		if (wr(f, "state", seq[n % 4], 1))
 			fail++;
 		n++;
@@ -204,7 +196,7 @@ static int run_garbage(struct fe *f)
 					refused++;
 				else
 					ok++;
-	} while (!stop && xsu_now_ms() < end);
+	} while (!xsu_stop && xsu_now_ms() < end);
 	printf("garbage accepted=%lu refused=%lu\n", ok, refused);
 	return 0;
 }
@@ -216,13 +208,13 @@ static int run_spam(struct fe *f)
 	char v[32];
 	long long due;
 
-	while (!stop && xsu_now_ms() < end) {
+	while (!xsu_stop && xsu_now_ms() < end) {
 		snprintf(v, sizeof(v), "%lu", n);
 		if (wr(f, f->node, v, strlen(v)))
 			fail++;
 		n++;
 		due = start + (long long)(n * 1000 / (unsigned long)f->rate);
-		while (xsu_now_ms() < due && !stop)
+		while (xsu_now_ms() < due && !xsu_stop)
 			usleep(200);
 	}
 	printf("spam writes=%lu failed=%lu\n", n, fail);
@@ -291,8 +283,7 @@ int main(int argc, char **argv)
 			return usage(2);
 		setenv("XENSTORED_PATH", sock, 1);
 	}
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
+	xsu_stop_on_signals();
 	f.xs = xs_open(0);
 	if (!f.xs) {
 		perror("actor-frontend: xs_open");

@@ -160,30 +160,28 @@ static int add_one(struct xs_handle *xs, xs_transaction_t t,
 	return 0;
 }
 
+struct range {
+	struct dev *d;
+	long first, count;
+};
+
+static int add_range_in(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	struct range *r = arg;
+	long i;
+
+	for (i = 0; i < r->count; i++)
+		if (add_one(xs, t, r->d, r->first + i))
+			return -1;
+	return 0;
+}
+
 static int add_range(struct xs_handle *xs, struct dev *d, long first,
 		     long count)
 {
-	xs_transaction_t t;
-	long i;
-	int tries;
+	struct range r = { d, first, count };
 
-	for (tries = 0; tries < MAX_TRIES; tries++) {
-		t = xs_transaction_start(xs);
-		if (t == XBT_NULL)
-			return -1;
-		for (i = 0; i < count; i++) {
-			if (add_one(xs, t, d, first + i)) {
-				xs_transaction_end(xs, t, true);
-				return -1;
-			}
-		}
-		if (xs_transaction_end(xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -1;
-	}
-	errno = EAGAIN;
-	return -1;
+	return xsu_transact(xs, MAX_TRIES, add_range_in, &r);
 }
 
 static int wait_state6(struct xs_handle *xs, const char *be, long ms)

@@ -6,6 +6,7 @@
 #ifndef XSUTIL_H
 #define XSUTIL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <xenstore.h>
@@ -28,6 +29,19 @@ int xsu_write(struct xs_handle *xs, xs_transaction_t t, const char *path,
 /* Create path (empty) with the given permissions. */
 int xsu_mknod(struct xs_handle *xs, xs_transaction_t t, const char *path,
 	      struct xs_permissions *perms, unsigned int n);
+
+/*
+ * Runs fn(xs, t, arg) in a transaction, retried (up to tries times) while
+ * the commit fails with EAGAIN; a failing fn aborts it.  0 committed, -1
+ * otherwise (errno; EAGAIN when every try conflicted).
+ */
+int xsu_transact(struct xs_handle *xs, int tries,
+		 int (*fn)(struct xs_handle *, xs_transaction_t, void *),
+		 void *arg);
+
+/* Set by SIGTERM/SIGINT once xsu_stop_on_signals() was called. */
+extern volatile sig_atomic_t xsu_stop;
+void xsu_stop_on_signals(void);
 
 /* Send one line to DIR/control.sock; reply (without "\n") in buf. */
 int xsu_ctl(const char *dir, const char *line, char *buf, size_t cap);

@@ -136,25 +136,23 @@ static int toolstack_nodes(struct xs_handle *xs, xs_transaction_t t,
 	return xsu_write(xs, t, p, "%s", name);
 }
 
+struct dom_nodes {
+	long domid;
+	const char *name;
+};
+
+static int nodes_in(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	struct dom_nodes *n = arg;
+
+	return toolstack_nodes(xs, t, n->domid, n->name);
+}
+
 static int in_transaction(struct xs_handle *xs, long domid, const char *name)
 {
-	xs_transaction_t t;
-	int tries;
+	struct dom_nodes n = { domid, name };
 
-	for (tries = 0; tries < 100; tries++) {
-		t = xs_transaction_start(xs);
-		if (t == XBT_NULL)
-			return -1;
-		if (toolstack_nodes(xs, t, domid, name)) {
-			xs_transaction_end(xs, t, true);
-			return -1;
-		}
-		if (xs_transaction_end(xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -1;
-	}
-	return -1;
+	return xsu_transact(xs, 100, nodes_in, &n);
 }
 
 static int create(const char *dir, struct xs_handle *xs, long domid,

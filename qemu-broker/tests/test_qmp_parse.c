@@ -167,8 +167,10 @@ test_refused(void **state)
 	    "{\"error\": {\"class\": 1, \"desc\": \"d\"}}",
 	    "{\"event\": 5}", "{\"event\": \"\"}", "{\"event\": \"E\", \"data\": [1]}",
 	    "{\"return\": {}, \"id\": 1, \"id\": 2}",
-	    "{\"return\": {}", "{\"event\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}" };
+	    "{\"return\": {}",
+	    /* one element: a 66-character event name */
+	    ("{\"event\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}") };
 	struct qmp_msg m;
 	size_t i;
 

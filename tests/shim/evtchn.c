@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -80,7 +81,7 @@ void shim_evtchn_raise(uint32_t port)
 
 	if (port == 0 || port >= SHIM_MAX_PORTS)
 		return;
-	if (__atomic_exchange_n(&port_queued[port], 1, __ATOMIC_SEQ_CST))
+	if (atomic_exchange(&port_queued[port], 1))
 		return;
 	pthread_mutex_lock(&ports_lock);
 	h = port_owner[port];
@@ -250,7 +251,7 @@ xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
 		return -1;
 	}
 	if (port < SHIM_MAX_PORTS)
-		__atomic_store_n(&port_queued[port], 0, __ATOMIC_SEQ_CST);
+		atomic_store(&port_queued[port], 0);
 	if (port == virq_port) {
 		pthread_mutex_lock(&virq_lock);
 		virq_inflight = virq_raised;

@@ -75,9 +75,9 @@ add_device_added(int rc, json_t *ret, const char *errdesc, void *arg)
 		return;
 	}
 	names(op, qdev, node, sizeof(qdev));
-	if ((rc = dm_qmp(op->dm, "blockdev-del", json_pack("{s:s}",
-	    "node-name", node), -1, add_node_deleted, op)) != 0)
-		op_qmp_done(op);
+	if (dm_qmp(op->dm, "blockdev-del", json_pack("{s:s}", "node-name",
+	    node), -1, add_node_deleted, op) != 0)
+		op_qmp_done(op);	/* op->rc holds device_add's failure */
 }
 
 static void

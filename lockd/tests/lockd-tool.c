@@ -57,8 +57,8 @@ num(const char *s)
 {
 	uint32_t v;
 
-	if (parse_u32(s, UINT32_MAX, &v) == -1) {
-		fprintf(stderr, "bad number %s\n", s);
+	if (s == NULL || parse_u32(s, UINT32_MAX, &v) == -1) {
+		fprintf(stderr, "bad or missing number %s\n", s ? s : "");
 		exit(2);
 	}
 	return v;
@@ -67,6 +67,10 @@ num(const char *s)
 static uint32_t
 which(const char *s)
 {
+	if (s == NULL) {
+		fprintf(stderr, "missing slow|fast\n");
+		exit(2);
+	}
 	return strcmp(s, "slow") == 0 ? LOCK_SLOW : LOCK_FAST;
 }
 

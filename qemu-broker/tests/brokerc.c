@@ -58,8 +58,10 @@ xfer(struct msgbuf *b, const char *fmt)
 	}
 	if (m.hdr.type == MSG_COMMON_ERROR) {
 		if (msg_get_u32(&m, &err) == -1 ||
-		    msg_get_str(&m, s, sizeof(s)) == -1)
-			return 4;
+		    msg_get_str(&m, s, sizeof(s)) == -1) {
+			rc = 4;
+			goto out;
+		}
 		printf("error %u: %s\n", err, s);
 		rc = 10 + (int)err;
 		goto out;

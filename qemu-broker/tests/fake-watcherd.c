@@ -65,8 +65,10 @@ main(int argc, char **argv)
 	if (argc != 4 || (log = fopen(argv[2], "a")) == NULL)
 		return 2;
 	snprintf(path, sizeof(path), "%s/%s", argv[1], SOCK_WATCHERD);
-	if ((lfd = msg_listen(path, 0666)) == -1)
+	if ((lfd = msg_listen(path, 0666)) == -1) {
+		fclose(log);
 		return 1;
+	}
 	for (;;) {
 		if ((fd = accept(lfd, NULL, NULL)) == -1) {
 			if (errno == EAGAIN || errno == EINTR) {

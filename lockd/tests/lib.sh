@@ -2,6 +2,7 @@
 # own devsep-lockd in a temp dir (run dir + state dir), as root it drops to
 # devsep-lockd and chroots into the state dir, exactly as in production.
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../tests/lib/daemons.sh"
 BUILD=${BUILD:-build}
 BIN=${BIN:-bin}
 TOOL=$BUILD/tests/lockd-tool
@@ -17,35 +18,14 @@ X_EINVAL=32 X_EDEADLK=45 X_ETIMEDOUT=120 X_ESTALE=126
 fail() { echo "FAIL: $*"; [ -f "$T/lockd.log" ] && tail -20 "$T/lockd.log"; exit 1; }
 ok() { echo "ok: $*"; }
 
-start_lockd() {
-	$LOCKD -F -d --rundir "$R" --statedir "$S" -c /dev/null \
-	    >>"$T/lockd.log" 2>&1 &
-	LOCKD_PID=$!
-	for _ in $(seq 100); do
-		[ -S "$R/lockd.sock" ] && $TOOL "$R" status >/dev/null 2>&1 &&
-		    return 0
-		sleep 0.05
-	done
-	fail "lockd did not start"
-}
-
-stop_lockd() {	# $1: signal (default TERM)
-	[ -n "$LOCKD_PID" ] || return 0
-	kill -"${1:-TERM}" "$LOCKD_PID" 2>/dev/null
-	wait "$LOCKD_PID" 2>/dev/null
-	LOCKD_PID=
-}
+start_lockd() { lockd_start "$TOOL" "$R" status; }
+stop_lockd() { bg_stop LOCKD_PID "${1:-TERM}"; }	# $1: signal
 
 cleanup() {
 	local rc=$?
 	stop_lockd TERM		# clean exit: sanitizer leak reports run
 	jobs -p | xargs -r kill -9 2>/dev/null
-	# a sanitizer report in lockd's log fails the test (make asan)
-	if grep -q "AddressSanitizer\|LeakSanitizer\|runtime error" \
-	    "$T/lockd.log" 2>/dev/null; then
-		grep -A30 "Sanitizer\|runtime error" "$T/lockd.log" | head -60
-		rc=1
-	fi
+	sanitizer_report "$T/lockd.log" && rc=1
 	rm -rf "$T"
 	exit $rc
 }

@@ -3,6 +3,7 @@
 # broker drops to devsep-broker (so images must be readable by that group)
 # and its launcher starts each QEMU as qemu_uid_base + domid.
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../../tests/lib/daemons.sh"
 BUILD=${BUILD:-build}
 BIN=${BIN:-bin}
 BROKERC=$BUILD/tests/brokerc
@@ -39,41 +40,26 @@ write_conf() {
 	} >"$T/conf"
 }
 
-start_lockd() {
-	$BIN/devsep-lockd -F -d --rundir "$R" --statedir "$S" -c /dev/null \
-	    >>"$T/lockd.log" 2>&1 &
-	LOCKD_PID=$!
-	for _ in $(seq 100); do
-		[ -S "$R/lockd.sock" ] && c lock-list >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	fail "lockd did not start"
-}
-
-stop_lockd() {
-	[ -n "$LOCKD_PID" ] || return 0
-	kill -TERM "$LOCKD_PID" 2>/dev/null
-	wait "$LOCKD_PID" 2>/dev/null
-	LOCKD_PID=
-}
+start_lockd() { lockd_start c lock-list; }
+stop_lockd() { bg_stop LOCKD_PID; }
 
 start_broker() {	# extra daemon args
 	[ -f "$T/conf" ] || write_conf
-	$BIN/devsep-qemu-broker -F -d -c "$T/conf" --rundir "$R" "$@" \
-	    >>"$T/broker.log" 2>&1 &
-	BROKER_PID=$!
-	for _ in $(seq 100); do
-		[ -S "$R/broker.sock" ] && c status >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	fail "broker did not start"
+	bg_start BROKER_PID "$T/broker.log" "$BIN/devsep-qemu-broker" -F -d \
+	    -c "$T/conf" --rundir "$R" "$@"
+	wait_ready broker "$R/broker.sock" c status
 }
 
-stop_broker() {
-	[ -n "$BROKER_PID" ] || return 0
-	kill -TERM "$BROKER_PID" 2>/dev/null
-	wait "$BROKER_PID" 2>/dev/null
-	BROKER_PID=
+stop_broker() { bg_stop BROKER_PID; }
+
+# start_fake_qemu: lockd and a broker whose QEMU is tests/fake-qemu
+# (behaviour chosen by domid), QMP timeout 500 ms; an image cd.iso.
+start_fake_qemu() {
+	QMP_TIMEOUT=500ms
+	write_conf "qemu_binary = $PWD/$BUILD/tests/fake-qemu"
+	start_lockd
+	start_broker
+	mkimg cd.iso 0640
 }
 
 cleanup() {
@@ -82,11 +68,7 @@ cleanup() {
 	stop_lockd
 	jobs -p | xargs -r kill -9 2>/dev/null
 	# a sanitizer build (BIN=bin-asan) reports at exit: fail on it
-	if grep -q "Sanitizer\|runtime error:" "$T/broker.log" 2>/dev/null; then
-		echo "FAIL: sanitizer report from the broker:"
-		grep -A30 "Sanitizer\|runtime error:" "$T/broker.log" | head -60
-		rc=1
-	fi
+	sanitizer_report "$T/broker.log" && rc=1
 	rm -rf "$T"
 	exit $rc
 }

@@ -11,11 +11,7 @@
 # alongside, and the broker leaks no fd.
 . "$(dirname "$0")/lib.sh"
 
-QMP_TIMEOUT=500ms
-write_conf "qemu_binary = $PWD/$BUILD/tests/fake-qemu"
-start_lockd
-start_broker
-mkimg cd.iso 0640
+start_fake_qemu
 for d in 900 901 902 903 904 905 906 907 908; do
 	c lock-create $d >/dev/null || fail "lock-create $d"
 done

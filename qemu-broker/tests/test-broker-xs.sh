@@ -8,11 +8,7 @@
 # fails the QMP operation or leaves the JSON inconsistent.
 . "$(dirname "$0")/lib.sh"
 
-QMP_TIMEOUT=500ms
-write_conf "qemu_binary = $PWD/$BUILD/tests/fake-qemu"
-start_lockd
-start_broker
-mkimg cd.iso 0640
+start_fake_qemu
 c lock-create 900 >/dev/null
 expect_rc 0 dm-start 900 3
 WLOG=$T/watcherd.log

@@ -60,8 +60,10 @@ deps:
 	@scripts/create-users
 
 # `make check`: install what is missing, build, run every test.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	$(MAKE) all
+	$(MAKE) -j$(NPROC) all
 	$(MAKE) test-unit test-integration fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 
 export BUILD BIN

@@ -91,6 +91,16 @@ static int do_exec_usr(void)
 static int do_inet(void) { return ret(socket(AF_INET, SOCK_STREAM, 0)); }
 static int do_inet_dgram(void) { return ret(socket(AF_INET, SOCK_DGRAM, 0)); }
 static int do_unix(void) { return ret(socket(AF_UNIX, SOCK_SEQPACKET, 0)); }
+static int sockopt(int opt)
+{
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), v = 65536;
+
+	if (fd == -1)
+		return errno;
+	return ret(setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v)));
+}
+static int do_sndbuf(void) { return sockopt(SO_SNDBUF); }
+static int do_reuseaddr(void) { return sockopt(SO_REUSEADDR); }
 static int do_ptrace(void) { return ret(ptrace(PTRACE_TRACEME, 0, 0, 0)); }
 static int do_mount(void)
 {
@@ -187,6 +197,8 @@ static const struct row rows[] = {
 	{ "lockd", "files outside the state dir are unreachable (chroot)", do_open_etc, FAILS, 0 },
 	{ "lockd", "store files can be written, fsynced, renamed, removed", do_store_file, WORKS, 0 },
 	{ "lockd", "TCP sockets are fatal in lockd", do_inet, DIES, 0 },
+	{ "lockd", "growing a send buffer works (large replies, msg.c)", do_sndbuf, WORKS, 0 },
+	{ "lockd", "other socket options are fatal", do_reuseaddr, DIES, 0 },
 	{ "lockd", "executable mappings are fatal in lockd", do_mmap_exec, DIES, 0 },
 	{ "lockd", "mount is fatal in lockd", do_mount, DIES, 0 },
 	{ "lockd", "bpf is fatal in lockd", do_bpf, DIES, 0 },
@@ -196,6 +208,7 @@ static const struct row rows[] = {
 	{ "broker", "opening a file works (images)", do_open_etc, WORKS, 0 },
 	{ "broker", "TCP sockets are fatal in the broker", do_inet, DIES, 0 },
 	{ "broker", "unix sockets work", do_unix, WORKS, 0 },
+	{ "broker", "growing a send buffer works (msg.c)", do_sndbuf, WORKS, 0 },
 	{ "broker", "ptrace is fatal", do_ptrace, DIES, 0 },
 	{ "broker", "setuid is fatal in the broker", do_setuid, DIES, 0 },
 	/* hotplugd: runs scripts, must not reach xenstore */

@@ -13,3 +13,8 @@ TEST_PROGS += $(BUILD)/tests/rel-json
 # Fast subset (make check): each scenario with its small defaults.
 REL_FAST := tests/reliability/rel-crash.sh
 INT_TESTS += $(REL_FAST)
+
+$(BUILD)/tests/rel-guest: $(BUILD)/tests/reliability/rel-guest.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< -lxenstore
+TEST_PROGS += $(BUILD)/tests/rel-guest

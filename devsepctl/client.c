@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "parse.h"
 #include "proto.h"
+#include "reply.h"
 #include "table.h"
 
 const struct ctl_daemon ctl_daemons[] = {
@@ -83,9 +84,8 @@ ctl_connect(struct ctl *c, const struct ctl_daemon *d, int *fd, char *why,
 static int
 reply_error(struct ctl_reply *r)
 {
-	if (msg_get_u32(&r->m, &r->err) == -1 ||
-	    msg_get_str(&r->m, r->errmsg, sizeof(r->errmsg)) == -1 ||
-	    msg_end(&r->m) == -1) {
+	if (reply_error_get(&r->m, &r->err, r->errmsg,
+	    sizeof(r->errmsg)) == -1) {
 		snprintf(r->why, sizeof(r->why), "malformed error reply");
 		return CTL_NOANSWER;
 	}

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "msg.h"
 #include "parse.h"
+#include "reply.h"
 #include "sandbox.h"
 
 #define HP_MAX_PEERS	32
@@ -123,9 +124,7 @@ reply_error(struct msgchan *c, uint32_t reqid, int err, const char *s)
 {
 	struct msgbuf b;
 
-	msgbuf_init(&b, MSG_COMMON_ERROR, reqid);
-	msgbuf_put_u32(&b, (uint32_t)err);
-	msgbuf_put_str(&b, s);
+	reply_error_init(&b, reqid, err, s);
 	msgchan_send(c, &b);
 	msgbuf_dispose(&b);
 }

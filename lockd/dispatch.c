@@ -19,6 +19,7 @@
 #include "msg.h"
 #include "parse.h"
 #include "proto_lock.h"
+#include "reply.h"
 #include "sandbox.h"
 #include "stats.h"
 
@@ -41,9 +42,7 @@ reply_err(struct msgchan *ch, uint32_t reqid, int err, const char *why)
 {
 	struct msgbuf b;
 
-	msgbuf_init(&b, MSG_COMMON_ERROR, reqid);
-	msgbuf_put_u32(&b, (uint32_t)err);
-	msgbuf_put_str(&b, why);
+	reply_error_init(&b, reqid, err, why);
 	send_or_drop(ch, &b);
 }
 

@@ -8,6 +8,7 @@
 #include "broker.h"
 #include "log.h"
 #include "proto.h"
+#include "reply.h"
 
 struct client *
 client_ref(struct client *c)
@@ -48,9 +49,7 @@ client_reply_err(struct client *c, uint32_t reqid, int err,
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	msgbuf_init(&b, MSG_COMMON_ERROR, reqid);
-	msgbuf_put_u32(&b, (uint32_t)err);
-	msgbuf_put_str(&b, buf);
+	reply_error_init(&b, reqid, err, buf);
 	if (msgchan_send(c->chan, &b) == -1)
 		log_warn("error reply to pid=%d",
 		    (int)msgchan_cred(c->chan)->pid);

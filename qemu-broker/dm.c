@@ -33,6 +33,7 @@
 #include "parse.h"
 #include "proto_broker.h"
 #include "qmp.h"
+#include "reply.h"
 
 struct dm_waiter {
 	LIST_ENTRY(dm_waiter)	 entry;
@@ -240,8 +241,7 @@ launcher_replied(struct dm *d, struct msg *m)
 	char msg[256];
 
 	if (m->hdr.type == MSG_COMMON_ERROR) {
-		if (msg_get_u32(m, &err) == -1 ||
-		    msg_get_str(m, msg, sizeof(msg)) == -1)
+		if (reply_error_get(m, &err, msg, sizeof(msg)) == -1)
 			strcpy(msg, "?"), err = EIO;
 		if (d->state == DM_STOPPING)	/* destroyed meanwhile */
 			confirm_gone(d->domid, d->kind, 0, 0, d->req,

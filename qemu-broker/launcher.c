@@ -29,6 +29,7 @@
 #include "msg.h"
 #include "parse.h"
 #include "proto.h"
+#include "reply.h"
 #include "sandbox.h"
 
 #define LSOCK	3	/* the launcher's socket, moved here */
@@ -51,9 +52,7 @@ reply_err(uint32_t reqid, int err, const char *what)
 {
 	struct msgbuf b;
 
-	msgbuf_init(&b, MSG_COMMON_ERROR, reqid);
-	msgbuf_put_u32(&b, (uint32_t)err);
-	msgbuf_put_str(&b, what);
+	reply_error_init(&b, reqid, err, what);
 	if (msg_send_fd(LSOCK, &b) == -1)
 		log_warn("launcher: reply");
 	msgbuf_dispose(&b);

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "parse.h"
 #include "proto_watcher.h"
+#include "reply.h"
 
 struct xsreq {
 	struct op	*op;
@@ -61,7 +62,7 @@ xs_msg(struct msgchan *c, struct msg *m, void *arg)
 	else if (m->hdr.type == MSG_COMMON_OK)
 		xs_done(x, "updated", "");
 	else if (m->hdr.type == MSG_COMMON_ERROR &&
-	    msg_get_u32(m, &err) == 0 && msg_get_str(m, emsg, sizeof(emsg)) == 0)
+	    reply_error_get(m, &err, emsg, sizeof(emsg)) == 0)
 		xs_done(x, "failed: ", emsg);
 	else
 		xs_done(x, "failed: ", "unexpected reply");

@@ -18,6 +18,7 @@
 #include "msg.h"
 #include "parse.h"
 #include "proto_broker.h"
+#include "reply.h"
 
 static const char *rundir;
 
@@ -57,8 +58,7 @@ xfer(struct msgbuf *b, const char *fmt)
 		return 3;
 	}
 	if (m.hdr.type == MSG_COMMON_ERROR) {
-		if (msg_get_u32(&m, &err) == -1 ||
-		    msg_get_str(&m, s, sizeof(s)) == -1) {
+		if (reply_error_get(&m, &err, s, sizeof(s)) == -1) {
 			rc = 4;
 			goto out;
 		}

@@ -18,6 +18,7 @@
 
 #include "msg.h"
 #include "proto_watcher.h"
+#include "reply.h"
 
 static void
 serve(int fd, FILE *log, const char *mode)
@@ -42,12 +43,10 @@ serve(int fd, FILE *log, const char *mode)
 		sleep(30);
 		goto out;
 	}
-	msgbuf_init(&b, strcmp(mode, "ok") == 0 ? MSG_COMMON_OK :
-	    MSG_COMMON_ERROR, m.hdr.reqid);
-	if (strcmp(mode, "ok") != 0) {
-		msgbuf_put_u32(&b, ENOENT);
-		msgbuf_put_str(&b, "no such vbd backend");
-	}
+	if (strcmp(mode, "ok") == 0)
+		msgbuf_init(&b, MSG_COMMON_OK, m.hdr.reqid);
+	else
+		reply_error_init(&b, m.hdr.reqid, ENOENT, "no such vbd backend");
 	msg_send_fd(fd, &b);
 	msgbuf_dispose(&b);
 out:

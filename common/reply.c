@@ -1,0 +1,23 @@
+/* MSG_COMMON_ERROR: see reply.h. */
+#include "proto.h"
+#include "reply.h"
+
+void
+reply_error_init(struct msgbuf *b, uint32_t reqid, int err, const char *text)
+{
+	msgbuf_init(b, MSG_COMMON_ERROR, reqid);
+	msgbuf_put_u32(b, (uint32_t)err);
+	msgbuf_put_str(b, text != NULL ? text : "");
+}
+
+int
+reply_error_get(struct msg *m, uint32_t *err, char *text, size_t textsz)
+{
+	if (msg_get_u32(m, err) == -1 ||
+	    msg_get_str(m, text, textsz) == -1 || msg_end(m) == -1) {
+		if (textsz > 0)
+			text[0] = '\0';
+		return -1;
+	}
+	return 0;
+}

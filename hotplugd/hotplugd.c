@@ -17,6 +17,7 @@
 #include "log.h"
 #include "msg.h"
 #include "parse.h"
+#include "reload.h"
 #include "reply.h"
 #include "sandbox.h"
 
@@ -234,15 +235,8 @@ on_term(void *arg)
 static void
 on_hup(void *arg)
 {
-	struct devsep_config n;
-	char err[512];
-
-	config_defaults(&n);
-	if (config_load(&n, opts.config_path, 1, err, sizeof(err)) == -1) {
-		log_warnx("reload: %s", err);
+	if (daemon_reload_config(&hp->cfg, opts.config_path) == -1)
 		return;
-	}
-	config_reload_runtime(&hp->cfg, &n);
 	log_setlevel(opts.debug ? LOG_LEVEL_DEBUG : hp->cfg.log_level);
 	log_info("configuration reloaded (max_jobs=%u)", hp->cfg.max_jobs);
 	job_schedule();

@@ -23,6 +23,7 @@
 #include "parse.h"
 #include "proto_broker.h"
 #include "qmp.h"
+#include "reload.h"
 #include "sandbox.h"
 
 static struct broker broker;
@@ -191,16 +192,8 @@ on_term(void *arg)
 static void
 on_hup(void *arg)
 {
-	struct devsep_config c;
-	char err[512];
-
-	config_defaults(&c);
-	if (config_load(&c, opts.config_path, 1, err, sizeof(err)) == -1) {
-		log_warnx("reload: %s", err);
-		return;
-	}
-	config_reload_runtime(&B->cfg, &c);
-	log_info("configuration reloaded");
+	if (daemon_reload_config(&B->cfg, opts.config_path) == 0)
+		log_info("configuration reloaded");
 }
 
 static int

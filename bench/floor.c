@@ -1,7 +1,8 @@
 /*
  * The physical floor: N runs of the hotplug script alone, P at a time,
  * spawned flat out (posix_spawn + waitpid, nothing else), each with the
- * environment a daemon would give it (XENBUS_PATH of device i, argv
+ * environment a daemon would give it (XENBUS_PATH of device i: guest
+ * first + i / per, devid i % per, as the storms lay them out; argv
  * "online type_if=vif") and XENSTORED_PATH pointing at xenstored itself.
  * Prints the wall time, the rate and xenstored's CPU for the scripts'
  * own writes.
@@ -27,8 +28,8 @@ spawn_one(const struct bopt *o, long i)
 	int r;
 
 	strcpy(bus, "XENBUS_PATH=");
-	be_path(bus + 12, sizeof(bus) - 12, o->bdom, "vif", o->first + i,
-	    o->devid);
+	be_path(bus + 12, sizeof(bus) - 12, o->bdom, "vif",
+	    o->first + i / o->per, o->devid + i % o->per);
 	snprintf(xsp, sizeof(xsp), "XENSTORED_PATH=%s",
 	    env_xs ? env_xs : "");
 	r = posix_spawn(&pid, o->script, NULL, NULL, argv, envp);

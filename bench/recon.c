@@ -70,14 +70,32 @@ setup_guest(struct xs_handle *xs, const struct bopt *o, long g)
 	return -1;
 }
 
+/* Prints "missing D..." for guests without a backend dir (to be written
+ * by the toolstack first), or sets every device's state. */
 int
 cmd_recon_setup(struct bopt *o)
 {
 	struct xs_handle *xs = bx_open();
-	long g;
+	char p[BENCH_PATH], *v;
+	long g, missing = 0;
 
 	if (xs == NULL)
 		return 1;
+	for (g = 0; g < o->count; g++) {
+		snprintf(p, sizeof(p), "/local/domain/%ld/backend/vif/%ld/%ld",
+		    o->bdom, o->first + g, o->devid + o->per - 1);
+		if ((v = bx_read(xs, p)) == NULL) {
+			printf("%smissing %ld", missing++ ? "\n" : "",
+			    o->first + g);
+			continue;
+		}
+		free(v);
+	}
+	if (missing) {
+		printf("\n");
+		xs_close(xs);
+		return 3;
+	}
 	for (g = 0; g < o->count; g++)
 		if (setup_guest(xs, o, g) == -1) {
 			fprintf(stderr, "bench-driver: recon-setup guest %ld: %s\n",

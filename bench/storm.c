@@ -8,11 +8,14 @@
  * measured.  Latency = connected - t0.
  * attach-poll: the same with real scripts (no log): polls hotplug-status.
  * detach: libxl's removal (online=0 and state=5 in one transaction per
- * device) for all devices from one thread, while another polls the backend
- * kind directories (one directory read per kind per poll) for the guests'
- * dirs to vanish.  Latency = gone - that device's write.
+ * device) for all devices from one thread, while another holds one watch
+ * on the backend root and, on an event naming a device dir (or a parent),
+ * reads that dir: ENOENT = gone.  Latency = gone - that device's write.
+ * The observer's watch costs xenstored one more event delivery per write
+ * below the root (the same for both daemons).
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +29,10 @@ struct devset {
 	char	 kinds[4][8];
 	size_t	 nk;
 	long	 first, count;		/* guests */
-	size_t	 n;			/* count * nk */
+	long	 per;			/* devices per guest and kind */
+	size_t	 n;			/* count * per * nk; device i is
+					   guest i/nk/per, devid +i/nk%per,
+					   kind i%nk */
 	uint64_t *t_write, *t_done;	/* per device, 0 = not yet */
 	bool	 *error;
 };
@@ -38,7 +44,8 @@ devset_init(struct devset *s, const struct bopt *o)
 	s->nk = kind_list(o->kinds, s->kinds, 4);
 	s->first = o->first;
 	s->count = o->count;
-	s->n = (size_t)o->count * s->nk;
+	s->per = o->per;
+	s->n = (size_t)(o->count * o->per) * s->nk;
 	s->t_write = calloc(s->n + 1, sizeof(uint64_t));
 	s->t_done = calloc(s->n + 1, sizeof(uint64_t));
 	s->error = calloc(s->n + 1, sizeof(bool));
@@ -147,7 +154,8 @@ poll_status(struct xs_handle *xs, const struct bopt *o, struct devset *s,
 			continue;
 		k = i % s->nk;
 		be_path(p, sizeof(p), o->bdom, s->kinds[k],
-		    s->first + (long)(i / s->nk), dev_devid(o, s->kinds[k]));
+		    s->first + (long)(i / s->nk) / s->per,
+		    dev_devid(o, s->kinds[k]) + (long)(i / s->nk) % s->per);
 		strcat(p, "/hotplug-status");
 		v = bx_read(xs, p);
 		if (v && (!strcmp(v, "connected") || !strcmp(v, "error"))) {
@@ -200,48 +208,66 @@ cmd_attach_poll(struct bopt *o)
 struct poller {
 	const struct bopt *o;
 	struct devset	*s;
-	volatile bool	 stop;
 	size_t		 gone;
 	uint64_t	 deadline;
+	bool		 ready, failed;
 };
 
-/* Marks every device whose guest dir is no longer listed under its kind. */
+/* Device i gone (its backend dir reads ENOENT)?  Marks it. */
 static void
-poll_gone(struct xs_handle *xs, struct poller *pl)
+check_gone(struct xs_handle *xs, struct poller *pl, size_t i)
 {
 	struct devset *s = pl->s;
-	char p[BENCH_PATH], **v;
-	unsigned int n, j;
-	size_t k, i;
-	long dom, present_dom;
-	bool *present = calloc((size_t)s->count, sizeof(bool));
-	uint64_t now;
+	char p[BENCH_PATH];
+	size_t k = i % s->nk, gj = i / s->nk;
+	long g = (long)gj / s->per, j = (long)gj % s->per;
+	char *v;
 
-	if (present == NULL)
+	if (s->t_done[i] || !__atomic_load_n(&s->t_write[i], __ATOMIC_ACQUIRE))
+		return;
+	be_path(p, sizeof(p), pl->o->bdom, s->kinds[k], s->first + g,
+	    dev_devid(pl->o, s->kinds[k]) + j);
+	v = bx_read(xs, p);
+	if (v == NULL && errno == ENOENT) {
+		s->t_done[i] = now_us();
+		pl->gone++;
+	}
+	free(v);
+}
+
+/* A watch event below .../backend: "<kind>[/<dom>[/<devid>[/...]]]".
+ * Only a path that names a device dir or one of its parents can be a
+ * removal; check the devices below it. */
+static void
+on_event(struct xs_handle *xs, struct poller *pl, const char *rel)
+{
+	struct devset *s = pl->s;
+	char buf[BENCH_PATH], *save = NULL, *kind, *dom, *id, *more;
+	long d = -1, n = -1, base;
+	size_t k, i;
+
+	snprintf(buf, sizeof(buf), "%s", rel);
+	kind = strtok_r(buf, "/", &save);
+	dom = strtok_r(NULL, "/", &save);
+	id = strtok_r(NULL, "/", &save);
+	more = strtok_r(NULL, "/", &save);
+	if (kind == NULL || more != NULL ||
+	    (dom && parse_long(dom, 0, 0x7fef, &d)) ||
+	    (id && parse_long(id, 0, 0xfffffff, &n)))
 		return;
 	for (k = 0; k < s->nk; k++) {
-		memset(present, 0, (size_t)s->count * sizeof(bool));
-		snprintf(p, sizeof(p), "/local/domain/%ld/backend/%s",
-		    pl->o->bdom, s->kinds[k]);
-		v = xs_directory(xs, XBT_NULL, p, &n);
-		if (v == NULL && errno != ENOENT)
-			continue;	/* unknown: try again */
-		for (j = 0; v && j < n; j++)
-			if (parse_long(v[j], 0, 0x7fef, &present_dom) == 0 &&
-			    present_dom >= s->first &&
-			    present_dom < s->first + s->count)
-				present[present_dom - s->first] = true;
-		free(v);
-		now = now_us();
-		for (dom = 0; dom < s->count; dom++) {
-			i = (size_t)dom * s->nk + k;
-			if (!present[dom] && !s->t_done[i] && s->t_write[i]) {
-				s->t_done[i] = now;
-				pl->gone++;
-			}
+		if (strcmp(kind, s->kinds[k]))
+			continue;
+		base = dev_devid(pl->o, s->kinds[k]);
+		for (i = k; i < s->n; i += s->nk) {
+			long g = (long)(i / s->nk) / s->per;
+			long j = (long)(i / s->nk) % s->per;
+
+			if ((d < 0 || d == s->first + g) &&
+			    (n < 0 || n == base + j))
+				check_gone(xs, pl, i);
 		}
 	}
-	free(present);
 }
 
 static void *
@@ -249,27 +275,47 @@ poller_main(void *arg)
 {
 	struct poller *pl = arg;
 	struct xs_handle *xs = bx_open();
+	char root[64], **ev;
+	struct pollfd pfd;
+	unsigned int num;
+	size_t rl, i;
 
-	while (xs && !pl->stop && pl->gone < pl->s->n &&
-	    now_us() < pl->deadline) {
-		poll_gone(xs, pl);
-		sleep_us((uint64_t)pl->o->poll_ms * 1000u);
+	snprintf(root, sizeof(root), "/local/domain/%ld/backend", pl->o->bdom);
+	rl = strlen(root);
+	if (xs == NULL || !xs_watch(xs, root, "gone")) {
+		pl->failed = true;
+		__atomic_store_n(&pl->ready, true, __ATOMIC_RELEASE);
+		return NULL;
 	}
-	if (xs)
-		xs_close(xs);
+	free(xs_read_watch(xs, &num));	/* the initial event */
+	__atomic_store_n(&pl->ready, true, __ATOMIC_RELEASE);
+	pfd.fd = xs_fileno(xs);
+	pfd.events = POLLIN;
+	while (pl->gone < pl->s->n && now_us() < pl->deadline) {
+		poll(&pfd, 1, 20);
+		while ((ev = xs_check_watch(xs)) != NULL) {
+			if (!strncmp(ev[XS_WATCH_PATH], root, rl) &&
+			    ev[XS_WATCH_PATH][rl] == '/')
+				on_event(xs, pl, ev[XS_WATCH_PATH] + rl + 1);
+			free(ev);
+		}
+	}
+	for (i = 0; i < pl->s->n; i++)	/* a removal seen late: counts late */
+		check_gone(xs, pl, i);
+	xs_close(xs);
 	return NULL;
 }
 
 /* online=0, state=5 in one transaction, retried on EAGAIN (libxl). */
 static int
 remove_one(struct xs_handle *xs, const struct bopt *o, const char *kind,
-    long dom)
+    long dom, long devid)
 {
 	char p[BENCH_PATH], q[BENCH_PATH + 16];
 	xs_transaction_t t;
 	int tries;
 
-	be_path(p, sizeof(p), o->bdom, kind, dom, dev_devid(o, kind));
+	be_path(p, sizeof(p), o->bdom, kind, dom, devid);
 	for (tries = 0; tries < 100; tries++) {
 		if ((t = xs_transaction_start(xs)) == XBT_NULL)
 			return -1;
@@ -339,13 +385,19 @@ cmd_detach(struct bopt *o)
 	pl.deadline = t0 + (uint64_t)o->timeout_ms * 1000u;
 	if (pthread_create(&th, NULL, poller_main, &pl) != 0)
 		return 1;
-	for (i = 0; i < s.n; i += s.nk)
+	while (!__atomic_load_n(&pl.ready, __ATOMIC_ACQUIRE))
+		sleep_us(1000);
+	t0 = now_us();
+	for (i = 0; i < s.n && !pl.failed; i += s.nk)
 		for (k = 0; k < s.nk; k++) {
+			__atomic_store_n(&s.t_write[i + k], now_us(),
+			    __ATOMIC_RELEASE);
 			if (remove_one(xs, o, s.kinds[k],
-			    s.first + (long)(i / s.nk)) == -1)
+			    s.first + (long)(i / s.nk) / s.per,
+			    dev_devid(o, s.kinds[k]) +
+			    (long)(i / s.nk) % s.per) == -1)
 				fprintf(stderr, "bench-driver: remove: %s\n",
 				    strerror(errno));
-			s.t_write[i + k] = now_us();
 		}
 	pthread_join(th, NULL);
 	if (o->log)

@@ -59,8 +59,8 @@ render(struct ctl *c, json_t *j)
 	int rc = CTL_OK;
 
 	if (!json_is_array(doms)) {
-		fprintf(stderr, "devsepctl: lockd's reply has no "
-		    "\"domains\" array\n");
+		fprintf(stderr, "%s: lockd's reply has no \"domains\" "
+		    "array\n", c->prog);
 		return CTL_NOANSWER;
 	}
 	table_init(&t, "DOMID", "STATE", "GEN", "DM_GONE", "LOCK", "HOLDER",

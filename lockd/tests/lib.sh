@@ -24,10 +24,7 @@ stop_lockd() { bg_stop LOCKD_PID "${1:-TERM}"; }	# $1: signal
 cleanup() {
 	local rc=$?
 	stop_lockd TERM		# clean exit: sanitizer leak reports run
-	jobs -p | xargs -r kill -9 2>/dev/null
-	sanitizer_report "$T/lockd.log" && rc=1
-	rm -rf "$T"
-	exit $rc
+	finish_test "$rc" "$T/lockd.log"
 }
 trap cleanup EXIT
 

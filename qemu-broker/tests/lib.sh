@@ -66,11 +66,8 @@ cleanup() {
 	local rc=$?
 	stop_broker
 	stop_lockd
-	jobs -p | xargs -r kill -9 2>/dev/null
 	# a sanitizer build (BIN=bin-asan) reports at exit: fail on it
-	sanitizer_report "$T/broker.log" && rc=1
-	rm -rf "$T"
-	exit $rc
+	finish_test "$rc" "$T/broker.log"
 }
 trap cleanup EXIT
 

@@ -1,7 +1,8 @@
 # Shared by the daemons' integration scripts (sourced by lockd/tests/lib.sh
 # and qemu-broker/tests/lib.sh): start a daemon in the background and wait
 # until it answers, stop and reap it, a devsep-lockd in the test's own run
-# and state dirs, and the sanitizer check of a daemon's log.
+# and state dirs, the sanitizer check of a daemon's log and the end of the
+# EXIT trap.
 #
 # The sourcing lib sets BIN, T (temp dir), R (run dir), S (state dir) and
 # defines fail MESSAGE (prints, exits 1).
@@ -42,6 +43,19 @@ lockd_start() {
 	bg_start LOCKD_PID "$T/lockd.log" "$BIN/devsep-lockd" -F -d \
 	    --rundir "$R" --statedir "$S" -c /dev/null
 	wait_ready lockd "$R/lockd.sock" "$@"
+}
+
+# finish_test RC LOG...: the end of a test's EXIT trap, after its daemons
+# were stopped: kills what is left of its background jobs, turns RC into 1
+# when a LOG holds a sanitizer report, removes $T and exits RC.
+finish_test() {
+	local rc=$1 log; shift
+	jobs -p | xargs -r kill -9 2>/dev/null
+	for log in "$@"; do
+		sanitizer_report "$log" && rc=1
+	done
+	rm -rf "$T"
+	exit "$rc"
 }
 
 # sanitizer_report LOG: prints the sanitizer report (ASan, LSan, UBSan) in

@@ -149,8 +149,10 @@ run_probes(struct ctl *c, int argc, char **argv, uint32_t type,
 	size_t i;
 	int rc;
 
-	if ((rc = select_daemons(c, argc, argv, sel, n)) != CTL_OK)
+	if ((rc = select_daemons(c, argc, argv, sel, n)) != CTL_OK) {
+		*n = 0;		/* nothing probed: nothing to show or free */
 		return rc;
+	}
 	for (i = 0; i < *n; i++)
 		probe(c, sel[i], type, reply, &p[i]);
 	return probes_rc(p, *n, argc > 1);

@@ -245,24 +245,26 @@ dom_destroy_begin(uint32_t domid, uint32_t flags, uint64_t now, char *why,
 
 /*
  * DM_GONE and DESTROY_FINISH need a domain whose destroy has begun and
- * whose fast lock is drained: returns it in *dp, or -errno with why.
+ * whose fast lock is drained: returns it, or NULL with -errno in *rc and
+ * the reason in why.
  */
-static int
-dying_drained(uint32_t domid, struct dom **dp, char *why, size_t whysz)
+static struct dom *
+dying_drained(uint32_t domid, int *rc, char *why, size_t whysz)
 {
 	struct dom *d = dom_get(domid);
 
 	if (d == NULL)
-		return fail(-ESRCH, why, whysz, "domid %u does not exist",
+		*rc = fail(-ESRCH, why, whysz, "domid %u does not exist",
 		    domid);
-	if (d->state != LT_DYING)
-		return fail(-EINVAL, why, whysz, "domid %u: destroy not begun",
+	else if (d->state != LT_DYING)
+		*rc = fail(-EINVAL, why, whysz, "domid %u: destroy not begun",
 		    domid);
-	if (lt_is_held(ltab, domid, LOCK_FAST))
-		return fail(-EBUSY, why, whysz, "domid %u: the fast lock is "
+	else if (lt_is_held(ltab, domid, LOCK_FAST))
+		*rc = fail(-EBUSY, why, whysz, "domid %u: the fast lock is "
 		    "still held (destroy drain not complete)", domid);
-	*dp = d;
-	return 0;
+	else
+		return d;
+	return NULL;
 }
 
 int
@@ -271,7 +273,7 @@ dom_dm_gone(uint32_t domid, char *why, size_t whysz)
 	struct dom *d;
 	int rc;
 
-	if ((rc = dying_drained(domid, &d, why, whysz)) != 0)
+	if ((d = dying_drained(domid, &rc, why, whysz)) == NULL)
 		return rc;
 	if (d->dm_gone)
 		return 0;
@@ -288,7 +290,7 @@ dom_destroy_finish(uint32_t domid, uint64_t now, char *why, size_t whysz)
 	struct dom *d;
 	int rc;
 
-	if ((rc = dying_drained(domid, &d, why, whysz)) != 0)
+	if ((d = dying_drained(domid, &rc, why, whysz)) == NULL)
 		return rc;
 	if (!d->dm_gone)
 		return fail(-EBUSY, why, whysz, "domid %u: device model not "

@@ -60,6 +60,34 @@ inside(const char *dir, const char *path)
 	return strncmp(path, dir, n) == 0 && path[n] == '/';
 }
 
+/* Refusal: *why = msg, errno = err (0: keep the syscall's); -1. */
+static int
+refuse(const char **why, const char *msg, int err)
+{
+	*why = msg;
+	if (err != 0)
+		errno = err;
+	return -1;
+}
+
+/* The resolved script: a regular file, executable, not writable by
+ * others.  0 or -1 (errno, *why). */
+static int
+script_file_ok(const char *real, const char **why)
+{
+	struct stat st;
+
+	if (stat(real, &st) == -1)
+		return refuse(why, "cannot stat script", 0);
+	if (!S_ISREG(st.st_mode))
+		return refuse(why, "script is not a regular file", EACCES);
+	if ((st.st_mode & 0111) == 0)
+		return refuse(why, "script is not executable", EACCES);
+	if (st.st_mode & S_IWOTH)
+		return refuse(why, "script is writable by others", EACCES);
+	return 0;
+}
+
 /*
  * A bare name or relative path is taken below script_dir_real, an absolute
  * path as is; its realpath must be inside script_dir_real, a regular file,
@@ -70,56 +98,25 @@ hp_script_resolve(const char *script_dir_real, const char *script,
     char *out, size_t outsz, const char **why)
 {
 	char cand[PATH_MAX], real[PATH_MAX];
-	struct stat st;
 
 	*why = NULL;
 	if (*script == '\0' || strlen(script) >= HOTPLUG_SCRIPT_MAX ||
-	    !printable(script) || !components_ok(script)) {
-		*why = "script name is empty, too long, or has an empty, "
-		    "\".\" or \"..\" component";
-		errno = EINVAL;
-		return -1;
-	}
+	    !printable(script) || !components_ok(script))
+		return refuse(why, "script name is empty, too long, or has an "
+		    "empty, \".\" or \"..\" component", EINVAL);
 	if (xsnprintf(cand, sizeof(cand), "%s%s%s",
 	    script[0] == '/' ? "" : script_dir_real,
-	    script[0] == '/' ? "" : "/", script) == -1) {
-		*why = "script path too long";
-		errno = ENAMETOOLONG;
+	    script[0] == '/' ? "" : "/", script) == -1)
+		return refuse(why, "script path too long", ENAMETOOLONG);
+	if (realpath(cand, real) == NULL)
+		return refuse(why, "script does not exist", 0);
+	if (!inside(script_dir_real, real))
+		return refuse(why, "script resolves outside the script "
+		    "directory", EACCES);
+	if (script_file_ok(real, why) == -1)
 		return -1;
-	}
-	if (realpath(cand, real) == NULL) {
-		*why = "script does not exist";
-		return -1;
-	}
-	if (!inside(script_dir_real, real)) {
-		*why = "script resolves outside the script directory";
-		errno = EACCES;
-		return -1;
-	}
-	if (stat(real, &st) == -1) {
-		*why = "cannot stat script";
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		*why = "script is not a regular file";
-		errno = EACCES;
-		return -1;
-	}
-	if ((st.st_mode & 0111) == 0) {
-		*why = "script is not executable";
-		errno = EACCES;
-		return -1;
-	}
-	if (st.st_mode & S_IWOTH) {
-		*why = "script is writable by others";
-		errno = EACCES;
-		return -1;
-	}
-	if (xsnprintf(out, outsz, "%s", real) == -1) {
-		*why = "script path too long";
-		errno = ENAMETOOLONG;
-		return -1;
-	}
+	if (xsnprintf(out, outsz, "%s", real) == -1)
+		return refuse(why, "script path too long", ENAMETOOLONG);
 	return 0;
 }
 

@@ -240,7 +240,8 @@ static int run_deep(struct fe *f)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Options into f and *dir; -1 to go on, else the exit code (usage). */
+static int parse_opts(struct fe *f, const char **dir, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "domid", 1, NULL, 'D' }, { "kind", 1, NULL, 'k' },
@@ -248,35 +249,80 @@ int main(int argc, char **argv)
 		{ "seconds", 1, NULL, 's' }, { "rate", 1, NULL, 'r' },
 		{ "node", 1, NULL, 'N' }, { "timeout-ms", 1, NULL, 't' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
-	struct fe f = { .dom = -1, .devid = -1, .kind = "", .mode = "normal",
-			.node = "spam", .rate = 100, .timeout_ms = 30000 };
-	char sock[PATH_MAX], p[300], *be;
-	const char *dir = NULL;
-	int o, rc;
+	int o;
 
 	while ((o = getopt_long(argc, argv, "d:vh", opts, NULL)) != -1) {
 		switch (o) {
-		case 'd': dir = optarg; break;
-		case 'v': f.verbose = 1; break;
-		case 'D': if (xsu_parse_long(optarg, 1, 0x7fef, &f.dom)) return usage(2); break;
-		case 'n': if (xsu_parse_long(optarg, 0, 0xfffffffL, &f.devid)) return usage(2); break;
-		case 's': if (xsu_parse_long(optarg, 0, 86400, &f.seconds)) return usage(2); break;
-		case 'r': if (xsu_parse_long(optarg, 1, 1000000, &f.rate)) return usage(2); break;
-		case 't': if (xsu_parse_long(optarg, 1, 3600000, &f.timeout_ms)) return usage(2); break;
-		case 'k': f.kind = optarg; break;
-		case 'm': f.mode = optarg; break;
+		case 'd': *dir = optarg; break;
+		case 'v': f->verbose = 1; break;
+		case 'D': if (xsu_parse_long(optarg, 1, 0x7fef, &f->dom)) return usage(2); break;
+		case 'n': if (xsu_parse_long(optarg, 0, 0xfffffffL, &f->devid)) return usage(2); break;
+		case 's': if (xsu_parse_long(optarg, 0, 86400, &f->seconds)) return usage(2); break;
+		case 'r': if (xsu_parse_long(optarg, 1, 1000000, &f->rate)) return usage(2); break;
+		case 't': if (xsu_parse_long(optarg, 1, 3600000, &f->timeout_ms)) return usage(2); break;
+		case 'k': f->kind = optarg; break;
+		case 'm': f->mode = optarg; break;
 		case 'N':
 			if (!*optarg || strchr(optarg, '/') || strlen(optarg) > 64)
 				return usage(2);
-			f.node = optarg;
+			f->node = optarg;
 			break;
 		case 'h': return usage(0);
 		default: return usage(2);
 		}
 	}
-	if (optind != argc || f.dom < 0 || f.devid < 0 ||
-	    (strcmp(f.kind, "vif") && strcmp(f.kind, "vbd")))
+	if (optind != argc || f->dom < 0 || f->devid < 0 ||
+	    (strcmp(f->kind, "vif") && strcmp(f->kind, "vbd")))
 		return usage(2);
+	return -1;
+}
+
+/* Reads the device's backend path (written by the toolstack) into f->be. */
+static int read_backend(struct fe *f)
+{
+	char p[300], *be;
+
+	snprintf(f->dir, sizeof(f->dir), "/local/domain/%ld/device/%s/%ld", f->dom,
+		 f->kind, f->devid);
+	snprintf(p, sizeof(p), "%s/backend", f->dir);
+	be = xsu_read(f->xs, XBT_NULL, p);
+	if (!be || strlen(be) >= sizeof(f->be)) {
+		fprintf(stderr, "actor-frontend: no backend path at %s\n", p);
+		free(be);
+		return -1;
+	}
+	strcpy(f->be, be);
+	free(be);
+	return 0;
+}
+
+/* Runs f->mode: 0 done, -1 failed (errno), 2 unknown mode. */
+static int run_mode(struct fe *f)
+{
+	if (!strcmp(f->mode, "flip"))
+		return run_flip(f);
+	if (!strcmp(f->mode, "garbage"))
+		return run_garbage(f);
+	if (!strcmp(f->mode, "spam"))
+		return run_spam(f);
+	if (!strcmp(f->mode, "deep"))
+		return run_deep(f);
+	if (!strcmp(f->mode, "normal") || !strcmp(f->mode, "connect") ||
+	    !strcmp(f->mode, "kexec") || !strcmp(f->mode, "never-close"))
+		return run_normal(f);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct fe f = { .dom = -1, .devid = -1, .kind = "", .mode = "normal",
+			.node = "spam", .rate = 100, .timeout_ms = 30000 };
+	char sock[PATH_MAX];
+	const char *dir = NULL;
+	int rc;
+
+	if ((rc = parse_opts(&f, &dir, argc, argv)) != -1)
+		return rc;
 	if (dir) {
 		if (snprintf(sock, sizeof(sock), "%s/dom%ld.sock", dir, f.dom) >=
 		    (int)sizeof(sock))
@@ -289,29 +335,10 @@ int main(int argc, char **argv)
 		perror("actor-frontend: xs_open");
 		return 1;
 	}
-	snprintf(f.dir, sizeof(f.dir), "/local/domain/%ld/device/%s/%ld", f.dom,
-		 f.kind, f.devid);
-	snprintf(p, sizeof(p), "%s/backend", f.dir);
-	be = xsu_read(f.xs, XBT_NULL, p);
-	if (!be || strlen(be) >= sizeof(f.be)) {
-		fprintf(stderr, "actor-frontend: no backend path at %s\n", p);
-		free(be);
+	if (read_backend(&f))
 		return 1;
-	}
-	strcpy(f.be, be);
-	free(be);
-	if (!strcmp(f.mode, "flip"))
-		rc = run_flip(&f);
-	else if (!strcmp(f.mode, "garbage"))
-		rc = run_garbage(&f);
-	else if (!strcmp(f.mode, "spam"))
-		rc = run_spam(&f);
-	else if (!strcmp(f.mode, "deep"))
-		rc = run_deep(&f);
-	else if (!strcmp(f.mode, "normal") || !strcmp(f.mode, "connect") ||
-		 !strcmp(f.mode, "kexec") || !strcmp(f.mode, "never-close"))
-		rc = run_normal(&f);
-	else
+	rc = run_mode(&f);
+	if (rc == 2)
 		return usage(2);
 	if (rc)
 		fprintf(stderr, "actor-frontend: %s: %s\n", f.mode,

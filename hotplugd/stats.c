@@ -1,13 +1,12 @@
 /* MSG_COMMON_STATUS / MSG_COMMON_STATS replies (JSON), run-time histogram. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "daemon.h"
 #include "hotplugd.h"
-#include "sandbox.h"
+#include "status.h"
 
 #define STATUS_JOBS_MAX	48	/* jobs listed in STATUS */
 
@@ -91,18 +90,15 @@ job_json(const struct job *j)
 char *
 status_json(void)
 {
-	json_t *o = json_object(), *sb, *a = json_array();
+	json_t *o, *a = json_array();
 	const struct job *j;
 	char *s;
 
-	json_object_set_new(o, "daemon", json_string("hotplugd"));
-	json_object_set_new(o, "version", json_string(DEVSEP_VERSION));
-	json_object_set_new(o, "pid", json_integer(getpid()));
-	json_object_set_new(o, "uptime_s",
-	    json_integer((now_ms() - hp->start_ms) / 1000));
-	if ((sb = json_loads(sandbox_status_json(), 0, NULL)) == NULL)
-		sb = json_object();
-	json_object_set_new(o, "sandbox", sb);
+	if ((o = status_json_new("hotplugd", (now_ms() - hp->start_ms) / 1000,
+	    NULL)) == NULL) {
+		json_decref(a);
+		return NULL;
+	}
 	json_object_set_new(o, "script_dir", json_string(hp->script_dir_real));
 	json_object_set_new(o, "max_jobs", json_integer(hp->cfg.max_jobs));
 	json_object_set_new(o, "running", json_integer(hp->n_running));

@@ -20,8 +20,8 @@
 #include "parse.h"
 #include "proto_lock.h"
 #include "reply.h"
-#include "sandbox.h"
 #include "stats.h"
+#include "status.h"
 
 #define PEERS_LOCK	(PEER_WATCHERD | PEER_BROKER | PEER_ADMIN)
 #define US_PER_MS	1000ull
@@ -494,14 +494,6 @@ h_list(struct msgchan *ch, struct msg *m)
 	return 0;
 }
 
-static json_t *
-sandbox_json(void)
-{
-	json_t *o = json_loads(sandbox_status_json(), 0, NULL);
-
-	return o != NULL ? o : json_object();
-}
-
 static int
 h_status(struct msgchan *ch, struct msg *m)
 {
@@ -509,12 +501,10 @@ h_status(struct msgchan *ch, struct msg *m)
 
 	if (msg_end(m))
 		return -1;
-	o = json_pack("{s:s, s:s, s:i, s:I, s:o, s:s, s:I, s:I}",
-	    "daemon", "lockd", "version", DEVSEP_VERSION, "pid", (int)getpid(),
-	    "uptime_s", (json_int_t)((now_us() - lockd->start_us) / 1000000),
-	    "sandbox", sandbox_json(), "state_dir", lockd->cfg.state_dir,
+	o = status_json_new("lockd", (now_us() - lockd->start_us) / 1000000,
+	    json_pack("{s:s, s:I, s:I}", "state_dir", lockd->cfg.state_dir,
 	    "domains", (json_int_t)dom_count(), "connections",
-	    (json_int_t)lockd->nconns);
+	    (json_int_t)lockd->nconns));
 	reply_json(ch, MSG_COMMON_STATUS_REPLY, m->hdr.reqid, o,
 	    LOCK_LIST_MAX);
 	json_decref(o);

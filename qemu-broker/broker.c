@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -25,6 +24,7 @@
 #include "qmp.h"
 #include "reload.h"
 #include "sandbox.h"
+#include "status.h"
 
 static struct broker broker;
 struct broker *B = &broker;
@@ -83,15 +83,12 @@ reply_json(struct msgchan *ch, struct msg *m, uint32_t type, json_t *o)
 int
 broker_dispatch_status(struct msgchan *ch, struct msg *m)
 {
-	json_t *o, *sb = json_loads(sandbox_status_json(), 0, NULL);
+	json_t *o;
 
-	o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:I, s:b, s:o}",
-	    "daemon", "qemu-broker", "version", DEVSEP_VERSION,
-	    "pid", (json_int_t)getpid(),
-	    "uptime_s", (json_int_t)((now_ms() - B->start_ms) / 1000),
-	    "sandbox", sb ? sb : json_object(),
+	o = status_json_new("qemu-broker", (now_ms() - B->start_ms) / 1000,
+	    json_pack("{s:I, s:b, s:o}",
 	    "launcher_pid", (json_int_t)B->launcher_pid,
-	    "lockd_connected", B->lockd != NULL, "qemus", dm_status_json());
+	    "lockd_connected", B->lockd != NULL, "qemus", dm_status_json()));
 	return reply_json(ch, m, MSG_COMMON_STATUS_REPLY, o);
 }
 

@@ -10,6 +10,8 @@
  *  - the output queue is bounded: a peer that does not read is dropped
  *    (ENOBUFS), and a queue that is only temporarily blocked (EAGAIN) is
  *    flushed in order once the peer reads;
+ *  - a MSG_MAX_LIMIT message goes through although it is bigger than the
+ *    default socket send buffer;
  *  - fds: received when allowed; when not allowed the peer is dropped and
  *    the fd closed; a sent fd is dup'ed (the caller keeps its own);
  *  - malformed (header len mismatch) and oversize datagrams drop the peer
@@ -340,6 +342,36 @@ test_queue_flush(void **state)
 }
 
 static void
+test_big_message(void **state)
+{
+	struct ctx x;
+	struct msgbuf b;
+	struct msg m;
+	uint8_t *big = malloc(MSG_MAX_LIMIT - 4);
+	const void *p;
+	size_t n, i;
+
+	/* bigger than the default send buffer: the channel grows it */
+	assert_non_null(big);
+	for (i = 0; i < MSG_MAX_LIMIT - 4; i++)
+		big[i] = (uint8_t)(i >> 3);
+	setup(&x, NULL, ACT_NONE);
+	msgbuf_init(&b, 63, 0);
+	msgbuf_put_blob(&b, big, MSG_MAX_LIMIT - 4);
+	assert_int_equal(msgchan_send(x.c, &b), 0);
+	msgbuf_dispose(&b);
+	spin(x.base, 10);
+	assert_int_equal(msg_recv_fd(x.peer, &m, MSG_MAX_LIMIT, 0, 1000), 0);
+	assert_int_equal(msg_get_blob(&m, &p, &n, MSG_MAX_LIMIT), 0);
+	assert_int_equal(n, MSG_MAX_LIMIT - 4);
+	assert_memory_equal(p, big, n);
+	msg_dispose(&m);
+	assert_int_equal(x.closes, 0);
+	teardown(&x);
+	free(big);
+}
+
+static void
 test_fds(void **state)
 {
 	struct msgchan_opts o = { .allow_fds = 1 };
@@ -528,6 +560,7 @@ main(void)
 		cmocka_unit_test(test_no_close_cb),
 		cmocka_unit_test(test_queue_bound),
 		cmocka_unit_test(test_queue_flush),
+		cmocka_unit_test(test_big_message),
 		cmocka_unit_test(test_fds),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_cred),

@@ -92,8 +92,6 @@ struct hp_stats {
 	uint64_t	dropped_results;	/* watcherd gone at completion */
 	uint64_t	output_dropped;		/* bytes */
 	uint32_t	max_running;	/* high-water mark */
-#define HP_HIST_N 9
-	uint64_t	hist[HP_HIST_N];	/* run time buckets, see stats.c */
 };
 
 struct hotplugd {

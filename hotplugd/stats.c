@@ -5,46 +5,22 @@
 #include <jansson.h>
 
 #include "daemon.h"
+#include "hist.h"
 #include "hotplugd.h"
 #include "status.h"
 
 #define STATUS_JOBS_MAX	48	/* jobs listed in STATUS */
 
-/* Upper bounds (ms) of the run-time buckets; the last bucket is open. */
-static const uint32_t hist_le_ms[HP_HIST_N - 1] = {
-	10, 50, 100, 250, 500, 1000, 2500, 10000,
+/* Script run times: upper bounds in milliseconds. */
+static const struct hist_spec run_spec = {
+	"ms", 8, { 10, 50, 100, 250, 500, 1000, 2500, 10000 }
 };
+static struct hist run_ms = { &run_spec, { 0 }, 0, 0 };
 
 void
 stats_record(uint64_t duration_us)
 {
-	uint64_t ms = duration_us / 1000;
-	size_t i;
-
-	for (i = 0; i < HP_HIST_N - 1; i++)
-		if (ms <= hist_le_ms[i])
-			break;
-	hp->st.hist[i]++;
-}
-
-static json_t *
-hist_json(void)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < HP_HIST_N; i++) {
-		json_t *b = json_object();
-
-		if (i < HP_HIST_N - 1)
-			json_object_set_new(b, "le_ms",
-			    json_integer(hist_le_ms[i]));
-		else
-			json_object_set_new(b, "le_ms", json_string("inf"));
-		json_object_set_new(b, "count", json_integer(hp->st.hist[i]));
-		json_array_append_new(a, b);
-	}
-	return a;
+	hist_add(&run_ms, duration_us / 1000);
 }
 
 char *
@@ -60,7 +36,7 @@ stats_json(void)
 #undef C
 	json_object_set_new(o, "running", json_integer(hp->n_running));
 	json_object_set_new(o, "queued", json_integer(hp->n_queued));
-	json_object_set_new(o, "run_time_ms", hist_json());
+	json_object_set_new(o, "run_time_ms", hist_json(&run_ms));
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;

@@ -1,6 +1,7 @@
 /* lockd counters and the lock-wait latency histogram. */
 #include <stddef.h>
 
+#include "hist.h"
 #include "stats.h"
 
 static const char *const counter_names[ST_NCOUNTERS] = {
@@ -25,15 +26,13 @@ static const char *const counter_names[ST_NCOUNTERS] = {
 	[ST_DROPPED]		= "peers_dropped",
 };
 
-/* Upper bounds of the wait histogram buckets, microseconds. */
-static const uint64_t bucket_le[] = {
-	10, 100, 1000, 10000, 100000, 1000000, 10000000, UINT64_MAX
+/* The lock-wait histogram: upper bounds in microseconds. */
+static const struct hist_spec wait_spec = {
+	"us", 7, { 10, 100, 1000, 10000, 100000, 1000000, 10000000 }
 };
-#define NBUCKETS (sizeof(bucket_le) / sizeof(bucket_le[0]))
 
 static uint64_t counters[ST_NCOUNTERS];
-static uint64_t buckets[NBUCKETS];
-static uint64_t wait_sum_us, wait_max_us;
+static struct hist wait_us = { &wait_spec, { 0 }, 0, 0 };
 
 void
 stats_inc(enum lockd_counter c)
@@ -50,31 +49,7 @@ stats_add(enum lockd_counter c, uint64_t n)
 void
 stats_wait_us(uint64_t us)
 {
-	size_t i;
-
-	for (i = 0; i < NBUCKETS - 1 && us > bucket_le[i]; i++)
-		;
-	buckets[i]++;
-	wait_sum_us += us;
-	if (us > wait_max_us)
-		wait_max_us = us;
-}
-
-static json_t *
-histogram_json(void)
-{
-	json_t *h = json_array(), *b;
-	size_t i;
-
-	for (i = 0; i < NBUCKETS; i++) {
-		b = json_pack("{s:s?, s:I}", "le_us", i == NBUCKETS - 1 ?
-		    "inf" : NULL, "count", (json_int_t)buckets[i]);
-		if (i < NBUCKETS - 1)
-			json_object_set_new(b, "le_us",
-			    json_integer((json_int_t)bucket_le[i]));
-		json_array_append_new(h, b);
-	}
-	return h;
+	hist_add(&wait_us, us);
 }
 
 json_t *
@@ -88,7 +63,7 @@ stats_json(void)
 		    json_integer((json_int_t)counters[i]));
 	json_object_set_new(o, "counters", c);
 	json_object_set_new(o, "lock_wait_us", json_pack("{s:I, s:I, s:o}",
-	    "sum", (json_int_t)wait_sum_us, "max", (json_int_t)wait_max_us,
-	    "histogram", histogram_json()));
+	    "sum", (json_int_t)wait_us.sum, "max", (json_int_t)wait_us.max,
+	    "histogram", hist_json(&wait_us)));
 	return o;
 }

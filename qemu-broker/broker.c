@@ -96,15 +96,10 @@ int
 broker_dispatch_stats(struct msgchan *ch, struct msg *m)
 {
 	const struct qmp_counters *q = qmp_totals();
-	json_t *hist = json_array(), *o;
-	size_t i;
+	json_t *o;
 
-	for (i = 0; i < 8; i++)
-		json_array_append_new(hist, json_integer(
-		    (json_int_t)q->lat_hist[i]));
 	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-	    " s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:o,"
-	    " s:s}}}",
+	    " s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:o}}}",
 	    "requests", (json_int_t)B->st.requests,
 	    "replies_ok", (json_int_t)B->st.ok,
 	    "replies_error", (json_int_t)B->st.errors,
@@ -118,9 +113,9 @@ broker_dispatch_stats(struct msgchan *ch, struct msg *m)
 	    "qmp", "commands", (json_int_t)q->cmds,
 	    "errors", (json_int_t)q->errors, "timeouts", (json_int_t)q->timeouts,
 	    "lies", (json_int_t)q->lies, "events", (json_int_t)q->events,
-	    "latency_us", "sum", (json_int_t)q->lat_us_sum,
-	    "max", (json_int_t)q->lat_us_max, "hist", hist,
-	    "hist_buckets", "<1ms,<4ms,<16ms,<64ms,<256ms,<1s,<4s,>=4s");
+	    "latency_us", "sum", (json_int_t)q->latency_us.sum,
+	    "max", (json_int_t)q->latency_us.max,
+	    "histogram", hist_json(&q->latency_us));
 	return reply_json(ch, m, MSG_COMMON_STATS_REPLY, o);
 }
 

@@ -45,7 +45,11 @@ struct qmp {
 	struct qmp_counters	 cnt;
 };
 
-static struct qmp_counters totals;
+/* Command round trips: upper bounds in microseconds (1 ms .. 4 s). */
+static const struct hist_spec latency_spec = {
+	"us", 7, { 1000, 4000, 16000, 64000, 256000, 1024000, 4096000 }
+};
+static struct qmp_counters totals = { .latency_us = { &latency_spec } };
 
 static void qmp_read_cb(evutil_socket_t, short, void *);
 static void qmp_write_cb(evutil_socket_t, short, void *);
@@ -85,6 +89,7 @@ qmp_new(struct event_base *base, int fd, uint32_t timeout_ms,
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
+	q->cnt.latency_us.spec = &latency_spec;
 	q->base = base;
 	q->fd = fd;
 	q->timeout_ms = timeout_ms;
@@ -196,20 +201,8 @@ qmp_dead_cb(evutil_socket_t fd, short ev, void *arg)
 static void
 count_latency(struct qmp *q, uint64_t us)
 {
-	static const uint64_t lim[7] = { 1000, 4000, 16000, 64000, 256000,
-	    1024000, 4096000 };
-	size_t i;
-
-	for (i = 0; i < 7 && us >= lim[i]; i++)
-		;
-	q->cnt.lat_hist[i]++;
-	totals.lat_hist[i]++;
-	q->cnt.lat_us_sum += us;
-	totals.lat_us_sum += us;
-	if (us > q->cnt.lat_us_max)
-		q->cnt.lat_us_max = us;
-	if (us > totals.lat_us_max)
-		totals.lat_us_max = us;
+	hist_add(&q->cnt.latency_us, us);
+	hist_add(&totals.latency_us, us);
 }
 
 /* Completes the head command with rc; starts the next one. */

@@ -32,6 +32,8 @@
 
 #include <jansson.h>
 
+#include "hist.h"
+
 struct event_base;
 struct qmp;
 
@@ -46,8 +48,7 @@ typedef void (*qmp_state_cb)(struct qmp *, int rc, void *arg);
 
 struct qmp_counters {
 	uint64_t	cmds, errors, timeouts, lies, events;
-	uint64_t	lat_us_sum, lat_us_max;
-	uint64_t	lat_hist[8];	/* <1ms <4 <16 <64 <256 <1024 <4096 >= */
+	struct hist	latency_us;	/* command round trips (qmp.c) */
 };
 
 struct qmp *qmp_new(struct event_base *, int fd, uint32_t timeout_ms,

@@ -14,6 +14,7 @@
 
 #include "daemon.h"
 #include "hotplugd.h"
+#include "listen.h"
 #include "log.h"
 #include "msg.h"
 #include "parse.h"
@@ -26,7 +27,6 @@
 struct hotplugd *hp;
 static struct hotplugd hp_store;
 static struct daemon_opts opts;
-static unsigned n_peers;
 
 static int hotplugd_dispatch_watcherd_run(struct msgchan *, struct msg *);
 static int hotplugd_dispatch_watcherd_cancel(struct msgchan *, struct msg *);
@@ -194,34 +194,21 @@ peer_close(struct msgchan *c, void *arg)
 		    (int)msgchan_cred(c)->pid);
 	job_chan_gone(c);
 	msgchan_free(c);
-	n_peers--;
+	msglisten_closed(hp->listen);
 }
 
-static void
-accept_cb(evutil_socket_t lfd, short ev, void *arg)
+/* A new peer (msglisten counts and limits them). */
+static int
+peer_accept(int fd, void *arg)
 {
 	struct msgchan *c;
-	int fd;
 
-	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("accept");
-		return;
-	}
-	if (n_peers >= HP_MAX_PEERS) {
-		log_warnx("too many peers, connection refused");
-		close(fd);
-		return;
-	}
 	if ((c = msgchan_new(hp->base, fd, NULL, peer_msg, peer_close,
-	    NULL)) == NULL) {
-		close(fd);
-		return;
-	}
-	n_peers++;
+	    NULL)) == NULL)
+		return -1;
 	log_debug("peer %s pid=%d connected",
 	    peer_class_name(msgchan_peer(c)), (int)msgchan_cred(c)->pid);
+	return 0;
 }
 
 static void
@@ -289,9 +276,8 @@ main(int argc, char **argv)
 	if ((hp->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	daemon_signals(hp->base, on_term, on_hup, on_chld, NULL);
-	hp->ev_listen = event_new(hp->base, hp->listen_fd, EV_READ | EV_PERSIST,
-	    accept_cb, NULL);
-	if (hp->ev_listen == NULL || event_add(hp->ev_listen, NULL) == -1)
+	if ((hp->listen = msglisten_new(hp->base, hp->listen_fd, HP_MAX_PEERS,
+	    "hotplugd", peer_accept, NULL)) == NULL)
 		fatalx("listen event");
 	/* Stays uid 0 (the scripts need root); the policy bounds the rest.
 	 * exec_dir: Landlock lets the scripts in script_dir be executed. */

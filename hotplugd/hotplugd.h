@@ -105,7 +105,7 @@ struct hotplugd {
 	struct hp_stats		 st;
 	uint64_t		 start_ms;
 	int			 listen_fd;
-	struct event		*ev_listen;
+	struct msglisten	*listen;	/* accepting on listen_fd */
 	int			 terminating;
 };
 

@@ -504,7 +504,7 @@ h_status(struct msgchan *ch, struct msg *m)
 	o = status_json_new("lockd", (now_us() - lockd->start_us) / 1000000,
 	    json_pack("{s:s, s:I, s:I}", "state_dir", lockd->cfg.state_dir,
 	    "domains", (json_int_t)dom_count(), "connections",
-	    (json_int_t)lockd->nconns));
+	    (json_int_t)msglisten_count(lockd->listen)));
 	reply_json(ch, MSG_COMMON_STATUS_REPLY, m->hdr.reqid, o,
 	    LOCK_LIST_MAX);
 	json_decref(o);
@@ -577,59 +577,20 @@ lockd_conn_closed(struct msgchan *ch, void *arg)
 		log_info("lockd: pid=%d went away holding %zu lock(s): "
 		    "released", (int)msgchan_cred(ch)->pid, n);
 	stats_add(ST_DEATH_RELEASED, n);
-	lockd->nconns--;
+	msglisten_closed(lockd->listen);
 	msgchan_free(ch);
 	lockd_rearm_timer();
 }
 
-static void
-accept_resume(int fd, short ev, void *arg)
-{
-	event_add(lockd->ev_accept, NULL);
-}
-
-/* Out of fds: stop accepting for a second instead of spinning on the
- * still-readable listening socket. */
-static void
-lockd_accept_pause(void)
-{
-	static struct event *ev;
-	struct timeval tv = { 1, 0 };
-
-	log_warnx("lockd: out of file descriptors: not accepting for 1 s");
-	if (ev == NULL &&
-	    (ev = evtimer_new(lockd->base, accept_resume, NULL)) == NULL)
-		return;
-	event_del(lockd->ev_accept);
-	evtimer_add(ev, &tv);
-}
-
-void
-lockd_accept_cb(int lfd, short ev, void *arg)
+/* A new connection (msglisten counts and limits them). */
+int
+lockd_accept(int fd, void *arg)
 {
 	struct msgchan_opts o = { .maxsize = LOCK_MSG_MAX };
-	struct msgchan *ch;
-	int fd;
 
-	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1) {
-		if (errno == EMFILE || errno == ENFILE)
-			lockd_accept_pause();
-		else if (errno != EAGAIN && errno != EINTR)
-			log_warn("lockd: accept");
-		return;
-	}
-	if (lockd->nconns >= LOCKD_MAX_CONNS) {
-		log_warnx("lockd: too many connections, refusing one");
-		close(fd);
-		return;
-	}
-	ch = msgchan_new(lockd->base, fd, &o, lockd_dispatch_peer,
-	    lockd_conn_closed, NULL);
-	if (ch == NULL) {
-		close(fd);
-		return;
-	}
-	lockd->nconns++;
+	if (msgchan_new(lockd->base, fd, &o, lockd_dispatch_peer,
+	    lockd_conn_closed, NULL) == NULL)
+		return -1;
 	stats_inc(ST_CONN);
+	return 0;
 }

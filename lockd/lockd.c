@@ -177,11 +177,10 @@ setup_events(void)
 {
 	if ((lockd->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	lockd->ev_accept = event_new(lockd->base, lockd->listenfd,
-	    EV_READ | EV_PERSIST, lockd_accept_cb, NULL);
+	lockd->listen = msglisten_new(lockd->base, lockd->listenfd,
+	    LOCKD_MAX_CONNS, "lockd", lockd_accept, NULL);
 	lockd->ev_timer = evtimer_new(lockd->base, lockd_timer_cb, NULL);
-	if (lockd->ev_accept == NULL || lockd->ev_timer == NULL ||
-	    event_add(lockd->ev_accept, NULL) == -1)
+	if (lockd->listen == NULL || lockd->ev_timer == NULL)
 		fatalx("event setup");
 	daemon_signals(lockd->base, on_term, on_hup, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "listen.h"
 #include "locktable.h"
 
 #define LOCKD_MAX_CONNS	1000	/* below rlimit NOFILE 1024 (policy) */
@@ -24,10 +25,9 @@ struct lockd {
 	struct locktable	*lt;
 	int			 statefd;
 	int			 listenfd;
-	struct event		*ev_accept;
+	struct msglisten	*listen;	/* accepting on listenfd */
 	struct event		*ev_timer;
 	uint64_t		 start_us;
-	size_t			 nconns;
 	int			 no_user;	/* --no-user: keep uid (tests) */
 	const char		*statedir;	/* --statedir override */
 	int			 confdirfd;	/* config file's dir (SIGHUP) */
@@ -38,7 +38,7 @@ struct lockd {
 extern struct lockd *lockd;
 
 /* dispatch.c */
-void	lockd_accept_cb(int fd, short ev, void *arg);
+int	lockd_accept(int fd, void *arg);	/* msglisten_accept_fn */
 void	lockd_lt_done(void *arg, void *conn, uint32_t reqid, int rc,
 	    uint32_t domid, uint32_t which, uint64_t waited_us);
 void	lockd_timer_cb(int fd, short ev, void *arg);

@@ -17,6 +17,7 @@
 
 #include "broker.h"
 #include "daemon.h"
+#include "listen.h"
 #include "lockd_client.h"
 #include "log.h"
 #include "parse.h"
@@ -29,6 +30,7 @@
 static struct broker broker;
 struct broker *B = &broker;
 static struct daemon_opts opts;
+static struct msglisten *listener;
 
 static void
 lockd_free_cb(evutil_socket_t fd, short ev, void *arg)
@@ -136,29 +138,25 @@ client_close(struct msgchan *ch, void *arg)
 	c->dead = 1;
 	msgchan_free(ch);
 	client_unref(c);
+	msglisten_closed(listener);
 }
 
-static void
-accept_cb(evutil_socket_t lfd, short ev, void *arg)
+/* A new requester (msglisten accepts; no connection limit here). */
+static int
+client_accept(int fd, void *arg)
 {
 	struct msgchan_opts o = { .maxsize = BROKER_MSG_MAX };
 	struct client *c;
-	int fd;
 
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("accept");
-		return;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->chan = msgchan_new(B->base, fd, &o, client_msg, client_close,
 	    c)) == NULL) {
 		log_warn("new client");
 		free(c);
-		close(fd);
-		return;
+		return -1;
 	}
 	c->refs = 1;
+	return 0;
 }
 
 /* ---- the launcher ---- */
@@ -204,7 +202,6 @@ int
 main(int argc, char **argv)
 {
 	char path[CONFIG_PATH_MAX + 32];
-	struct event *ev_accept;
 	int lfd, fd;
 
 	daemon_parse_args("devsep-qemu-broker", argc, argv, &opts, extra, 1,
@@ -226,9 +223,9 @@ main(int argc, char **argv)
 	if (xsnprintf(path, sizeof(path), "%s/%s", B->cfg.run_dir,
 	    SOCK_BROKER) == -1 || (lfd = msg_listen(path, 0666)) == -1)
 		fatal("listen %s", path);
-	ev_accept = event_new(B->base, lfd, EV_READ | EV_PERSIST, accept_cb,
-	    NULL);
-	event_add(ev_accept, NULL);
+	if ((listener = msglisten_new(B->base, lfd, 0, "broker", client_accept,
+	    NULL)) == NULL)
+		fatalx("listen event");
 	if (sandbox_enter(&(struct sandbox_spec){ .daemon = "broker",
 	    .seccomp_log = B->cfg.seccomp_log }) == -1)
 		fatalx("sandbox");

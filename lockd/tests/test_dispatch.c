@@ -54,10 +54,9 @@ setup(void **state)
 	assert_true(dom_init(L.statefd, L.lt, 0) >= 0);
 	assert_non_null(L.base = event_base_new());
 	assert_true((L.listenfd = msg_listen(sock, 0666)) >= 0);
-	L.ev_accept = event_new(L.base, L.listenfd, EV_READ | EV_PERSIST,
-	    lockd_accept_cb, NULL);
+	assert_non_null(L.listen = msglisten_new(L.base, L.listenfd,
+	    LOCKD_MAX_CONNS, "lockd", lockd_accept, NULL));
 	L.ev_timer = evtimer_new(L.base, lockd_timer_cb, NULL);
-	event_add(L.ev_accept, NULL);
 	return 0;
 }
 

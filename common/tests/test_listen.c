@@ -6,7 +6,8 @@
  *    on; msglisten_closed makes room again;
  *  - a connection the callback refuses (-1) is closed and not counted;
  *  - out of file descriptors (EMFILE) accepting pauses for about a second
- *    (a pending client is not taken before) and then resumes by itself.
+ *    (a pending client is not taken before) and then resumes by itself
+ *    (skipped under valgrind, which keeps its own descriptor limit).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -128,6 +130,15 @@ test_limit(void **state)
 	msglisten_free(l);
 }
 
+/* valgrind keeps its own descriptor limit: RLIMIT_NOFILE games fail there */
+static int
+under_valgrind(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+	return p != NULL && strstr(p, "vgpreload") != NULL;
+}
+
 static void
 test_emfile_pause(void **state)
 {
@@ -137,6 +148,10 @@ test_emfile_pause(void **state)
 	int c, top;
 
 	assert_non_null(l);
+	if (under_valgrind()) {
+		msglisten_free(l);
+		skip();
+	}
 	assert_true((c = msg_connect(path)) >= 0);
 	/* no fd left for accept4: every number up to the limit is in use */
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
@@ -146,6 +161,14 @@ test_emfile_pause(void **state)
 	low = old;
 	low.rlim_cur = (rlim_t)top;
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	if ((top = dup(lfd)) != -1) {
+		/* the limit is not enforced here */
+		close(top);
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+		close(c);
+		msglisten_free(l);
+		skip();
+	}
 	t0 = now_ms();
 	spin(50);			/* EMFILE: pauses */
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);

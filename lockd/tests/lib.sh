@@ -31,11 +31,7 @@ trap cleanup EXIT
 tool() { $TOOL "$R" "$@"; }
 
 # expect_rc CODE CMD...: runs a lockd-tool command, checks its exit code.
-expect_rc() {
-	local want=$1 rc; shift
-	tool "$@" >"$T/out" 2>&1; rc=$?
-	[ "$rc" = "$want" ] || fail "'$*' exited $rc, wanted $want: $(cat "$T/out")"
-}
+expect_rc() { expect_rc_of tool "$@"; }
 
 # wait_line FILE TEXT: waits (5 s) until FILE contains TEXT.
 wait_line() {

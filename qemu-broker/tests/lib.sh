@@ -75,11 +75,7 @@ c() { $BROKERC "$R" "$@"; }
 
 # expect_rc CODE CMD...: runs a brokerc command, checks its exit code;
 # the output is left in $T/out.
-expect_rc() {
-	local want=$1 rc; shift
-	c "$@" >"$T/out" 2>&1; rc=$?
-	[ "$rc" = "$want" ] || fail "'$*' exited $rc, wanted $want: $(cat "$T/out")"
-}
+expect_rc() { expect_rc_of c "$@"; }
 
 # alive: the broker still answers.
 alive() {

@@ -1,8 +1,8 @@
 # Shared by the daemons' integration scripts (sourced by lockd/tests/lib.sh
 # and qemu-broker/tests/lib.sh): start a daemon in the background and wait
 # until it answers, stop and reap it, a devsep-lockd in the test's own run
-# and state dirs, the sanitizer check of a daemon's log and the end of the
-# EXIT trap.
+# and state dirs, checking a client's exit code, the sanitizer check of a
+# daemon's log and the end of the EXIT trap.
 #
 # The sourcing lib sets BIN, T (temp dir), R (run dir), S (state dir) and
 # defines fail MESSAGE (prints, exits 1).
@@ -43,6 +43,15 @@ lockd_start() {
 	bg_start LOCKD_PID "$T/lockd.log" "$BIN/devsep-lockd" -F -d \
 	    --rundir "$R" --statedir "$S" -c /dev/null
 	wait_ready lockd "$R/lockd.sock" "$@"
+}
+
+# expect_rc_of FN CODE ARGS...: runs FN ARGS (a test's client: output
+# left in $T/out) and fails unless it exits CODE.
+expect_rc_of() {
+	local fn=$1 want=$2 rc; shift 2
+	"$fn" "$@" >"$T/out" 2>&1; rc=$?
+	[ "$rc" = "$want" ] ||
+	    fail "'$*' exited $rc, wanted $want: $(cat "$T/out")"
 }
 
 # finish_test RC LOG...: the end of a test's EXIT trap, after its daemons

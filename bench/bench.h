@@ -89,6 +89,7 @@ int	 cmd_attach(struct bopt *);
 int	 cmd_attach_poll(struct bopt *);
 int	 cmd_detach(struct bopt *);
 int	 cmd_floor(struct bopt *);
+int	 cmd_recon_create(struct bopt *);
 int	 cmd_recon_setup(struct bopt *);
 int	 cmd_recon_wait(struct bopt *);
 

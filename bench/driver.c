@@ -27,7 +27,8 @@ usage(int rc)
 "  attach-poll --first D --count N --kinds K --start CMD --xs-pid X ...\n"
 "  detach --first D --count N [--kinds K] --log F --xs-pid X [--pid P]...\n"
 "  floor --script S --first D --count N --par P --xs-pid X\n"
-"  recon-setup --first D --count G --per P\n"
+"  recon-create --first D --count G --per P --script S  (minimal vifs)\n"
+"  recon-setup --first D --count G --per P  (states; lists missing)\n"
 "  recon-wait --first D --count G --per P --log F --start CMD --xs-pid X\n"
 "  --start CMD: /bin/sh -c CMD in the background at t0 (prints its pid)\n"
 "  common: --backend-domid B (0) --devid N (0) --vbd-devid N (51712)\n"
@@ -303,6 +304,7 @@ static const struct {
 	{ "verify", cmd_verify }, { "rss", cmd_rss },
 	{ "attach", cmd_attach }, { "attach-poll", cmd_attach_poll },
 	{ "detach", cmd_detach }, { "floor", cmd_floor },
+	{ "recon-create", cmd_recon_create },
 	{ "recon-setup", cmd_recon_setup }, { "recon-wait", cmd_recon_wait },
 };
 

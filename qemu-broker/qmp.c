@@ -49,7 +49,9 @@ struct qmp {
 static const struct hist_spec latency_spec = {
 	"us", 7, { 1000, 4000, 16000, 64000, 256000, 1024000, 4096000 }
 };
-static struct qmp_counters totals = { .latency_us = { &latency_spec } };
+static struct qmp_counters totals = {
+	.latency_us = { .spec = &latency_spec }
+};
 
 static void qmp_read_cb(evutil_socket_t, short, void *);
 static void qmp_write_cb(evutil_socket_t, short, void *);

@@ -6,8 +6,9 @@
 # nodes without running anything they should not:
 #  - script: path escape ("../../../bin/sh", "../scripts/rel-vif"),
 #    absolute ("/bin/sh"), non-existent, not executable (0644),
-#    world-writable (0777), a directory, empty, 4 KiB long, with a
-#    newline: each device ends in error with a hotplug-error, the
+#    world-writable (0777), a directory, 4 KiB long, with a newline
+#    (an empty `script` means "no script", libxl's case: see
+#    rel-known-noscript.sh): each device ends in error with a hotplug-error, the
 #    backend never reaches Connected, and no program ran (the bait
 #    scripts' marker files are absent);
 #  - params of the real `block` script: non-existent file, a directory,
@@ -54,7 +55,7 @@ errored() { node_is "$(bep "$1" "$2" "$3")/hotplug-status" error; }	# kind dom d
 
 long=$(head -c 4000 /dev/zero | tr '\0' a)
 BAD_SCRIPTS=("../../../bin/sh" "../scripts/rel-vif" "/bin/sh" "no-such-script"
-	"bait-noexec" "bait-ww" "bait-dir" "" "$long" "$(printf 'rel-vif\nx')")
+	"bait-noexec" "bait-ww" "bait-dir" "$long" "$(printf 'rel-vif\nx')")
 i=0
 for s in "${BAD_SCRIPTS[@]}"; do add 5 vif $((10 + i)) "$s"; i=$((i + 1)); done
 add 5 vif 0 rel-vif

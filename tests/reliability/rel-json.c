@@ -101,6 +101,8 @@ print_devices(json_t *cfg)
 	}
 }
 
+static char lasterr[256];
+
 /* One attempt on a fresh connection; returns 0 or -errno. */
 static int
 attempt(const struct req *r)
@@ -135,9 +137,9 @@ attempt(const struct req *r)
 	if (ch && (out = json_dumps(cfg, JSON_COMPACT)) != NULL)
 		rc = lockc_config_write(c, r->domid, out, 0, NULL);
 out:
-	if (rc < 0 && rc != -ENOENT && rc != -ESRCH && rc != -EPROTO)
-		fprintf(stderr, "rel-json: %s %u: %s (%s)\n", r->op, r->domid,
-		    strerror(-rc), lockc_errmsg(c));
+	if (rc < 0)
+		snprintf(lasterr, sizeof(lasterr), "%s (%s)", strerror(-rc),
+		    lockc_errmsg(c));
 	json_decref(cfg);
 	free(txt);
 	free(out);
@@ -183,5 +185,7 @@ main(int argc, char **argv)
 	while ((rc = attempt(&r)) < 0 && rc != -ESRCH && rc != -ENOENT &&
 	    rc != -EPROTO && ms_now() < deadline)
 		usleep(50000);
+	if (rc < 0 && rc != -ENOENT)
+		fprintf(stderr, "rel-json: %s %u: %s\n", r.op, r.domid, lasterr);
 	return rc < 0 ? 1 : 0;
 }

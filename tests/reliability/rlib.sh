@@ -63,6 +63,17 @@ supervise() {
 	PIDS+=($!)
 }
 
+# wait_secs SECONDS CMD...: retries CMD (every 0.2 s) until it succeeds or
+# SECONDS have passed, however long each try takes (wait_long counts tries).
+wait_secs() {
+	local end=$((SECONDS + $1)); shift
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+
 dpid() { cat "$W/$1.pid" 2>/dev/null; }
 alive() { local p; p=$(dpid "$1") && kill -0 "$p" 2>/dev/null; }
 restarts() { [ -f "$W/$1.exits" ] && wc -l <"$W/$1.exits" || echo 0; }

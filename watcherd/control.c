@@ -8,30 +8,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <xenstore.h>
 
+#include "listen.h"
 #include "log.h"
 #include "msg.h"
 #include "parse.h"
 #include "proto_watcher.h"
+#include "reply.h"
 #include "wd.h"
 
 #define CTL_MAX_CONNS 32
 
-static size_t nconns;
+static struct msglisten *ctl_listen;
 
 static void
 reply_err(struct msgchan *c, uint32_t reqid, int err, const char *text)
 {
 	struct msgbuf b;
 
-	msgbuf_init(&b, MSG_COMMON_ERROR, reqid);
-	msgbuf_put_u32(&b, (uint32_t)err);
-	msgbuf_put_str(&b, text);
+	reply_error_init(&b, reqid, err, text);
 	if (msgchan_send(c, &b) == -1)
 		msgchan_drop(c, "reply queue full");
 	msgbuf_dispose(&b);
@@ -209,27 +207,18 @@ static void
 ctl_close(struct msgchan *c, void *arg)
 {
 	msgchan_free(c);
-	nconns--;
+	msglisten_closed(ctl_listen);
 }
 
-static void
-ctl_accept(evutil_socket_t lfd, short ev, void *arg)
+/* A new connection (msglisten counts and limits them). */
+static int
+ctl_accept(int fd, void *arg)
 {
 	struct msgchan_opts o = { WATCHER_MSG_MAX, 0, 0 };
-	int fd;
 
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
-		return;
-	if (nconns >= CTL_MAX_CONNS) {
-		log_warnx("control: too many connections");
-		close(fd);
-		return;
-	}
-	if (msgchan_new(wd.base, fd, &o, ctl_msg, ctl_close, NULL) == NULL) {
-		close(fd);
-		return;
-	}
-	nconns++;
+	if (msgchan_new(wd.base, fd, &o, ctl_msg, ctl_close, NULL) == NULL)
+		return -1;
+	return 0;
 }
 
 int
@@ -248,7 +237,8 @@ control_listen(void)
 void
 control_start(void)
 {
-	wd.ev_ctl = event_new(wd.base, wd.ctl_fd, EV_READ | EV_PERSIST,
-	    ctl_accept, NULL);
-	event_add(wd.ev_ctl, NULL);
+	ctl_listen = msglisten_new(wd.base, wd.ctl_fd, CTL_MAX_CONNS,
+	    "control", ctl_accept, NULL);
+	if (ctl_listen == NULL)
+		fatalx("control: cannot accept on watcherd.sock");
 }

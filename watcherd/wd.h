@@ -98,7 +98,6 @@ struct wd {
 	struct msgchan		*broker;
 	/* control */
 	int			 ctl_fd;
-	struct event		*ev_ctl;
 };
 
 extern struct wd wd;

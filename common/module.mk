@@ -55,7 +55,9 @@ endif
 # `make torture-fuzz`: every fuzzer to >= 10 M executions on its seeds.
 TORTURE_FUZZ_RUNS ?= 10000000
 .PHONY: torture-fuzz
-torture-fuzz: $(FUZZERS)
+# (FUZZERS is complete only after every module.mk: build it from the recipe)
+torture-fuzz:
+	$(if $(FUZZERS),@$(MAKE) --no-print-directory $(FUZZERS))
 	@common/fuzz/torture $(TORTURE_FUZZ_RUNS) $(FUZZERS)
 
 # Every unit test under valgrind (tests/valgrind-unit); list-unit-tests

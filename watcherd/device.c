@@ -93,12 +93,6 @@ log_script_error(struct wdev *d)
 }
 
 static void
-latency(uint64_t *hist, struct wdev *d)
-{
-	stats_hist_add(hist, now_ms() - d->t_start_ms);
-}
-
-static void
 write_closing(struct wdev *d, const struct fsm_in *in)
 {
 	if (in->online != 0)
@@ -149,7 +143,7 @@ act(struct wdev *d, const struct fsm_in *in, const struct fsm_out *o)
 	case A_ATTACHED:
 		log_info(LOGF " attached", LOGA(d));
 		wd.st.attached++;
-		latency(wd.st.attach_hist, d);
+		stats_attach_latency(now_ms() - d->t_start_ms);
 		break;
 	case A_MARK_ERROR:
 		mark_error(d, error_text(d, o->row, buf, sizeof(buf)));
@@ -183,7 +177,7 @@ act(struct wdev *d, const struct fsm_in *in, const struct fsm_out *o)
 	case A_NUKE:
 		nuke(d, 1);
 		wd.st.removed++;
-		latency(wd.st.detach_hist, d);
+		stats_detach_latency(now_ms() - d->t_start_ms);
 		log_info(LOGF " removed", LOGA(d));
 		break;
 	case A_CLEAN_FRONTEND:

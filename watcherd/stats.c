@@ -1,47 +1,53 @@
 /*
  * Status, statistics and the device listing, as JSON (jansson) for
- * devsepctl.  Latency histograms are log2 buckets of milliseconds:
- * bucket i counts latencies in [2^(i-1), 2^i) ms (bucket 0: < 1 ms),
- * listed as {"lt_ms": 2^i, "count": n}.
+ * devsepctl.  The STATUS header is common/status's; the attach and detach
+ * latency histograms are common/hist's, with doubling bounds in
+ * milliseconds: [{"le_ms": 1, "count": n}, ..., {"le_ms": "inf", ...}].
  */
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "daemon.h"
+#include "hist.h"
 #include "proto_hotplug.h"
 #include "proto_watcher.h"
-#include "sandbox.h"
+#include "status.h"
 #include "wd.h"
 
-#define NBUCKETS 16
 #define LIST_MAX 3500	/* entries: keeps the reply under WATCHER_REPLY_MAX */
 
-void
-stats_hist_add(uint64_t *hist, uint64_t ms)
-{
-	unsigned i = 0;
+/* Attach/detach latencies: upper bounds in milliseconds (1 ms .. 16 s). */
+static const struct hist_spec latency_spec = {
+	"ms", 15, { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096,
+	    8192, 16384 }
+};
+static struct hist attach_ms = { &latency_spec, { 0 }, 0, 0 };
+static struct hist detach_ms = { &latency_spec, { 0 }, 0, 0 };
 
-	while (ms > 0 && i < NBUCKETS - 1) {
-		ms >>= 1;
-		i++;
-	}
-	hist[i]++;
+void
+stats_attach_latency(uint64_t ms)
+{
+	hist_add(&attach_ms, ms);
 }
 
-static json_t *
-hist_json(const uint64_t *hist)
+void
+stats_detach_latency(uint64_t ms)
 {
-	json_t *a = json_array();
-	unsigned i;
+	hist_add(&detach_ms, ms);
+}
 
-	for (i = 0; i < NBUCKETS; i++)
-		if (hist[i])
-			json_array_append_new(a, json_pack("{s:I, s:I}",
-			    "lt_ms", (json_int_t)(1ull << i),
-			    "count", (json_int_t)hist[i]));
-	return a;
+/* o as compact JSON text (NULL: out of memory); o is released. */
+static char *
+dump_json(json_t *o)
+{
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
 }
 
 #define C(name) #name, (json_int_t)wd.st.name
@@ -50,7 +56,6 @@ char *
 stats_json(void)
 {
 	json_t *o;
-	char *s;
 
 	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
 	    " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -65,40 +70,28 @@ stats_json(void)
 	json_object_set_new(o, "devices", json_integer((json_int_t)wd.ndevs));
 	json_object_set_new(o, "reconcile_ms",
 	    json_integer((json_int_t)wd.st.reconcile_ms));
-	json_object_set_new(o, "attach_latency_ms",
-	    hist_json(wd.st.attach_hist));
-	json_object_set_new(o, "detach_latency_ms",
-	    hist_json(wd.st.detach_hist));
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
+	json_object_set_new(o, "attach_latency_ms", hist_json(&attach_ms));
+	json_object_set_new(o, "detach_latency_ms", hist_json(&detach_ms));
+	return dump_json(o);
 }
 
 char *
 status_json(void)
 {
-	json_t *o, *sb;
-	char *s;
+	json_t *extra;
 
-	if ((sb = json_loads(sandbox_status_json(), 0, NULL)) == NULL)
-		sb = json_object();
-	o = json_pack("{s:s, s:s, s:i, s:I, s:o, s:i, s:s, s:b, s:b, s:b,"
-	    " s:I, s:I, s:I, s:s}",
-	    "daemon", "watcherd", "version", DEVSEP_VERSION,
-	    "pid", (int)getpid(),
-	    "uptime_s", (json_int_t)((now_ms() - wd.start_ms) / 1000),
-	    "sandbox", sb, "self_domid", (int)wd.self,
+	extra = json_pack("{s:i, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:s}",
+	    "self_domid", (int)wd.self,
 	    "backend_dir", wd.be_root, "xenstore", wd.xs != NULL,
 	    "hotplugd", jobs_connected(), "broker", wd.broker != NULL,
 	    "devices", (json_int_t)wd.ndevs,
 	    "queued", (json_int_t)wd.ndirty,
 	    "jobs", (json_int_t)jobs_outstanding(),
 	    "run_dir", wd.cfg.run_dir);
-	if (o == NULL)
+	if (extra == NULL)
 		return NULL;
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
+	return dump_json(status_json_new("watcherd",
+	    (now_ms() - wd.start_ms) / 1000, extra));
 }
 
 struct list_arg {
@@ -149,16 +142,9 @@ char *
 devices_json(uint32_t domid)
 {
 	struct list_arg a = { json_array(), domid, 0, 0 };
-	json_t *o;
-	char *s;
 
 	devtab_foreach(list_dev, &a);
-	o = json_pack("{s:i, s:I, s:b, s:o}", "self", (int)wd.self,
-	    "count", (json_int_t)a.n, "truncated", a.truncated,
-	    "devices", a.arr);
-	if (o == NULL)
-		return NULL;
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
+	return dump_json(json_pack("{s:i, s:I, s:b, s:o}", "self",
+	    (int)wd.self, "count", (json_int_t)a.n, "truncated", a.truncated,
+	    "devices", a.arr));
 }

@@ -9,7 +9,7 @@
  *   jobs.c      hotplugd client: job queue, scoped xenstore per job
  *   broker.c    qdisk hand-over to devsep-qemu-broker
  *   control.c   watcherd.sock: status, stats, device list, CD-ROM updates
- *   stats.c     counters and latency histograms
+ *   stats.c     STATUS/STATS/DEVICES JSON, latency histograms
  */
 #ifndef WATCHERD_WD_H
 #define WATCHERD_WD_H
@@ -63,7 +63,6 @@ struct wd_stats {
 	uint64_t	watch_events, evals, hints_coalesced, hints_ignored;
 	uint64_t	invalid_values, guests_died, xs_reconnects;
 	uint64_t	scan_devices, scan_ms, reconcile_ms;
-	uint64_t	attach_hist[16], detach_hist[16];	/* log2 ms */
 };
 
 struct wd {
@@ -168,7 +167,8 @@ int		 control_listen(void);
 void		 control_start(void);
 
 /* stats.c */
-void		 stats_hist_add(uint64_t *hist, uint64_t ms);
+void		 stats_attach_latency(uint64_t ms);
+void		 stats_detach_latency(uint64_t ms);
 char		*stats_json(void);
 char		*status_json(void);
 char		*devices_json(uint32_t domid);

@@ -2,7 +2,9 @@
 # it-control.sh proves watcherd.sock's permission matrix and requests:
 #  - admin (root): STATUS / STATS / DEVICES answer JSON with the device's
 #    kind, states, hotplug-status, phase and last script; the domid filter
-#    works;
+#    works; STATUS starts with common/status's header; STATS histograms
+#    are common/hist's (le_ms buckets, open bucket last) and devsepctl
+#    stats renders them as buckets;
 #  - CDROM_UPDATE writes params/type/mode of a cdrom vbd backend only;
 #    refused with ENOENT (no backend), EMEDIUMTYPE (a disk), EINVAL (bad
 #    type, non-printable params);
@@ -28,9 +30,17 @@ wait_for grep -q "domid=5 kind=vif devid=0 attached" "$W/watcherd.log" || fail "
 out=$("$C" "$S" status); echo "$out"
 echo "$out" | grep -q '"daemon":"watcherd"' && ok "status daemon" || fail "status"
 echo "$out" | grep -q '"hotplugd":true' && ok "status hotplugd" || fail "status hotplugd"
+echo "$out" | grep -q '"uptime_s":[0-9]*,"sandbox":{' && ok "status common header" \
+	|| fail "status header: $out"
 out=$("$C" "$S" stats)
 echo "$out" | grep -q '"attached":[1-9]' && ok "stats attached" || fail "stats: $out"
-echo "$out" | grep -q '"attach_latency_ms":\[{' && ok "latency histogram" || fail "hist"
+echo "$out" | grep -q '"attach_latency_ms":\[{"count":[0-9]*,"le_ms":1}' \
+	&& ok "latency histogram" || fail "hist: $out"
+echo "$out" | grep -Eq '"attach_latency_ms":\[[^]]*"count":[1-9][^]]*"le_ms":"inf"}\]' \
+	&& ok "histogram counts, open bucket last" || fail "hist counts: $out"
+out=$("$BIN/devsepctl" --rundir "$W/run" stats watcherd)
+echo "$out" | grep -Eq '^watcherd  *attach_latency_ms  *<=1ms:[0-9]+ .* inf:[0-9]+$' \
+	&& ok "devsepctl renders the histogram" || fail "devsepctl stats: $out"
 out=$("$C" "$S" devices 6)
 echo "$out" | grep -q '"count":1' && ok "domid filter" || fail "filter: $out"
 echo "$out" | grep -q '"kind":"vif","domid":6,"devid":1' && ok "device fields" \

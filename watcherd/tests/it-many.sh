@@ -34,6 +34,6 @@ expect_eq "backend dirs left" "$left" 0
 awk -v a="$t0" -v w="$tw" -v b="$t1" -v c="$t2" -v d="$t3" -v n="$N" 'BEGIN {
 	printf "TIMING: %d vifs: toolstack writes %.2f s; all attached %.2f s after the first write (%.2f s after the last); detach %.2f s\n",
 	    n, w - a, b - a, b - w, d - c }'
-"$B/wd-client" "$W/run/watcherd.sock" stats | tr '{' '\n' | grep -E 'lt_ms' | tr '\n' ' '
+"$B/wd-client" "$W/run/watcherd.sock" stats | tr '{' '\n' | grep -E 'le_ms' | tr '\n' ' '
 echo
 wd_finish

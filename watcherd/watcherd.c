@@ -23,6 +23,7 @@
 #include "log.h"
 #include "msg.h"
 #include "parse.h"
+#include "reload.h"
 #include "sandbox.h"
 #include "wd.h"
 
@@ -100,19 +101,12 @@ on_term(void *arg)
 	shutdown_poll(-1, 0, NULL);
 }
 
+/* SIGHUP: the runtime keys (timeouts, busy retry, max_jobs, log_level). */
 static void
 on_hup(void *arg)
 {
-	struct devsep_config c;
-	char err[512];
-
-	config_defaults(&c);
-	if (config_load(&c, opts.config_path, 1, err, sizeof(err)) == -1) {
-		log_warnx("reload: %s", err);
-		return;
-	}
-	config_reload_runtime(&wd.cfg, &c);
-	log_info("configuration reloaded");
+	if (daemon_reload_config(&wd.cfg, opts.config_path) == 0)
+		log_info("configuration reloaded");
 }
 
 int

@@ -31,6 +31,8 @@ static const struct key keys[] = {
 	{ "script_kill_grace",	K_MS,	OFF(script_kill_grace_ms), 0, 60000, 1 },
 	{ "lock_timeout",	K_MS,	OFF(lock_timeout_ms), 0, 3600000, 1 },
 	{ "peer_retry",		K_MS,	OFF(peer_retry_ms), 10, 60000, 1 },
+	{ "busy_retry",		K_MS,	OFF(busy_retry_ms), 10, 60000, 1 },
+	{ "busy_tries",		K_U32,	OFF(busy_tries), 0, 100, 1 },
 	{ "script_dir",		K_PATH,	OFF(script_dir), 0, 0, 0 },
 	{ "max_jobs",		K_U32,	OFF(max_jobs), 1, 1024, 1 },
 	{ "script_output_max",	K_U32,	OFF(script_output_max), 0, 16 << 20, 1 },
@@ -58,6 +60,8 @@ config_defaults(struct devsep_config *c)
 	c->script_kill_grace_ms = 2000;
 	c->lock_timeout_ms = 10000;
 	c->peer_retry_ms = 500;
+	c->busy_retry_ms = 1000;
+	c->busy_tries = 5;
 	strcpy(c->script_dir, "/etc/xen/scripts");
 	c->max_jobs = 16;
 	c->script_output_max = 64 * 1024;

@@ -31,6 +31,8 @@ struct devsep_config {
 	uint32_t script_kill_grace_ms;	/* SIGTERM -> SIGKILL of a script */
 	uint32_t lock_timeout_ms;	/* default lock acquire timeout */
 	uint32_t peer_retry_ms;		/* reconnect interval to a peer */
+	uint32_t busy_retry_ms;		/* hotplug-status busy: retry after */
+	uint32_t busy_tries;		/* busy retries before error */
 
 	char	 script_dir[CONFIG_PATH_MAX];
 	uint32_t max_jobs;		/* concurrent hotplug scripts */

@@ -32,7 +32,7 @@ timer_ms(int t)
 	case T_DESTROY:	return wd.cfg.destroy_timeout_ms;
 	case T_BODGE:	return wd.cfg.qemu_bodge_timeout_ms;
 	case T_DRAIN:	return wd.cfg.io_drain_timeout_ms;
-	case T_BUSY:	return WD_BUSY_RETRY_MS;
+	case T_BUSY:	return wd.cfg.busy_retry_ms;
 	default:	return 0;
 	}
 }
@@ -249,6 +249,7 @@ device_eval_in(struct wdev *d, struct fsm_in *in)
 	}
 	remember(d, in);
 	in->guest_dead = guest_dead(d->domid);
+	in->busy_max = (int)wd.cfg.busy_tries;
 	if ((d->st.flags & F_QEMU) && d->st.phase == P_NEW &&
 	    broker_available())
 		d->st.flags |= F_BROKER_UP;

@@ -36,7 +36,8 @@
  *  22  NEW,WAIT_INITWAIT   state in 2..4            RUN_ADD         ADD_JOB
  *  23  WAIT_INITWAIT       timer (init)             MARK_ERROR      ERROR
  *  24  NEW,WAIT_INITWAIT   -                        WAIT_TIMER      WAIT_INITWAIT
- *  25  ADD_JOB             hs == busy, tries left   WAIT_TIMER,     BUSY_WAIT
+ *  25  ADD_JOB             hs == busy,              WAIT_TIMER,     BUSY_WAIT
+ *                          tries < busy_max
  *                                                   tries++
  *  26  ADD_JOB             hs == busy               MARK_ERROR      ERROR
  *  27  ADD_JOB             job timed out            MARK_ERROR      ERROR
@@ -125,7 +126,7 @@ static int c_hs_err(const struct fsm_in *i, const struct fsm_state *s)
 static int c_initwait(const struct fsm_in *i, const struct fsm_state *s)
 { (void)s; return state_in(i, 2, 4); }
 static int c_busy_left(const struct fsm_in *i, const struct fsm_state *s)
-{ return i->hs == HS_BUSY && s->busy_tries < FSM_BUSY_TRIES; }
+{ return i->hs == HS_BUSY && s->busy_tries < i->busy_max; }
 static int c_busy(const struct fsm_in *i, const struct fsm_state *s)
 { (void)s; return i->hs == HS_BUSY; }
 static int c_job_timeout(const struct fsm_in *i, const struct fsm_state *s)

@@ -82,7 +82,6 @@ enum fsm_timer {
 #define F_QEMU		0x04	/* backend is QEMU's (qdisk, 9pfs) */
 #define F_BROKER_UP	0x08	/* QEMU broker reachable (input only) */
 
-#define FSM_BUSY_TRIES	5	/* busy retries before giving up */
 #define FSM_NROWS	37	/* rows in the table (fsm.c) */
 
 struct fsm_in {
@@ -93,6 +92,7 @@ struct fsm_in {
 	int	guest_dead;	/* frontend domain gone (@releaseDomain) */
 	int	timer;		/* 1: this phase's timer fired */
 	int	job;		/* enum job_result for this phase's job */
+	int	busy_max;	/* busy retries allowed (config busy_tries) */
 };
 
 struct fsm_state {

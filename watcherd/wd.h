@@ -29,7 +29,6 @@ struct xsproxy;
 #define WD_DEVS_MAX	65536	/* devices tracked; more are refused */
 #define WD_EVAL_BATCH	512	/* devices evaluated per loop turn */
 #define WD_EVAL_CHAIN	6	/* transitions chained in one evaluation */
-#define WD_BUSY_RETRY_MS 1000	/* hotplug-status busy: retry interval */
 
 /* One device: compact, in a hash table keyed by (kind, domid, devid). */
 struct wdev {

@@ -4,13 +4,15 @@
 #    group, the device goes to error with hotplug-status=error and
 #    watcherd's hotplug-error; no `sleep` of the script survives;
 #  - failing script: its own hotplug-error is kept and logged;
-#  - busy (block's ebusy): retried after 1 s until it succeeds (3rd try);
+#  - busy (block's ebusy): retried after busy_retry (set to 300 ms here,
+#    default 1 s) until it succeeds (3rd try); after SIGHUP with
+#    busy_tries = 1 a device busy twice goes to error (retries exhausted);
 #  - a hotplugd that is connected but silent (SIGSTOP): after
 #    2 x (hotplug_timeout + script_kill_grace) + 5 s watcherd cancels the job
 #    and the device goes to error instead of waiting forever;
 #  - the devices can still be removed (remove script runs, dirs gone).
 . "$(dirname "$0")/wdlib.sh"
-setup
+setup "busy_retry = 300ms"
 add_dev vif 0 test-hang
 add_dev vif 1 test-fail
 wait_long 6 node_is "$(be vif 0)/hotplug-status" error || fail "hung -> error"
@@ -27,6 +29,20 @@ add_dev vbd 51712 test-busy --params /dev/loop7
 wait_long 6 grep -q "kind=vbd devid=51712 attached" "$W/watcherd.log" \
 	&& ok "busy retried until attached" || fail "busy retry"
 expect_eq "three tries" "$(grep -c 'test-busy add' "$W/calls.log")" 3
+gap=$(grep 'test-busy add' "$W/calls.log" | head -2 | awk '{ t[NR] = $1 }
+	END { printf "%d", (t[2] - t[1]) * 1000 }')
+[ "$gap" -ge 300 ] && [ "$gap" -lt 900 ] && ok "busy_retry interval ($gap ms)" \
+	|| fail "busy_retry interval: $gap ms"
+echo 0 >"$W/busy.count"
+write_conf "busy_retry = 300ms" "busy_tries = 1"
+kill -HUP "$WD"
+wait_for grep -q "configuration reloaded" "$W/watcherd.log" || fail "reload"
+add_dev vbd 51728 test-busy --params /dev/loop8
+wait_long 6 node_is "$(be vbd 51728)/hotplug-status" error \
+	&& ok "busy_tries = 1: error after one retry" || fail "busy_tries"
+expect_eq "two tries" "$(grep -c 'test-busy add .*/51728 ' "$W/calls.log")" 2
+grep -q "kind=vbd devid=51728 .*retries exhausted" "$W/watcherd.log" \
+	&& ok "retries exhausted logged" || fail "busy error log"
 kill -STOP "$HP"
 add_dev vif 5 test-hp
 wait_long 15 node_is "$(be vif 5)/hotplug-status" error \

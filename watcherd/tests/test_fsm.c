@@ -8,7 +8,10 @@
  *     (XSA-350: state flips cannot restart the add once removal started);
  *   - a job phase with no result never starts another job;
  *   - a kexec hand-over never runs a script;
- *   - invalid values (XS_INVALID) never start an add or a removal.
+ *   - invalid values (XS_INVALID) never start an add or a removal;
+ *   - a busy device is retried exactly busy_max times (the configured
+ *     busy_tries, passed in the input: 0, 1, the default 5, 100) and then
+ *     marked in error.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,8 +31,13 @@ struct tcase {
 	uint8_t		 flags_after;	/* 0xff: do not check */
 };
 
-/* be_state, online, hs, io_done, guest_dead, timer, job */
-#define IN(bs, on, hs, io, dead, tm, job) { bs, on, hs, io, dead, tm, job }
+#define BUSY_DEFAULT	5	/* devsep.conf busy_tries default */
+
+/* be_state, online, hs, io_done, guest_dead, timer, job (, busy_max) */
+#define IN_B(bs, on, hs, io, dead, tm, job, bmax) \
+	{ bs, on, hs, io, dead, tm, job, bmax }
+#define IN(bs, on, hs, io, dead, tm, job) \
+	IN_B(bs, on, hs, io, dead, tm, job, BUSY_DEFAULT)
 #define LIVE(bs, hs)	IN(bs, 1, hs, 0, 0, 0, JOB_NONE)
 #define ANY 0xff
 
@@ -99,7 +107,13 @@ static const struct tcase cases[] = {
    P_WAIT_INITWAIT, T_INIT, ANY },
  {25, P_ADD_JOB, 0, 0, IN(2, 1, HS_BUSY, 0, 0, 0, JOB_FAIL),
    A_WAIT_TIMER, P_BUSY_WAIT, T_BUSY, ANY },
- {26, P_ADD_JOB, 0, FSM_BUSY_TRIES, IN(2, 1, HS_BUSY, 0, 0, 0, JOB_FAIL),
+ {25, P_ADD_JOB, 0, 1, IN_B(2, 1, HS_BUSY, 0, 0, 0, JOB_FAIL, 2),
+   A_WAIT_TIMER, P_BUSY_WAIT, T_BUSY, ANY },
+ {26, P_ADD_JOB, 0, BUSY_DEFAULT, IN(2, 1, HS_BUSY, 0, 0, 0, JOB_FAIL),
+   A_MARK_ERROR, P_ERROR, T_NONE, ANY },
+ {26, P_ADD_JOB, 0, 2, IN_B(2, 1, HS_BUSY, 0, 0, 0, JOB_FAIL, 2),
+   A_MARK_ERROR, P_ERROR, T_NONE, ANY },
+ {26, P_ADD_JOB, 0, 0, IN_B(2, 1, HS_BUSY, 0, 0, 0, JOB_FAIL, 0),
    A_MARK_ERROR, P_ERROR, T_NONE, ANY },
  {27, P_ADD_JOB, 0, 0, IN(2, 1, HS_NONE, 0, 0, 0, JOB_TIMEOUT),
    A_MARK_ERROR, P_ERROR, T_NONE, ANY },
@@ -177,15 +191,16 @@ test_every_row_covered(void **unused)
 	}
 }
 
+/* A device busy on every run: busy_max retries, then error. */
 static void
-test_busy_counts(void **unused)
+busy_counts(int busy_max)
 {
-	struct fsm_in in = IN(2, 1, HS_BUSY, 0, 0, 0, JOB_FAIL);
+	struct fsm_in in = IN_B(2, 1, HS_BUSY, 0, 0, 0, JOB_FAIL, busy_max);
 	struct fsm_state st = { P_ADD_JOB, 0, 0 };
 	struct fsm_out o;
 	int n;
 
-	for (n = 0; n < FSM_BUSY_TRIES; n++) {
+	for (n = 0; n < busy_max; n++) {
 		fsm_next(&in, &st, &o);
 		assert_int_equal(o.row, 25);
 		assert_int_equal(o.st.busy_tries, n + 1);
@@ -194,7 +209,18 @@ test_busy_counts(void **unused)
 	}
 	fsm_next(&in, &st, &o);
 	assert_int_equal(o.row, 26);
+	assert_int_equal(o.action, A_MARK_ERROR);
 	assert_int_equal(o.st.busy_tries, 0);
+}
+
+static void
+test_busy_counts(void **unused)
+{
+	static const int limits[] = { 0, 1, BUSY_DEFAULT, 100 };
+	size_t i;
+
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		busy_counts(limits[i]);
 }
 
 /* Enumerates every phase x flags x input combination. */
@@ -220,7 +246,8 @@ for_all(void (*fn)(const struct fsm_in *, const struct fsm_state *,
 	for (dead = 0; dead < 2; dead++)
 	for (tm = 0; tm < 2; tm++)
 	for (job = 0; job <= JOB_TIMEOUT; job++) {
-		in = (struct fsm_in){ bss[a], ons[b], hs, io, dead, tm, job };
+		in = (struct fsm_in){ bss[a], ons[b], hs, io, dead, tm, job,
+		    BUSY_DEFAULT };
 		st = (struct fsm_state){ (uint8_t)ph, (uint8_t)fl, 0 };
 		fsm_next(&in, &st, &o);
 		fn(&in, &st, &o);

@@ -15,7 +15,7 @@ $(XENSHIM): $(SHIM_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $^ -ldl -lpthread
 
-ACTOR_COMMON := $(BUILD)/tests/actors/xsutil.o
+ACTOR_COMMON := $(BUILD)/tests/actors/xsutil.o $(BUILD)/common/xsutil.o
 WORLD_PROGS  := $(BUILD)/tests/xenworld-ctl $(BUILD)/tests/actor-toolstack \
                 $(BUILD)/tests/actor-backend $(BUILD)/tests/actor-frontend \
                 $(BUILD)/tests/check-dominfo $(BUILD)/tests/check-xs

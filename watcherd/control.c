@@ -19,8 +19,10 @@
 #include "proto_watcher.h"
 #include "reply.h"
 #include "wd.h"
+#include "xsutil.h"
 
-#define CTL_MAX_CONNS 32
+#define CTL_MAX_CONNS	32
+#define CTL_TX_TRIES	16	/* CD-ROM update: commits that may conflict */
 
 static struct msglisten *ctl_listen;
 
@@ -91,34 +93,37 @@ printable(const char *s)
 	return 1;
 }
 
+struct cdrom_nodes {
+	const char	*be;
+	const char	*vals[3];	/* params, type, mode */
+};
+
+/* One attempt: params always, type and mode only when given. */
+static int
+cdrom_write_tx(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	static const char *const nodes[3] = { "params", "type", "mode" };
+	const struct cdrom_nodes *n = arg;
+	char p[256];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (i > 0 && n->vals[i][0] == '\0')
+			continue;	/* keep type/mode */
+		snprintf(p, sizeof(p), "%s/%s", n->be, nodes[i]);
+		if (!xs_write(xs, t, p, n->vals[i], strlen(n->vals[i])))
+			return -1;
+	}
+	return 0;
+}
+
 static int
 cdrom_write(const char *be, const char *params, const char *type,
     const char *mode)
 {
-	const char *nodes[3] = { "params", "type", "mode" };
-	const char *vals[3] = { params, type, mode };
-	char p[256];
-	xs_transaction_t t;
-	int i, tries;
+	struct cdrom_nodes n = { be, { params, type, mode } };
 
-	for (tries = 0; tries < 16; tries++) {
-		if ((t = xs_transaction_start(wd.xs)) == XBT_NULL)
-			return -1;
-		for (i = 0; i < 3; i++) {
-			if (i > 0 && vals[i][0] == '\0')
-				continue;	/* keep type/mode */
-			snprintf(p, sizeof(p), "%s/%s", be, nodes[i]);
-			if (!xs_write(wd.xs, t, p, vals[i], strlen(vals[i]))) {
-				xs_transaction_end(wd.xs, t, true);
-				return -1;
-			}
-		}
-		if (xs_transaction_end(wd.xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -1;
-	}
-	return -1;
+	return xsu_transact(wd.xs, CTL_TX_TRIES, cdrom_write_tx, &n);
 }
 
 /* Checks the request; 0, or an errno with *why set. */

@@ -27,3 +27,8 @@ $(BUILD)/tests/wd-client: $(BUILD)/watcherd/tests/wd-client.o $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBDEVSEP) $(LDLIBS)
 TEST_PROGS += $(BUILD)/tests/wd-client
+
+# test_xsutil replaces libxenstore's transaction calls (common/xsutil's
+# retry loop is tested at that boundary).
+$(BUILD)/tests/unit/watcherd_test_xsutil: LDFLAGS += \
+	-Wl,--wrap=xs_transaction_start,--wrap=xs_transaction_end

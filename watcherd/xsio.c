@@ -25,6 +25,7 @@
 #include "parse.h"
 #include "wd.h"
 #include "xsbatch.h"
+#include "xsutil.h"
 
 #define TOK_BACKEND	"b"
 #define TOK_RELEASE	"r"
@@ -32,6 +33,8 @@
 #define XS_BACKOFF_MAX	5000
 #define XS_PING_MS	1000
 #define WATCH_BATCH	4096	/* events handled per loop turn */
+#define XSIO_TX_TRIES	16	/* removal clean-up: commits that may conflict */
+#define RM_PATH_MAX	256
 
 static struct event *ev_ping;
 
@@ -638,24 +641,31 @@ xsio_fe_state(const struct wdev *d)
 /* rm path, then its parents while they are empty, stopping above `stop`
  * (libxl__xs_path_cleanup), in one transaction so a sibling created
  * meanwhile is never removed. */
+struct rm_up {
+	const char	*path;
+	size_t		 stoplen;
+};
+
 static int
-rm_up_tx(xs_transaction_t t, char *p, size_t stoplen)
+rm_up_tx(struct xs_handle *xs, xs_transaction_t t, void *arg)
 {
-	char **v;
+	const struct rm_up *a = arg;
+	char p[RM_PATH_MAX], **v;
 	unsigned n;
 	char *slash;
 
-	if (!xs_rm(wd.xs, t, p) && errno != ENOENT)
+	snprintf(p, sizeof(p), "%s", a->path);	/* length checked */
+	if (!xs_rm(xs, t, p) && errno != ENOENT)
 		return -1;
 	while ((slash = strrchr(p, '/')) != NULL &&
-	    (size_t)(slash - p) > stoplen) {
+	    (size_t)(slash - p) > a->stoplen) {
 		*slash = '\0';
-		if ((v = xs_directory(wd.xs, t, p, &n)) == NULL)
+		if ((v = xs_directory(xs, t, p, &n)) == NULL)
 			return errno == ENOENT ? 0 : -1;
 		free(v);
 		if (n > 0)
 			break;
-		if (!xs_rm(wd.xs, t, p) && errno != ENOENT)
+		if (!xs_rm(xs, t, p) && errno != ENOENT)
 			return -1;
 	}
 	return 0;
@@ -664,24 +674,10 @@ rm_up_tx(xs_transaction_t t, char *p, size_t stoplen)
 int
 xsio_rm_cleanup(const char *path, size_t stoplen)
 {
-	char p[256];
-	xs_transaction_t t;
-	int tries, r;
+	struct rm_up a = { path, stoplen };
 
-	for (tries = 0; tries < 16 && wd.xs; tries++) {
-		if (strlen(path) >= sizeof(p) ||
-		    (t = xs_transaction_start(wd.xs)) == XBT_NULL)
-			break;
-		strcpy(p, path);
-		r = rm_up_tx(t, p, stoplen);
-		if (r == -1) {
-			xs_transaction_end(wd.xs, t, true);
-			break;
-		}
-		if (xs_transaction_end(wd.xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			break;
-	}
+	if (wd.xs != NULL && strlen(path) < RM_PATH_MAX &&
+	    xsu_transact(wd.xs, XSIO_TX_TRIES, rm_up_tx, &a) == 0)
+		return 0;
 	return xsio_rm(path);	/* at least the path itself */
 }

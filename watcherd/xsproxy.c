@@ -33,6 +33,7 @@
 #include "log.h"
 #include "parse.h"
 #include "xsproxy.h"
+#include "xsutil.h"
 
 #define HDR		sizeof(struct xsd_sockmsg)
 #define MAXMSG		(HDR + XENSTORE_PAYLOAD_MAX)
@@ -515,37 +516,27 @@ tx_buffer(struct xsp_conn *c, uint32_t type, const char *p, const void *val,
 	return 0;
 }
 
+/* One attempt: every buffered op inside the real transaction t. */
+static int
+tx_apply(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const struct xsp_conn *c = arg;
+	size_t i;
+
+	for (i = 0; i < c->n_ops; i++)
+		if (apply_op(xs, t, c->ops[i].type, c->ops[i].path,
+		    c->ops[i].val, c->ops[i].len) == -1)
+			return -1;
+	return 0;
+}
+
 /* Applies the buffered ops in one real transaction; 0 or -1 with errno. */
 static int
 tx_commit(struct xsp_conn *c)
 {
-	struct xs_handle *xs = c->px->xs;
-	xs_transaction_t t;
-	size_t i;
-	int attempt, e;
-
 	if (c->n_ops == 0)
 		return 0;
-	for (attempt = 0; attempt < TX_RETRIES; attempt++) {
-		if ((t = xs_transaction_start(xs)) == XBT_NULL)
-			return -1;
-		for (i = 0; i < c->n_ops; i++)
-			if (apply_op(xs, t, c->ops[i].type, c->ops[i].path,
-			    c->ops[i].val, c->ops[i].len) == -1)
-				break;
-		if (i < c->n_ops) {
-			e = errno;
-			xs_transaction_end(xs, t, true);
-			errno = e;
-			return -1;
-		}
-		if (xs_transaction_end(xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -1;
-	}
-	errno = EAGAIN;
-	return -1;
+	return xsu_transact(c->px->xs, TX_RETRIES, tx_apply, c);
 }
 
 static int

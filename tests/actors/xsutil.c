@@ -132,30 +132,6 @@ long long xsu_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int xsu_transact(struct xs_handle *xs, int tries,
-		 int (*fn)(struct xs_handle *, xs_transaction_t, void *),
-		 void *arg)
-{
-	xs_transaction_t t;
-	int i;
-
-	for (i = 0; i < tries; i++) {
-		t = xs_transaction_start(xs);
-		if (t == XBT_NULL)
-			return -1;
-		if (fn(xs, t, arg)) {
-			xs_transaction_end(xs, t, true);
-			return -1;
-		}
-		if (xs_transaction_end(xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -1;
-	}
-	errno = EAGAIN;
-	return -1;
-}
-
 volatile sig_atomic_t xsu_stop;
 
 static void on_stop_signal(int sig)

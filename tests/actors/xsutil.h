@@ -30,14 +30,9 @@ int xsu_write(struct xs_handle *xs, xs_transaction_t t, const char *path,
 int xsu_mknod(struct xs_handle *xs, xs_transaction_t t, const char *path,
 	      struct xs_permissions *perms, unsigned int n);
 
-/*
- * Runs fn(xs, t, arg) in a transaction, retried (up to tries times) while
- * the commit fails with EAGAIN; a failing fn aborts it.  0 committed, -1
- * otherwise (errno; EAGAIN when every try conflicted).
- */
-int xsu_transact(struct xs_handle *xs, int tries,
-		 int (*fn)(struct xs_handle *, xs_transaction_t, void *),
-		 void *arg);
+/* xsu_transact (the retried transaction) is common/xsutil.h's, shared
+ * with watcherd. */
+#include "common/xsutil.h"
 
 /* Set by SIGTERM/SIGINT once xsu_stop_on_signals() was called. */
 extern volatile sig_atomic_t xsu_stop;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,10 +86,40 @@ peer_class_parse(const char *s)
 
 /* ------------------------------------------------------------- builder */
 
+static void self_pid_reset(void);
+
+static void
+self_pid_atfork(void)
+{
+	pthread_atfork(NULL, NULL, self_pid_reset);
+}
+
+/* The sender pid for headers, without a getpid() per message; reset in a
+ * forked child. */
+static pid_t self_pid;
+
+static void
+self_pid_reset(void)
+{
+	self_pid = 0;
+}
+
+static uint32_t
+msg_self_pid(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	if (self_pid == 0) {
+		pthread_once(&once, self_pid_atfork);
+		self_pid = getpid();
+	}
+	return (uint32_t)self_pid;
+}
+
 void
 msgbuf_init(struct msgbuf *b, uint32_t type, uint32_t reqid)
 {
-	struct msg_hdr h = { type, 0, reqid, (uint32_t)getpid() };
+	struct msg_hdr h = { type, 0, reqid, msg_self_pid() };
 
 	memset(b, 0, sizeof(*b));
 	b->fd = -1;

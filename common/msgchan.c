@@ -43,6 +43,8 @@ struct msgchan {
 	int			 freed;		/* free requested while busy */
 };
 
+#define MSGCHAN_READ_BATCH	1	/* datagrams read per wake-up */
+
 static void msgchan_read_cb(evutil_socket_t, short, void *);
 static void msgchan_write_cb(evutil_socket_t, short, void *);
 static void msgchan_close_ev(evutil_socket_t, short, void *);
@@ -268,8 +270,13 @@ msgchan_read_cb(evutil_socket_t fd, short ev, void *arg)
 	int r, i;
 
 	c->busy++;
-	/* Bounded batch so one chatty peer cannot starve the others. */
-	for (i = 0; i < 64 && !c->dead; i++) {
+	/*
+	 * One datagram per wake-up: the event is level-triggered, so a peer
+	 * with more queued is called again on the next loop turn, after every
+	 * other ready peer (fair), and the common one-message case costs one
+	 * recvmsg instead of a second one that only returns EAGAIN.
+	 */
+	for (i = 0; i < MSGCHAN_READ_BATCH && !c->dead; i++) {
 		r = msgchan_read_one(c);
 		if (r == -1) {
 			msgchan_drop(c, "hangup or malformed");

@@ -2,6 +2,7 @@
 # a test world (real xenstored under the fake hypervisor), the real
 # devsep-hotplugd, the simulated kernel backend, and devsep-watcherd.
 . "$(dirname "${BASH_SOURCE[0]}")/../../tests/world/lib.sh"
+. "$ROOT/tests/lib/daemons.sh"	# sanitizer_report
 BIN=${BIN:-bin}
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
 PIDS=()
@@ -170,7 +171,7 @@ show_logs() {
 
 wd_finish() {
 	[ "$FAILS" -eq 0 ] || show_logs; [ -n "${KEEP:-}" ] && cp -r "$W" /tmp/wd-keep
-	grep -E "AddressSanitizer|runtime error" "$W/watcherd.log" && fail "sanitizer"
+	sanitizer_report "$W/watcherd.log" && fail "sanitizer"
 	kill -0 "$WD" 2>/dev/null || fail "watcherd died"
 	finish
 }

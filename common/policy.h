@@ -73,6 +73,7 @@ struct policy {
 	const char	*user;		/* "devsep-lockd" or "root" */
 	int		 chroot;	/* 1: chroot into spec->chroot_dir */
 	int		 mountns;	/* 1: private mount namespace (hide) */
+	int		 ambient;	/* 1: caps also ambient (kept across exec) */
 	const char	*text;		/* the .policy file */
 	const struct policy_rule *rules;
 	size_t		 nrules;

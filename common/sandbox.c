@@ -153,6 +153,28 @@ caps_root(const struct policy *p)
 	return 0;
 }
 
+/*
+ * Programs we execute get the kept capabilities through the ambient set
+ * (they are not setuid and have no file capabilities; NO_NEW_PRIVS allows
+ * ambient capabilities, and the bounding set bounds them).
+ */
+static int
+caps_ambient(const struct policy *p)
+{
+	size_t i;
+
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
+		goto fail;
+	for (i = 0; i < p->ncaps; i++)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
+		    (unsigned long)p->caps[i].cap, 0, 0) == -1)
+			goto fail;
+	return 0;
+fail:
+	log_warn("sandbox: ambient capabilities");
+	return -1;
+}
+
 static int
 step_user(const struct policy *p, const struct passwd *pw, int root)
 {
@@ -162,15 +184,26 @@ step_user(const struct policy *p, const struct passwd *pw, int root)
 		return 0;
 	if (pw == NULL)
 		return caps_root(p);
-	caps_select(p, CAPNG_EFFECTIVE | CAPNG_PERMITTED);
-	r = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
-	    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+	if (p->ambient) {
+		/* inheritable + bounding = the kept caps: needed to raise
+		 * them as ambient after the uid change */
+		caps_select(p, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+		    CAPNG_INHERITABLE | CAPNG_BOUNDING_SET);
+		r = capng_apply(CAPNG_SELECT_BOUNDS);
+		if (r == 0)
+			r = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
+			    CAPNG_DROP_SUPP_GRP);
+	} else {
+		caps_select(p, CAPNG_EFFECTIVE | CAPNG_PERMITTED);
+		r = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
+		    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+	}
 	if (r != 0) {
 		log_warnx("sandbox: capng_change_id(%s) failed: %d",
 		    p->user, r);
 		return -1;
 	}
-	return 0;
+	return p->ambient ? caps_ambient(p) : 0;
 }
 
 static int

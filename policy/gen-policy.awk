@@ -86,6 +86,7 @@ BEGIN {
 	user = ""
 	chroot = -1
 	mountns = 0
+	ambient = 0
 	failed = 0
 }
 
@@ -120,10 +121,12 @@ $1 == "user" {
 	user = $2
 	next
 }
-$1 == "chroot" || $1 == "mountns" {
+$1 == "chroot" || $1 == "mountns" || $1 == "ambient" {
 	if (NF != 2 || ($2 != "yes" && $2 != "no")) die($1 " yes|no")
 	need_reason()
-	if ($1 == "chroot") chroot = ($2 == "yes"); else mountns = ($2 == "yes")
+	if ($1 == "chroot") chroot = ($2 == "yes")
+	else if ($1 == "mountns") mountns = ($2 == "yes")
+	else ambient = ($2 == "yes")
 	next
 }
 $1 == "hide" || $1 == "exec-dir" {
@@ -254,6 +257,7 @@ END {
 	printf("const struct policy policy_%s = {\n", name)
 	printf("\t.name = %s, .user = %s, .chroot = %d, .mountns = %d,\n",
 	    cstr(name), cstr(user), chroot, mountns)
+	printf("\t.ambient = %d,\n", ambient)
 	printf("\t.text = text_%s,\n", name)
 	printf("\t.rules = rules_%s, .nrules = %d,\n", name, nrules)
 	printf("\t.caps = caps_%s, .ncaps = %d,\n", name, ncaps)

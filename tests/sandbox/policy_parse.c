@@ -327,6 +327,7 @@ statement(struct pstate *st)
 	if (!strcmp(k, "user")) { p->user = strdup(st->tok[1]); return 0; }
 	if (!strcmp(k, "chroot")) return yesno(st, &p->chroot);
 	if (!strcmp(k, "mountns")) return yesno(st, &p->mountns);
+	if (!strcmp(k, "ambient")) return yesno(st, &p->ambient);
 	if (!strcmp(k, "hide")) return st_strlist(st, &p->hide, &p->nhide);
 	if (!strcmp(k, "exec-dir"))
 		return st_strlist(st, &p->exec_dirs, &p->nexec_dirs);
@@ -489,8 +490,9 @@ tpolicy_compare(const struct policy *a, const struct policy *b, char *err,
 	size_t i;
 
 	if (strcmp(a->name, b->name) || strcmp(a->user, b->user) ||
-	    a->chroot != b->chroot || a->mountns != b->mountns)
-		DIFF("header (daemon/user/chroot/mountns) differs");
+	    a->chroot != b->chroot || a->mountns != b->mountns ||
+	    a->ambient != b->ambient)
+		DIFF("header (daemon/user/chroot/mountns/ambient) differs");
 	if (strcmp(a->text, b->text))
 		DIFF("policy text differs from the compiled text (stale build?)");
 	if (a->nrules != b->nrules)

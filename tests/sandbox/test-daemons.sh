@@ -47,7 +47,12 @@ check() {
 		fail "$name: CapEff $(field CapEff "$pid"), policy says $want_cap"
 	[ "$(field CapPrm "$pid")" = "$want_cap" ] && ok "$name: CapPrm $want_cap" ||
 		fail "$name: CapPrm $(field CapPrm "$pid"), policy says $want_cap"
-	if [ "$want_uid" = 0 ]; then
+	if $DUMP "$name" | grep -q "^ambient[[:space:]]*yes"; then
+		[ "$(field CapAmb "$pid")" = "$want_cap" ] && ok "$name: CapAmb $want_cap (programs it runs inherit them)" ||
+			fail "$name: CapAmb $(field CapAmb "$pid"), policy says $want_cap"
+		[ "$(field CapBnd "$pid")" = "$want_cap" ] && ok "$name: CapBnd $want_cap" ||
+			fail "$name: CapBnd $(field CapBnd "$pid"), policy says $want_cap"
+	elif [ "$want_uid" = 0 ]; then
 		[ "$(field CapBnd "$pid")" = "$want_cap" ] && ok "$name: CapBnd $want_cap (root: children cannot regain caps)" ||
 			fail "$name: CapBnd $(field CapBnd "$pid"), policy says $want_cap"
 	fi

@@ -50,7 +50,7 @@ BP=/local/domain/0/backend/vbd/7/51712
 xenstore-write $BP/params "$T/disk.img" $BP/mode w $BP/type file \
     $BP/script block $BP/frontend-id 7 $BP/online 1 $BP/state 2
 sbx backend/vbd/7/51712 XENBUS_TYPE=vbd script=block \
-    "$RUN" hotplugd env XENSTORED_PATH="$XS" $S/block add >"$T/block-add.log" 2>&1
+    "$RUN" --exec-dir "$S" hotplugd env XENSTORED_PATH="$XS" $S/block add >"$T/block-add.log" 2>&1
 st=$(xenstore-read $BP/hotplug-status 2>/dev/null)
 LOOP=$(xenstore-read $BP/node 2>/dev/null)
 if [ "$st" = connected ] && losetup "$LOOP" 2>/dev/null | grep -q disk.img; then
@@ -59,7 +59,7 @@ else
 	fail "block add: status '$st' node '$LOOP'"; tail -5 "$T/block-add.log"
 fi
 sbx backend/vbd/7/51712 XENBUS_TYPE=vbd script=block \
-    "$RUN" hotplugd env XENSTORED_PATH="$XS" $S/block remove >"$T/block-rm.log" 2>&1 &&
+    "$RUN" --exec-dir "$S" hotplugd env XENSTORED_PATH="$XS" $S/block remove >"$T/block-rm.log" 2>&1 &&
     ! losetup -a | grep -q "$T/disk.img" &&
     ok "block remove in the sandbox: loop device detached" ||
     { fail "block remove"; tail -5 "$T/block-rm.log"; }
@@ -75,7 +75,7 @@ xenstore-write $VP/bridge xenbr0 $VP/mac 00:16:3e:00:00:07 $VP/script vif-bridge
 ip netns exec "$NS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     XENBUS_PATH=backend/vif/7/0 XENBUS_BASE_PATH=backend XENBUS_TYPE=vif \
     script=vif-bridge vif=vif7.0 \
-    "$RUN" hotplugd env XENSTORED_PATH="$XS" $S/vif-bridge online type_if=vif \
+    "$RUN" --exec-dir "$S" hotplugd env XENSTORED_PATH="$XS" $S/vif-bridge online type_if=vif \
     >"$T/vif-on.log" 2>&1
 if [ "$(xenstore-read $VP/hotplug-status 2>/dev/null)" = connected ] &&
     ip -n "$NS" link show vif7.0 | grep -q "master xenbr0"; then
@@ -86,7 +86,7 @@ fi
 ip netns exec "$NS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     XENBUS_PATH=backend/vif/7/0 XENBUS_BASE_PATH=backend XENBUS_TYPE=vif \
     script=vif-bridge vif=vif7.0 \
-    "$RUN" hotplugd env XENSTORED_PATH="$XS" $S/vif-bridge offline type_if=vif \
+    "$RUN" --exec-dir "$S" hotplugd env XENSTORED_PATH="$XS" $S/vif-bridge offline type_if=vif \
     >"$T/vif-off.log" 2>&1
 ip -n "$NS" link show vif7.0 | grep -q "master xenbr0" &&
     fail "vif-bridge offline: still enslaved" ||

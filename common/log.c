@@ -70,6 +70,9 @@ vlog(int pri, const char *fmt, va_list ap)
 	    ts.tv_nsec / 1000000, log_name, (int)getpid(), buf);
 }
 
+static void vlog_fmt(int, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 vlog_fmt(int pri, const char *fmt, ...)
 {
@@ -81,6 +84,9 @@ vlog_fmt(int pri, const char *fmt, ...)
 }
 
 /* Formats fmt, appends ": strerror(err)" when err != 0, then logs it. */
+static void logit(int, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 logit(int pri, int err, const char *fmt, va_list ap)
 {

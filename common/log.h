@@ -25,6 +25,7 @@ void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
-void	vlog(int pri, const char *fmt, va_list ap);
+void	vlog(int pri, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 2, 0)));
 
 #endif

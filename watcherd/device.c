@@ -124,70 +124,87 @@ nuke(struct wdev *d, int backend)
 }
 
 static void
+run_job(struct wdev *d, int remove)
+{
+	if (job_start(d, remove) == -1) {
+		d->job_result = JOB_FAIL;
+		dev_mark_dirty(d);
+	}
+}
+
+static void
+attached(struct wdev *d)
+{
+	log_info(LOGF " attached", LOGA(d));
+	wd.st.attached++;
+	stats_attach_latency(now_ms() - d->t_start_ms);
+}
+
+static void
+handover(struct wdev *d)
+{
+	d->handovers++;
+	wd.st.handovers++;
+	log_info(LOGF " frontend hand-over (kexec): device reset, no script",
+	    LOGA(d));
+}
+
+/* The qemu bodge: the device model is dead, write Closed for it. */
+static void
+write_closed(struct wdev *d, const struct fsm_in *in)
+{
+	log_info(LOGF " qemu bodge: guest dead, setting state 6", LOGA(d));
+	wd.st.bodges++;
+	if (in->be_state != 6)
+		be_write(d, "state", "6");
+}
+
+static void
+removed(struct wdev *d)
+{
+	nuke(d, 1);
+	wd.st.removed++;
+	stats_detach_latency(now_ms() - d->t_start_ms);
+	log_info(LOGF " removed", LOGA(d));
+}
+
+static void
+frontend_cleaned(struct wdev *d)
+{
+	nuke(d, 0);
+	wd.st.frontend_only++;
+	log_info(LOGF " backend already gone: frontend cleaned", LOGA(d));
+}
+
+/* Carries out the state machine's action (enum action, fsm.h). */
+static void
 act(struct wdev *d, const struct fsm_in *in, const struct fsm_out *o)
 {
 	char buf[128];
 
 	switch (o->action) {
-	case A_RUN_ADD:
-	case A_RUN_REMOVE:
-		if (job_start(d, o->action == A_RUN_REMOVE) == -1) {
-			d->job_result = JOB_FAIL;
-			dev_mark_dirty(d);
-		}
-		break;
+	case A_RUN_ADD:		run_job(d, 0); break;
+	case A_RUN_REMOVE:	run_job(d, 1); break;
 	case A_ADOPT:
 		log_info(LOGF " already connected: adopted", LOGA(d));
 		wd.st.adopted++;
 		break;
-	case A_ATTACHED:
-		log_info(LOGF " attached", LOGA(d));
-		wd.st.attached++;
-		stats_attach_latency(now_ms() - d->t_start_ms);
-		break;
+	case A_ATTACHED:	attached(d); break;
 	case A_MARK_ERROR:
 		mark_error(d, error_text(d, o->row, buf, sizeof(buf)));
 		break;
-	case A_SCRIPT_ERROR:
-		log_script_error(d);
-		break;
-	case A_HANDOVER:
-		d->handovers++;
-		wd.st.handovers++;
-		log_info(LOGF " frontend hand-over (kexec): device reset, "
-		    "no script", LOGA(d));
-		break;
-	case A_WRITE_CLOSING:
-		write_closing(d, in);
-		break;
-	case A_WRITE_CLOSED:
-		log_info(LOGF " qemu bodge: guest dead, setting state 6",
-		    LOGA(d));
-		wd.st.bodges++;
-		if (in->be_state != 6)
-			be_write(d, "state", "6");
-		break;
-	case A_BROKER_ATTACH:
-		broker_attach(d);
-		break;
+	case A_SCRIPT_ERROR:	log_script_error(d); break;
+	case A_HANDOVER:	handover(d); break;
+	case A_WRITE_CLOSING:	write_closing(d, in); break;
+	case A_WRITE_CLOSED:	write_closed(d, in); break;
+	case A_BROKER_ATTACH:	broker_attach(d); break;
 	case A_UNSUPPORTED:
 		wd.st.unsupported++;
 		mark_error(d, "qdisk needs devsep-qemu-broker, not running");
 		break;
-	case A_NUKE:
-		nuke(d, 1);
-		wd.st.removed++;
-		stats_detach_latency(now_ms() - d->t_start_ms);
-		log_info(LOGF " removed", LOGA(d));
-		break;
-	case A_CLEAN_FRONTEND:
-		nuke(d, 0);
-		wd.st.frontend_only++;
-		log_info(LOGF " backend already gone: frontend cleaned",
-		    LOGA(d));
-		break;
-	default:
-		break;
+	case A_NUKE:		removed(d); break;
+	case A_CLEAN_FRONTEND:	frontend_cleaned(d); break;
+	default:		break;
 	}
 }
 

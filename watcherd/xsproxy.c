@@ -30,6 +30,7 @@
 #include <xenstore.h>
 #include <xen/io/xs_wire.h>
 
+#include "listen.h"
 #include "log.h"
 #include "parse.h"
 #include "xsproxy.h"
@@ -247,7 +248,7 @@ struct xsproxy {
 	struct xs_handle	*xs;
 	char			 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int			 lfd;
-	struct event		*ev_listen;
+	struct msglisten	*listen;	/* accepts on lfd */
 	struct xsproxy_scope	 scope;
 	struct xsproxy_stats	 st;
 	struct xsp_conn		*conns[XSPROXY_MAX_CONNS];
@@ -778,14 +779,17 @@ conn_free(struct xsp_conn *c)
 	size_t i;
 
 	for (i = 0; i < XSPROXY_MAX_CONNS; i++)
-		if (c->px->conns[i] == c)
+		if (c->px->conns[i] == c) {
 			c->px->conns[i] = NULL;
+			msglisten_closed(c->px->listen);
+		}
 	tx_clear(c);
 	if (c->ev_read != NULL)
 		event_free(c->ev_read);
 	if (c->ev_write != NULL)
 		event_free(c->ev_write);
-	close(c->fd);
+	if (c->fd != -1)
+		close(c->fd);
 	free(c);
 }
 
@@ -805,24 +809,24 @@ client_ok(struct xsproxy *px, int fd)
 	return 1;
 }
 
-static void
-accept_cb(evutil_socket_t lfd, short ev, void *arg)
+/*
+ * A connection accepted by common/listen (non-blocking, close-on-exec; out
+ * of fds it pauses).  The limit is the slot table here, so that refusals
+ * are counted: -1 refuses (msglisten closes fd).
+ */
+static int
+accept_conn(int fd, void *arg)
 {
 	struct xsproxy *px = arg;
 	struct xsp_conn *c;
 	size_t i;
-	int fd;
 
-	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1)
-		return;
 	for (i = 0; i < XSPROXY_MAX_CONNS && px->conns[i] != NULL; i++)
 		;
 	if (i == XSPROXY_MAX_CONNS || !client_ok(px, fd) ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		px->st.conns_refused++;
-		close(fd);
-		return;
+		return -1;
 	}
 	c->px = px;
 	c->fd = fd;
@@ -831,12 +835,14 @@ accept_cb(evutil_socket_t lfd, short ev, void *arg)
 	c->ev_write = event_new(px->base, fd, EV_WRITE, conn_write_cb, c);
 	if (c->ev_read == NULL || c->ev_write == NULL ||
 	    event_add(c->ev_read, NULL) == -1) {
+		c->fd = -1;		/* msglisten closes it */
 		conn_free(c);
 		px->st.conns_refused++;
-		return;
+		return -1;
 	}
 	px->conns[i] = c;
 	px->st.conns++;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -893,9 +899,9 @@ xsproxy_open(struct event_base *base, struct xs_handle *xs,
 		free(px);
 		return NULL;
 	}
-	px->ev_listen = event_new(base, px->lfd, EV_READ | EV_PERSIST,
-	    accept_cb, px);
-	if (px->ev_listen == NULL || event_add(px->ev_listen, NULL) == -1) {
+	px->listen = msglisten_new(base, px->lfd, 0, "xsproxy", accept_conn,
+	    px);
+	if (px->listen == NULL) {
 		xsproxy_close(px);
 		errno = ENOMEM;
 		return NULL;
@@ -914,8 +920,7 @@ xsproxy_close(struct xsproxy *px)
 	for (i = 0; i < XSPROXY_MAX_CONNS; i++)
 		if (px->conns[i] != NULL)
 			conn_free(px->conns[i]);
-	if (px->ev_listen != NULL)
-		event_free(px->ev_listen);
+	msglisten_free(px->listen);
 	close(px->lfd);
 	unlink(px->path);
 	log_debug(SCOPE_FMT ": closed (%llu requests, %llu denied)",

@@ -25,7 +25,8 @@
  *
  * Clients: at most XSPROXY_MAX_CONNS at once, and only uid 0 (the scripts
  * hotplugd runs) by SO_PEERCRED; the socket itself is mode 0666 because
- * hotplugd's children may lack CAP_DAC_OVERRIDE.
+ * hotplugd's children may lack CAP_DAC_OVERRIDE.  Accepting is
+ * common/listen's (out of file descriptors it pauses 1 s, not spins).
  *
  * The proxy uses watcherd's xs handle synchronously (libxenstore is
  * blocking), from the libevent loop; each request is one or a few short

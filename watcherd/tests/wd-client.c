@@ -81,46 +81,60 @@ build(struct msgbuf *b, int argc, char **argv)
 	return 0;
 }
 
+/* Prints the reply; the exit code (see the top). */
+static int
+print_reply(struct msg *m)
+{
+	char text[WATCHER_REPLY_MAX];
+	uint32_t err;
+
+	if (m->hdr.type == MSG_COMMON_OK) {
+		printf("OK\n");
+		return 0;
+	}
+	if (m->hdr.type == MSG_COMMON_ERROR) {
+		if (msg_get_u32(m, &err) == -1 ||
+		    msg_get_str(m, text, sizeof(text)) == -1)
+			return 2;
+		printf("ERROR %u %s\n", err, text);
+		return 1;
+	}
+	if (msg_get_str(m, text, sizeof(text)) == -1)
+		return 2;
+	printf("%s\n", text);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct msgbuf b;
-	struct msg m;
-	char text[WATCHER_REPLY_MAX];
-	uint32_t err;
-	int fd, i = 1;
+	struct msgbuf b = { 0 };
+	struct msg m = { .fd = -1 };
+	int fd, rc, i = 1;
 
 	if (argc > 2 && strcmp(argv[1], "--as") == 0) {
 		if (become(argv[2]) == -1)
 			return 2;
 		i = 3;
 	}
-	if (argc - i < 2)
-		return usage();
-	if (build(&b, argc - i - 1, argv + i + 1) == -1)
-		return usage();
+	if (argc - i < 2 || build(&b, argc - i - 1, argv + i + 1) == -1) {
+		rc = usage();
+		goto out;
+	}
 	if ((fd = msg_connect(argv[i])) == -1) {
 		perror("wd-client: connect");
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	if (msg_send_fd(fd, &b) == -1 ||
 	    msg_recv_fd(fd, &m, WATCHER_REPLY_MAX + 64, 0, 5000) == -1) {
 		printf("DROPPED\n");
-		return 3;
-	}
-	if (m.hdr.type == MSG_COMMON_OK) {
-		printf("OK\n");
-		return 0;
-	}
-	if (m.hdr.type == MSG_COMMON_ERROR) {
-		if (msg_get_u32(&m, &err) == -1 ||
-		    msg_get_str(&m, text, sizeof(text)) == -1)
-			return 2;
-		printf("ERROR %u %s\n", err, text);
-		return 1;
-	}
-	if (msg_get_str(&m, text, sizeof(text)) == -1)
-		return 2;
-	printf("%s\n", text);
-	return 0;
+		rc = 3;
+	} else
+		rc = print_reply(&m);
+	close(fd);
+out:
+	msg_dispose(&m);
+	msgbuf_dispose(&b);
+	return rc;
 }

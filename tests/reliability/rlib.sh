@@ -275,9 +275,31 @@ rel_show_logs() {
 	echo "--- be.log"; tail -n 10 "$W/be.log"
 }
 
+# Exit statuses of the supervised daemons other than 137 (our SIGKILL) and
+# 143 (our SIGTERM at cleanup): a daemon that died by itself.
+unexpected_exits() {
+	local n
+	for n in "${SUPERVISED[@]}"; do
+		[ -f "$W/$n.exits" ] || continue
+		grep -vxE '137|143' "$W/$n.exits" | sed "s/^/$n exited with status /"
+	done
+}
+
+# On failure the world's logs are kept in $BUILD/test-logs/reliability/.
+save_logs() {
+	local d
+	d=$ROOT/${BUILD:-build}/test-logs/reliability/$(basename "$0" .sh).$(date +%H%M%S)
+	case ${BUILD:-build} in /*) d=$BUILD/test-logs/reliability/$(basename "$0" .sh).$(date +%H%M%S) ;; esac
+	mkdir -p "$d" && cp "$W"/*.log "$W"/*.exits "$d"/ 2>/dev/null
+	echo "logs kept in $d"
+}
+
 rel_finish() {
+	local u
+	u=$(unexpected_exits)
+	[ -z "$u" ] || { fail "a daemon exited by itself:"; echo "$u" | head; }
 	sanitizer_clean
-	[ "$FAILS" -eq 0 ] || rel_show_logs
+	[ "$FAILS" -eq 0 ] || { rel_show_logs; save_logs; }
 	[ -n "${KEEP:-}" ] && cp -r "$W" "/tmp/rel-keep.$$" && echo "kept /tmp/rel-keep.$$"
 	finish
 }

@@ -49,9 +49,12 @@ xfer(struct msgbuf *b, const char *fmt)
 	snprintf(path, sizeof(path), "%s/%s", rundir, SOCK_BROKER);
 	if ((fd = msg_connect(path)) == -1) {
 		perror("brokerc: connect");
+		msgbuf_dispose(b);
 		return 2;
 	}
-	if (msg_send_fd(fd, b) == -1 ||
+	rc = msg_send_fd(fd, b);
+	msgbuf_dispose(b);
+	if (rc == -1 ||
 	    msg_recv_fd(fd, &m, BROKER_REPLY_MAX * 2, 0, 60000) == -1) {
 		fprintf(stderr, "brokerc: %s\n", strerror(errno));
 		close(fd);

@@ -287,6 +287,8 @@ device_eval_in(struct wdev *d, struct fsm_in *in)
 		act(d, in, &o);
 		if (o.timer != T_NONE && d->timer != o.timer)
 			dev_timer_arm(d, o.timer, timer_ms(o.timer));
+		if (o.action == A_RUN_ADD || o.action == A_RUN_REMOVE)
+			return;	/* its result is a new input: re-read first */
 		if (d->st.phase == P_DONE) {
 			if (!d->dirty)
 				dev_free(d);

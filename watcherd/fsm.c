@@ -6,6 +6,8 @@
  * watch event is only a hint) plus this phase's timer/job result.  Rows are
  * tried top to bottom; the first whose phase set and condition match wins.
  * "R" = removal wanted = online==0 || guest dead.  "=" = phase unchanged.
+ * "a script" = job != NOSCRIPT (the no-script result arrives in the same
+ * evaluation as the add, with hs read before watcherd wrote "connected").
  *
  *  row phase(s)            condition                action          next
  *  --- ------------------- ------------------------ --------------- -------------
@@ -36,14 +38,16 @@
  *  22  NEW,WAIT_INITWAIT   state in 2..4            RUN_ADD         ADD_JOB
  *  23  WAIT_INITWAIT       timer (init)             MARK_ERROR      ERROR
  *  24  NEW,WAIT_INITWAIT   -                        WAIT_TIMER      WAIT_INITWAIT
- *  25  ADD_JOB             hs == busy,              WAIT_TIMER,     BUSY_WAIT
+ *  25  ADD_JOB             hs == busy, a script,    WAIT_TIMER,     BUSY_WAIT
  *                          tries < busy_max
  *                                                   tries++
- *  26  ADD_JOB             hs == busy               MARK_ERROR      ERROR
+ *  26  ADD_JOB             hs == busy, a script     MARK_ERROR      ERROR
  *  27  ADD_JOB             job timed out            MARK_ERROR      ERROR
- *  28  ADD_JOB             hs == error              SCRIPT_ERROR    ERROR
+ *  28  ADD_JOB             hs == error, a script    SCRIPT_ERROR    ERROR
  *  29  ADD_JOB             job failed               MARK_ERROR      ERROR
- *  30  ADD_JOB             job ok, hs == connected  ATTACHED        CONNECTED
+ *  30  ADD_JOB             job ok, hs == connected; ATTACHED        CONNECTED
+ *                          or no script (libxl: "No hotplug script to
+ *                          execute"; hs is not looked at)
  *  31  ADD_JOB             job ok                   MARK_ERROR      ERROR (exit
  *                                                   0 without hotplug-status)
  *  32  BUSY_WAIT           timer (busy)             RUN_ADD         ADD_JOB
@@ -126,9 +130,12 @@ static int c_hs_err(const struct fsm_in *i, const struct fsm_state *s)
 static int c_initwait(const struct fsm_in *i, const struct fsm_state *s)
 { (void)s; return state_in(i, 2, 4); }
 static int c_busy_left(const struct fsm_in *i, const struct fsm_state *s)
-{ return i->hs == HS_BUSY && s->busy_tries < i->busy_max; }
+{ return i->hs == HS_BUSY && i->job != JOB_NOSCRIPT &&
+    s->busy_tries < i->busy_max; }
 static int c_busy(const struct fsm_in *i, const struct fsm_state *s)
-{ (void)s; return i->hs == HS_BUSY; }
+{ (void)s; return i->hs == HS_BUSY && i->job != JOB_NOSCRIPT; }
+static int c_script_err(const struct fsm_in *i, const struct fsm_state *s)
+{ (void)s; return i->hs == HS_ERROR && i->job != JOB_NOSCRIPT; }
 static int c_job_timeout(const struct fsm_in *i, const struct fsm_state *s)
 { (void)s; return i->job == JOB_TIMEOUT; }
 static int c_job_fail(const struct fsm_in *i, const struct fsm_state *s)
@@ -136,7 +143,8 @@ static int c_job_fail(const struct fsm_in *i, const struct fsm_state *s)
 static int c_job_ok(const struct fsm_in *i, const struct fsm_state *s)
 { (void)s; return i->job == JOB_OK; }
 static int c_ok_connected(const struct fsm_in *i, const struct fsm_state *s)
-{ (void)s; return i->job == JOB_OK && i->hs == HS_CONNECTED; }
+{ (void)s; return (i->job == JOB_OK && i->hs == HS_CONNECTED) ||
+    i->job == JOB_NOSCRIPT; }
 static int c_be4(const struct fsm_in *i, const struct fsm_state *s)
 { (void)s; return i->be_state == 4; }
 static int c_recreated(const struct fsm_in *i, const struct fsm_state *s)
@@ -178,7 +186,7 @@ static const struct rule rules[] = {
 	    0, 0, 1 },
 /*26*/	{ PH(P_ADD_JOB), c_busy, A_MARK_ERROR, P_ERROR, 0, 0, 0, -1 },
 /*27*/	{ PH(P_ADD_JOB), c_job_timeout, A_MARK_ERROR, P_ERROR, 0, 0, 0, -1 },
-/*28*/	{ PH(P_ADD_JOB), c_hs_err, A_SCRIPT_ERROR, P_ERROR, 0, 0, 0, -1 },
+/*28*/	{ PH(P_ADD_JOB), c_script_err, A_SCRIPT_ERROR, P_ERROR, 0, 0, 0, -1 },
 /*29*/	{ PH(P_ADD_JOB), c_job_fail, A_MARK_ERROR, P_ERROR, 0, 0, 0, -1 },
 /*30*/	{ PH(P_ADD_JOB), c_ok_connected, A_ATTACHED, P_CONNECTED, 0, 0, 0,
 	    -1 },

@@ -25,9 +25,10 @@ enum hs_value {			/* backend hotplug-status */
 
 enum job_result {		/* outcome of this phase's script job */
 	JOB_NONE = 0,		/* no result (yet) */
-	JOB_OK,			/* exited 0 (or there was no script) */
+	JOB_OK,			/* exited 0 */
 	JOB_FAIL,		/* exited non-zero, signaled, refused */
 	JOB_TIMEOUT,		/* killed after hotplug_timeout */
+	JOB_NOSCRIPT,		/* empty `script` node: nothing to run */
 };
 
 enum phase {

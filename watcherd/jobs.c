@@ -270,7 +270,7 @@ job_start(struct wdev *d, int remove)
 		    xsnprintf(p, sizeof(p), "%s/hotplug-status", be) != -1)
 			xsio_write(p, "connected");
 		free(j);
-		d->job_result = JOB_OK;
+		d->job_result = JOB_NOSCRIPT;	/* row 30: attached */
 		dev_mark_dirty(d);
 		return 0;
 	}

@@ -49,6 +49,8 @@ static const struct tcase cases[] = {
    A_NONE, P_REMOVE_JOB, T_NONE, ANY },
  { 3, P_REMOVE_JOB, 0, 0, IN(6, 0, HS_CONNECTED, 1, 0, 0, JOB_FAIL),
    A_NUKE, P_DONE, T_NONE, ANY },
+ { 3, P_REMOVE_JOB, 0, 0, IN(6, 0, HS_CONNECTED, 1, 0, 0, JOB_NOSCRIPT),
+   A_NUKE, P_DONE, T_NONE, ANY },
  { 4, P_CONNECTED, 0, 0, LIVE(XS_ABSENT, HS_NONE),
    A_CLEAN_FRONTEND, P_DONE, T_NONE, ANY },
  { 4, P_WAIT_CLOSED, 0, 0, IN(XS_ABSENT, 0, HS_NONE, 0, 0, 0, 0),
@@ -122,6 +124,13 @@ static const struct tcase cases[] = {
  {29, P_ADD_JOB, 0, 0, IN(2, 1, HS_NONE, 0, 0, 0, JOB_FAIL),
    A_MARK_ERROR, P_ERROR, T_NONE, ANY },
  {30, P_ADD_JOB, 0, 0, IN(2, 1, HS_CONNECTED, 0, 0, 0, JOB_OK),
+   A_ATTACHED, P_CONNECTED, T_NONE, ANY },
+ /* no script: attached whatever hs was read before watcherd wrote it */
+ {30, P_ADD_JOB, 0, 0, IN(2, 1, HS_NONE, 0, 0, 0, JOB_NOSCRIPT),
+   A_ATTACHED, P_CONNECTED, T_NONE, ANY },
+ {30, P_ADD_JOB, 0, 1, IN(2, 1, HS_BUSY, 0, 0, 0, JOB_NOSCRIPT),
+   A_ATTACHED, P_CONNECTED, T_NONE, ANY },
+ {30, P_ADD_JOB, 0, 0, IN(2, 1, HS_ERROR, 0, 0, 0, JOB_NOSCRIPT),
    A_ATTACHED, P_CONNECTED, T_NONE, ANY },
  {31, P_ADD_JOB, 0, 0, IN(2, 1, HS_NONE, 0, 0, 0, JOB_OK),
    A_MARK_ERROR, P_ERROR, T_NONE, ANY },
@@ -245,7 +254,7 @@ for_all(void (*fn)(const struct fsm_in *, const struct fsm_state *,
 	for (io = 0; io < 2; io++)
 	for (dead = 0; dead < 2; dead++)
 	for (tm = 0; tm < 2; tm++)
-	for (job = 0; job <= JOB_TIMEOUT; job++) {
+	for (job = 0; job <= JOB_NOSCRIPT; job++) {
 		in = (struct fsm_in){ bss[a], ons[b], hs, io, dead, tm, job,
 		    BUSY_DEFAULT };
 		st = (struct fsm_state){ (uint8_t)ph, (uint8_t)fl, 0 };

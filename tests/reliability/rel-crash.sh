@@ -89,10 +89,12 @@ guest_worker() {
 			pending+=("$j"); }
 	done
 	for j in "${pending[@]}"; do
-		wait_secs 120 gone "/local/domain/0/backend/$(kind_of "$j")/$g/$j" ||
+		if wait_secs 120 gone "/local/domain/0/backend/$(kind_of "$j")/$g/$j"; then
+			"$RJ" "$W/run" del "$g" "$(kind_of "$j")" "$j" ||
+				echo "json del $g $j" >>"$W/errors"
+		else	# keep the JSON entry: the device is still in xenstore
 			echo "not removed $g $j" >>"$W/errors"
-		"$RJ" "$W/run" del "$g" "$(kind_of "$j")" "$j" ||
-			echo "json del $g $j" >>"$W/errors"
+		fi
 	done
 	wait
 	echo "$g" >>"$W/workers.done"

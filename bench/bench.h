@@ -86,6 +86,7 @@ void	 tlog_free(struct tlog *);
 
 /* sub-commands */
 int	 cmd_attach(struct bopt *);
+int	 cmd_baseline(struct bopt *);
 int	 cmd_attach_poll(struct bopt *);
 int	 cmd_detach(struct bopt *);
 int	 cmd_floor(struct bopt *);

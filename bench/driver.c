@@ -25,6 +25,7 @@ usage(int rc)
 "  rss --pid P...            peak RSS (VmHWM) and RSS of each pid\n"
 "  attach --log F --count N --start CMD --xs-pid X [--pid P]...\n"
 "  attach-poll --first D --count N --kinds K --start CMD --xs-pid X ...\n"
+"  baseline --count N --start CMD --log BACKEND_LOG --xs-pid X\n"
 "  detach --first D --count N [--kinds K] --log F --xs-pid X [--pid P]...\n"
 "  floor --script S --first D --count N --par P --xs-pid X\n"
 "  recon-create --first D --count G --per P --script S  (minimal vifs)\n"
@@ -303,6 +304,7 @@ static const struct {
 	{ "now", cmd_now }, { "rtt", cmd_rtt }, { "clean", cmd_clean },
 	{ "verify", cmd_verify }, { "rss", cmd_rss },
 	{ "attach", cmd_attach }, { "attach-poll", cmd_attach_poll },
+	{ "baseline", cmd_baseline },
 	{ "detach", cmd_detach }, { "floor", cmd_floor },
 	{ "recon-create", cmd_recon_create },
 	{ "recon-setup", cmd_recon_setup }, { "recon-wait", cmd_recon_wait },

@@ -141,6 +141,59 @@ cmd_attach(struct bopt *o)
 	return 0;
 }
 
+/* Lines equal to "ready" in the backend actor's log. */
+static long
+ready_lines(const char *path)
+{
+	char line[256];
+	long n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += !strcmp(line, "ready\n");
+	fclose(f);
+	return n;
+}
+
+/*
+ * baseline: the backend actor alone (no daemon) on the storm's devices:
+ * started at t0, done when it prints "ready" (its start-up scan has
+ * written state 2 for every device).  xenstored's CPU for this is in
+ * every attach storm; subtracting it leaves what the daemon and its
+ * scripts cost xenstored.
+ */
+int
+cmd_baseline(struct bopt *o)
+{
+	struct cpu_snap a, b;
+	uint64_t t0, t1, deadline;
+	long before;
+	pid_t pid;
+
+	if (!o->start || !o->log || o->npids >= BENCH_MAX_PIDS)
+		return 2;
+	before = ready_lines(o->log);
+	cpu_settle(o, SETTLE_MS);
+	cpu_take(o, &a);
+	t0 = now_us();
+	deadline = t0 + (uint64_t)o->timeout_ms * 1000u;
+	if ((pid = start_cmd(o->start)) == -1)
+		return 1;
+	a.d_ns[o->npids] = 0;
+	o->pids[o->npids++] = pid;
+	while (ready_lines(o->log) <= before && now_us() < deadline)
+		sleep_us(2000);
+	t1 = now_us();
+	cpu_settle(o, SETTLE_MS);
+	cpu_take(o, &b);
+	print_rate("baseline", (size_t)o->count, t0, t1);
+	cpu_print(o, &a, &b, o->count);
+	printf(" complete=%d\n", t1 < deadline);
+	return 0;
+}
+
 /* One poll of every device not yet done: hotplug-status connected/error. */
 static void
 poll_status(struct xs_handle *xs, const struct bopt *o, struct devset *s,

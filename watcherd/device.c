@@ -70,6 +70,14 @@ error_text(const struct wdev *d, int row, char *buf, size_t sz)
 		return "hotplug script exited 0 without writing "
 		    "hotplug-status=connected";
 	default:
+		if (d->last_outcome == WD_OUT_BUILD && d->last_code > 0) {
+			snprintf(buf, sz, "script name too long (%d bytes, "
+			    "max %d)", (int)d->last_code,
+			    HOTPLUG_SCRIPT_MAX - 1);
+			return buf;
+		}
+		if (d->last_outcome == WD_OUT_BUILD)
+			return "cannot build the hotplug job";
 		snprintf(buf, sz, "hotplug script failed: %s %d",
 		    hotplug_outcome_name(d->last_outcome), (int)d->last_code);
 		return buf;

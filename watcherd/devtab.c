@@ -167,7 +167,7 @@ dev_add(unsigned kind, uint32_t domid, uint32_t devid)
 	d->domid = domid;
 	d->devid = devid;
 	d->be_state = d->fe_state = d->online = XS_ABSENT;
-	d->last_outcome = 0xff;
+	d->last_outcome = WD_OUT_NONE;
 	d->t_start_ms = now_ms();
 	if (kind_is_qemu(kind))
 		d->st.flags |= F_QEMU;

@@ -24,6 +24,7 @@
  *   so a device never waits forever).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,19 +123,27 @@ job_find(uint64_t id)
 	return NULL;
 }
 
-/* Reads an optional backend node into buf ("" when absent); -1 if bad. */
+/*
+ * Reads an optional backend node into buf ("" when absent); -1 if bad.
+ * *lenp (may be NULL) gets the node's length, also when it is too long.
+ */
 static int
-read_opt(const char *be, const char *node, char *buf, size_t sz)
+read_opt(const char *be, const char *node, char *buf, size_t sz,
+    unsigned *lenp)
 {
 	char p[256];
-	unsigned len;
+	unsigned len = 0;
 	char *v;
 
 	buf[0] = '\0';
+	if (lenp != NULL)
+		*lenp = 0;
 	if (xsnprintf(p, sizeof(p), "%s/%s", be, node) == -1)
 		return -1;
 	if ((v = xsio_read(p, &len)) == NULL)
 		return wd.xs ? 0 : -1;
+	if (lenp != NULL)
+		*lenp = len;
 	if (len >= sz || memchr(v, '\0', len) != NULL) {
 		free(v);
 		return -1;
@@ -145,18 +154,20 @@ read_opt(const char *be, const char *node, char *buf, size_t sz)
 	return 0;
 }
 
+/* -1 if the job cannot be built; *slen = the `script` node's length. */
 static int
-job_fill(struct job *j, const struct wdev *d)
+job_fill(struct job *j, const struct wdev *d, unsigned *slen)
 {
 	char be[192];
 
 	if (dev_be_path(d, be, sizeof(be)) == -1 ||
-	    read_opt(be, "script", j->script, sizeof(j->script)) == -1)
+	    read_opt(be, "script", j->script, sizeof(j->script), slen) == -1)
 		return -1;
 	if (strcmp(dev_kind(d), "vif") != 0)
 		return 0;
-	if (read_opt(be, "vifname", j->vif, sizeof(j->vif)) == -1 ||
-	    read_opt(be, "gatewaydev", j->netdev, sizeof(j->netdev)) == -1)
+	if (read_opt(be, "vifname", j->vif, sizeof(j->vif), NULL) == -1 ||
+	    read_opt(be, "gatewaydev", j->netdev, sizeof(j->netdev),
+	    NULL) == -1)
 		return -1;
 	if (j->vif[0] == '\0')
 		snprintf(j->vif, sizeof(j->vif), "vif%u.%u", d->domid,
@@ -240,10 +251,29 @@ pump(void)
 	}
 }
 
+/* Why the job could not be built, for the device's hotplug-error. */
+static void
+job_build_failed(struct wdev *d, unsigned slen)
+{
+	d->last_outcome = WD_OUT_BUILD;
+	d->last_code = 0;
+	d->last_dur_ms = 0;
+	d->last_ms = now_ms();
+	if (slen >= HOTPLUG_SCRIPT_MAX) {
+		d->last_code = (int32_t)(slen > INT32_MAX ? INT32_MAX : slen);
+		log_warnx("domid=%u kind=%s devid=%u script name too long "
+		    "(%u bytes, max %u)", d->domid, dev_kind(d), d->devid,
+		    slen, HOTPLUG_SCRIPT_MAX - 1);
+	} else
+		log_warnx("domid=%u kind=%s devid=%u cannot build the job",
+		    d->domid, dev_kind(d), d->devid);
+}
+
 int
 job_start(struct wdev *d, int remove)
 {
 	struct job *j;
+	unsigned slen = 0;
 
 	d->last_action = remove ? 2 : 1;
 	if ((j = calloc(1, sizeof(*j))) == NULL)
@@ -253,11 +283,10 @@ job_start(struct wdev *d, int remove)
 	j->domid = d->domid;
 	j->devid = d->devid;
 	j->remove = (uint8_t)remove;
-	if (job_fill(j, d) == -1 || job_find(j->id) != NULL ||
+	if (job_fill(j, d, &slen) == -1 || job_find(j->id) != NULL ||
 	    xsnprintf(j->sock, sizeof(j->sock), "%s/j%016llx.sock",
 	    wd.jobdir, (unsigned long long)j->id) == -1) {
-		log_warnx("domid=%u kind=%s devid=%u cannot build the job",
-		    d->domid, dev_kind(d), d->devid);
+		job_build_failed(d, slen);
 		free(j);
 		return -1;
 	}

@@ -104,11 +104,12 @@ struct list_arg {
 static json_t *
 last_script(const struct wdev *d)
 {
-	if (d->last_outcome == 0xff)
+	if (d->last_outcome == WD_OUT_NONE)
 		return json_null();
 	return json_pack("{s:s, s:s, s:I, s:I, s:I}",
 	    "action", d->last_action == 2 ? "remove" : "add",
-	    "outcome", hotplug_outcome_name(d->last_outcome),
+	    "outcome", d->last_outcome == WD_OUT_BUILD ? "not-built" :
+	    hotplug_outcome_name(d->last_outcome),
 	    "code", (json_int_t)d->last_code,
 	    "ms", (json_int_t)d->last_dur_ms,
 	    "age_s", (json_int_t)((now_ms() - d->last_ms) / 1000));

@@ -30,6 +30,11 @@ struct xsproxy;
 #define WD_EVAL_BATCH	512	/* devices evaluated per loop turn */
 #define WD_EVAL_CHAIN	6	/* transitions chained in one evaluation */
 
+/* wdev.last_outcome beyond hotplug's outcomes (common/proto_hotplug.h) */
+#define WD_OUT_NONE	0xff	/* no job ended yet */
+#define WD_OUT_BUILD	0xfe	/* job not built; last_code = the `script`
+				   node's length if too long, else 0 */
+
 /* One device: compact, in a hash table keyed by (kind, domid, devid). */
 struct wdev {
 	struct wdev	*hnext;		/* hash chain */
@@ -52,7 +57,7 @@ struct wdev {
 	int8_t		 be_state, fe_state, online;	/* last seen */
 	uint8_t		 hs;				/* last seen */
 	uint8_t		 last_action;	/* 0 none, 1 add, 2 remove */
-	uint8_t		 last_outcome;	/* hotplug_outcome, 0xff none */
+	uint8_t		 last_outcome;	/* hotplug_outcome, WD_OUT_* */
 };
 
 struct wd_stats {

@@ -15,6 +15,7 @@ $(BUILD)/tests/rel-guest: $(BUILD)/tests/reliability/rel-guest.o
 TEST_PROGS += $(BUILD)/tests/rel-json $(BUILD)/tests/rel-guest
 
 # Fast subset (make check).  rel-known-*.sh are known daemon bugs: torture only.
+# (The no-script case this suite found is now watcherd/tests/it-noscript.sh.)
 REL_FAST := tests/reliability/rel-crash.sh tests/reliability/rel-xs-restart.sh \
             tests/reliability/rel-scripts.sh tests/reliability/rel-hostile.sh \
             tests/reliability/rel-driverdom.sh

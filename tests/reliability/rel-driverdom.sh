@@ -8,7 +8,7 @@
 #    absolute ("/bin/sh"), non-existent, not executable (0644),
 #    world-writable (0777), a directory, 4 KiB long, with a newline
 #    (an empty `script` means "no script", libxl's case: see
-#    rel-known-noscript.sh): each device ends in error with a hotplug-error, the
+#    watcherd/tests/it-noscript.sh): each device ends in error with a hotplug-error, the
 #    backend never reaches Connected, and no program ran (the bait
 #    scripts' marker files are absent);
 #  - params of the real `block` script: non-existent file, a directory,

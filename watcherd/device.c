@@ -109,26 +109,44 @@ write_closing(struct wdev *d, const struct fsm_in *in)
 		be_write(d, "state", "5");
 }
 
-/* Removes the device's dirs and their emptied parents, as libxl does. */
+/*
+ * The dirs a removal deletes, each with its emptied parents (libxl's
+ * path clean-up): frontend and /libxl/<domid>/device/<kind>/<devid> in
+ * dom0 only (a driver domain owns neither), then the backend.  The
+ * backend, the start-up scan's anchor, is last: if the transaction is
+ * not possible and the plain removals are cut short, what is left can
+ * still be found.  Returns the number of paths filled.
+ */
+size_t
+dev_rm_paths(const struct wdev *d, int backend, struct dev_paths *p)
+{
+	size_t n = 0;
+	int len;
+
+	if (wd.self == 0 && (len = xsnprintf(p->fe, sizeof(p->fe),
+	    "/local/domain/%u/device", d->domid)) != -1 &&
+	    dev_fe_path(d, p->fe, sizeof(p->fe)) != -1)
+		p->v[n++] = (struct xsio_rmpath){ p->fe, (size_t)len };
+	if (wd.self == 0 && (len = xsnprintf(p->lx, sizeof(p->lx),
+	    "/libxl/%u/device", d->domid)) != -1 &&
+	    xsnprintf(p->lx, sizeof(p->lx), "/libxl/%u/device/%s/%u",
+	    d->domid, dev_kind(d), d->devid) != -1)
+		p->v[n++] = (struct xsio_rmpath){ p->lx, (size_t)len };
+	if (backend && dev_be_path(d, p->be, sizeof(p->be)) != -1)
+		p->v[n++] = (struct xsio_rmpath){ p->be, strlen(wd.be_root) };
+	return n;
+}
+
+/* Removes the device's dirs in ONE transaction (libxl__device_destroy):
+ * a crash in the middle can no longer leave an orphan frontend. */
 static void
 nuke(struct wdev *d, int backend)
 {
-	char p[192];
-	int n;
+	struct dev_paths p;
 
 	if (d->broker_ref)
 		broker_detach(d);
-	if (backend && dev_be_path(d, p, sizeof(p)) != -1)
-		xsio_rm_cleanup(p, strlen(wd.be_root));
-	if (wd.self != 0)
-		return;		/* a driver domain owns no frontend dir */
-	if ((n = xsnprintf(p, sizeof(p), "/local/domain/%u/device",
-	    d->domid)) != -1 && dev_fe_path(d, p, sizeof(p)) != -1)
-		xsio_rm_cleanup(p, (size_t)n);
-	if ((n = xsnprintf(p, sizeof(p), "/libxl/%u/device", d->domid)) != -1 &&
-	    xsnprintf(p, sizeof(p), "/libxl/%u/device/%s/%u", d->domid,
-	    dev_kind(d), d->devid) != -1)
-		xsio_rm_cleanup(p, (size_t)n);
+	xsio_rm_paths(p.v, dev_rm_paths(d, backend, &p));
 }
 
 static void

@@ -7,6 +7,9 @@
  * every device already tracked: the SAME evaluation as a watch hint then
  * reconciles each one from what xenstore says now, whatever its state.
  *
+ * scan_orphans() (dom0 only) then removes frontend dirs whose backend,
+ * one of ours, is gone: see there.
+ *
  * scan_guests() runs on @releaseDomain: each guest that has devices here
  * is asked for (xs_is_domain_introduced); a guest that is gone gets its
  * devices queued with guest_dead set (device.c), which tears them down.
@@ -107,6 +110,94 @@ scan_kind(const char *kname)
 	free(doms);
 }
 
+/*
+ * Orphan frontends (dom0 only, where watcherd has the toolstack's role):
+ * a frontend dir whose `backend` names one of OUR backend dirs that is
+ * gone ("backend already gone -> clean frontend only", as libxl does) is
+ * removed with its /libxl entry.  Left by a watcherd older than the
+ * one-transaction removal, killed between its removals; without this
+ * nothing would ever point at it again.  Fixed levels (domain, kind,
+ * devid), at most SCAN_FE_MAX entries per level, no recursion; the check
+ * and the removal are one transaction (xsio_rm_orphan).
+ */
+#define SCAN_FE_MAX	4096
+
+static void
+orphan_check(uint32_t domid, const char *fe)
+{
+	char anchor[224], *v;
+	unsigned len;
+	struct backend_path bp;
+	struct wdev d;
+	struct dev_paths p;
+	int k;
+
+	if (xsnprintf(anchor, sizeof(anchor), "%s/backend", fe) == -1 ||
+	    (v = xsio_read(anchor, &len)) == NULL)
+		return;
+	memset(&d, 0, sizeof(d));
+	k = strlen(v) == len && parse_backend_path(v, &bp) == 0 &&
+	    bp.bdomid == wd.self && bp.domid == domid && bp.rest[0] == '\0' ?
+	    kind_index(bp.kind, 1) : -1;
+	free(v);
+	if (k < 0)
+		return;
+	d.kind = (uint8_t)k;
+	d.domid = domid;
+	d.devid = bp.devid;
+	if (dev_find(d.kind, domid, d.devid) != NULL ||
+	    dev_rm_paths(&d, 1, &p) != 3 || strcmp(p.fe, fe) != 0)
+		return;		/* tracked, or not its own frontend */
+	if (xsio_rm_orphan(anchor, p.be, p.v, 2) == 1) {
+		wd.st.frontend_only++;
+		log_info("domid=%u kind=%s devid=%u scan: backend already "
+		    "gone: orphan frontend cleaned", domid, dev_kind(&d),
+		    d.devid);
+	}
+}
+
+static void
+orphan_kind(uint32_t domid, const char *dpath, const char *fk)
+{
+	char p[160], fe[192];
+	char **ids;
+	unsigned n, i;
+	uint32_t devid;
+
+	if (xsnprintf(p, sizeof(p), "%s/%s", dpath, fk) == -1 ||
+	    (ids = list(p, &n)) == NULL)
+		return;
+	for (i = 0; i < n && i < SCAN_FE_MAX; i++)
+		if (parse_u32(ids[i], UINT32_MAX >> 1, &devid) == 0 &&
+		    xsnprintf(fe, sizeof(fe), "%s/%u", p, devid) != -1)
+			orphan_check(domid, fe);
+	free(ids);
+}
+
+static void
+scan_orphans(void)
+{
+	char p[64];
+	char **doms, **kinds;
+	unsigned nd, nk, i, j;
+	uint32_t domid;
+
+	if (wd.self != 0 || xsio_unprivileged() ||
+	    (doms = list("/local/domain", &nd)) == NULL)
+		return;
+	for (i = 0; i < nd && i < SCAN_FE_MAX; i++) {
+		if (parse_domid(doms[i], &domid) == -1 ||
+		    xsnprintf(p, sizeof(p), "/local/domain/%u/device",
+		    domid) == -1 || (kinds = list(p, &nk)) == NULL)
+			continue;
+		for (j = 0; j < nk && j < SCAN_FE_MAX; j++)
+			if (valid_kind(kinds[j]))
+				orphan_kind(domid, p, kinds[j]);
+		free(kinds);
+	}
+	free(doms);
+}
+
 static void
 mark_all(struct wdev *d, void *arg)
 {
@@ -128,6 +219,7 @@ scan_all(void)
 				scan_kind(kinds[i]);
 		free(kinds);
 	}
+	scan_orphans();
 	scan_guests();
 	wd.st.scan_ms = now_ms() - t0;
 	log_info("scan: %zu devices tracked, %zu queued (%llu ms)", wd.ndevs,

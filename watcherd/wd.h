@@ -130,6 +130,13 @@ int		 xsio_exists(const char *path);
 int		 xsio_write(const char *path, const char *val);
 int		 xsio_rm(const char *path);
 int		 xsio_rm_cleanup(const char *path, size_t stoplen);
+struct xsio_rmpath {		/* rm path, then its empty parents */
+	const char	*path;
+	size_t		 stoplen;	/* ... down to this prefix length */
+};
+int		 xsio_rm_paths(const struct xsio_rmpath *, size_t);
+int		 xsio_rm_orphan(const char *anchor, const char *want,
+		    const struct xsio_rmpath *, size_t);
 int		 xsio_domain_alive(uint32_t domid, const struct wdev *);
 int		 xsio_unprivileged(void);
 int		 dev_be_path(const struct wdev *, char *, size_t);
@@ -144,6 +151,12 @@ int		 guest_dead(uint32_t domid);
 void		 guest_recheck(const struct wdev *);
 
 /* device.c */
+struct dev_paths {		/* a removal's paths (dev_rm_paths) */
+	char			 fe[192], lx[192], be[192];
+	struct xsio_rmpath	 v[3];
+};
+size_t		 dev_rm_paths(const struct wdev *, int backend,
+		    struct dev_paths *);
 void		 device_eval(struct wdev *);
 int		 device_eval_pre(struct wdev *);
 void		 device_eval_in(struct wdev *, struct fsm_in *);

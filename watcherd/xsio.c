@@ -674,10 +674,105 @@ rm_up_tx(struct xs_handle *xs, xs_transaction_t t, void *arg)
 int
 xsio_rm_cleanup(const char *path, size_t stoplen)
 {
-	struct rm_up a = { path, stoplen };
+	struct xsio_rmpath v = { path, stoplen };
 
-	if (wd.xs != NULL && strlen(path) < RM_PATH_MAX &&
-	    xsu_transact(wd.xs, XSIO_TX_TRIES, rm_up_tx, &a) == 0)
+	return xsio_rm_paths(&v, 1);
+}
+
+/*
+ * Several rm_up in ONE transaction (libxl__device_destroy: frontend,
+ * /libxl entry and backend together), so a crash leaves all or none.
+ * With `anchor` set, only if the node `anchor` (a frontend's `backend`)
+ * still says `want` and `want` (the backend dir) is absent: the orphan
+ * check is in the same transaction as the removal.
+ */
+struct rm_set {
+	const struct xsio_rmpath	*v;
+	size_t				 n;
+	const char			*anchor, *want;
+};
+
+static int
+orphan_tx(struct xs_handle *xs, xs_transaction_t t, const struct rm_set *a)
+{
+	unsigned len;
+	char *v;
+	int same;
+
+	if ((v = xs_read(xs, t, a->anchor, &len)) == NULL)
+		return -1;
+	same = len == strlen(a->want) && memcmp(v, a->want, len) == 0;
+	free(v);
+	if (!same) {
+		errno = ESRCH;
+		return -1;
+	}
+	if ((v = xs_read(xs, t, a->want, &len)) != NULL) {
+		free(v);
+		errno = EEXIST;
+		return -1;
+	}
+	return errno == ENOENT ? 0 : -1;
+}
+
+static int
+rm_set_tx(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const struct rm_set *a = arg;
+	struct rm_up u;
+	size_t i;
+
+	if (a->anchor != NULL && orphan_tx(xs, t, a) == -1)
+		return -1;
+	for (i = 0; i < a->n; i++) {
+		u.path = a->v[i].path;
+		u.stoplen = a->v[i].stoplen;
+		if (rm_up_tx(xs, t, &u) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+paths_ok(const struct xsio_rmpath *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strlen(v[i].path) >= RM_PATH_MAX)
+			return 0;
+	return 1;
+}
+
+/* Falls back to plain removals in the given order (backend last). */
+int
+xsio_rm_paths(const struct xsio_rmpath *v, size_t n)
+{
+	struct rm_set a = { v, n, NULL, NULL };
+	size_t i;
+	int rc = 0;
+
+	if (wd.xs != NULL && paths_ok(v, n) &&
+	    xsu_transact(wd.xs, XSIO_TX_TRIES, rm_set_tx, &a) == 0)
 		return 0;
-	return xsio_rm(path);	/* at least the path itself */
+	for (i = 0; i < n; i++)
+		if (xsio_rm(v[i].path) == -1)
+			rc = -1;	/* at least the paths themselves */
+	return rc;
+}
+
+/* 1: removed; 0: not an orphan (any more); -1: error (errno). */
+int
+xsio_rm_orphan(const char *anchor, const char *want,
+    const struct xsio_rmpath *v, size_t n)
+{
+	struct rm_set a = { v, n, anchor, want };
+
+	if (wd.xs == NULL || !paths_ok(v, n)) {
+		errno = wd.xs == NULL ? ENOTCONN : ENAMETOOLONG;
+		return -1;
+	}
+	if (xsu_transact(wd.xs, XSIO_TX_TRIES, rm_set_tx, &a) == 0)
+		return 1;
+	return errno == ESRCH || errno == EEXIST || errno == ENOENT ? 0 : -1;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -272,6 +273,12 @@ main(int argc, char **argv)
 		fatal("script_dir %s", hp->cfg.script_dir);
 	setup_socket();
 	daemon_start(&opts);
+	/* After the fork of daemon_start (not inherited), before the
+	 * sandbox (which allows no PR_SET_CHILD_SUBREAPER): a script's
+	 * escaped descendants are reparented here, see escape.c. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+		log_warn("prctl(PR_SET_CHILD_SUBREAPER): escaped descendants "
+		    "of scripts go to init");
 	hp->start_ms = now_ms();
 	if ((hp->base = event_base_new()) == NULL)
 		fatalx("event_base_new");

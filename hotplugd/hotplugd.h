@@ -91,6 +91,7 @@ struct hp_stats {
 	uint64_t	cancelled;
 	uint64_t	dropped_results;	/* watcherd gone at completion */
 	uint64_t	output_dropped;		/* bytes */
+	uint64_t	escapees_signalled;	/* signals to marked descendants outside the group */
 	uint32_t	max_running;	/* high-water mark */
 };
 
@@ -131,6 +132,12 @@ size_t	hp_build_argv(const struct job *, const char **argv, size_t n);
 size_t	hp_build_env(const struct job *, char *store, size_t storesz,
 	    char **envp, size_t n);
 int	hp_spawn(struct job *);
+
+/* escape.c: descendants that left a job's process group */
+#define HP_JOB_ENV	"DEVSEP_HOTPLUG_JOB"	/* marker in every script's env */
+#define HP_DESC_MAX	1024	/* descendants of hotplugd walked per kill */
+size_t	hp_env_marker(uint64_t id, char *buf, size_t sz);
+size_t	hp_kill_marked(uint64_t id, int sig);
 
 /* output.c */
 int	output_start(struct job *, int fd);

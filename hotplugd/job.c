@@ -29,12 +29,20 @@ arm_timer(struct job *j, uint32_t ms)
 	evtimer_add(j->ev_timer, &tv);
 }
 
+/* The job's process group AND its descendants outside it (escape.c). */
 static void
 kill_group(struct job *j, int sig)
 {
+	size_t n;
+
 	if (j->pid > 1 && kill(-j->pid, sig) == -1 && errno != ESRCH)
 		log_warn(JOB_FMT " kill(-%d, %d)", JOB_ARGS(j), (int)j->pid,
 		    sig);
+	if ((n = hp_kill_marked(j->id, sig)) > 0) {
+		hp->st.escapees_signalled += n;
+		log_warnx(JOB_FMT ": signal %d to %zu descendant(s) outside "
+		    "its process group", JOB_ARGS(j), sig, n);
+	}
 }
 
 void
@@ -246,8 +254,9 @@ job_reap_all(void)
 		TAILQ_FOREACH(j, &hp->running, entry)
 			if (j->pid == pid)
 				break;
-		if (j == NULL) {
-			log_debug("reaped unknown child %d", (int)pid);
+		if (j == NULL) {	/* e.g. reparented to us (subreaper) */
+			log_debug("reaped child %d (no job's leader)",
+			    (int)pid);
 			continue;
 		}
 		job_reaped(j, status);

@@ -219,7 +219,7 @@ size_t
 hp_build_env(const struct job *j, char *store, size_t storesz, char **envp,
     size_t n)
 {
-	char xbpath[HOTPLUG_PATH_MAX];
+	char xbpath[HOTPLUG_PATH_MAX], mark[64];
 	size_t ne = 0, used = 0;
 	int ok = 1;
 
@@ -246,6 +246,10 @@ hp_build_env(const struct job *j, char *store, size_t storesz, char **envp,
 	if (ok && j->xs_path[0] != '\0')
 		ok = env_add(envp, &ne, n, store, storesz, &used,
 		    "XENSTORED_PATH", j->xs_path) == 0;
+	/* escape.c: finds the job's descendants outside its group */
+	ok = ok && hp_env_marker(j->id, mark, sizeof(mark)) > 0 &&
+	    env_add(envp, &ne, n, store, storesz, &used, HP_JOB_ENV,
+	    mark + sizeof(HP_JOB_ENV)) == 0;
 	return ok ? ne : 0;
 }
 

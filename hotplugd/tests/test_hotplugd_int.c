@@ -4,14 +4,16 @@
  *  - a job runs the script with exactly the Linux hotplug calling
  *    convention (argv add / online type_if=vif; env PATH, script,
  *    XENBUS_TYPE, XENBUS_PATH, XENBUS_BASE_PATH, vif, netdev,
- *    XENSTORED_PATH and nothing else), stdin /dev/null, stdout/stderr a
+ *    XENSTORED_PATH, the job marker DEVSEP_HOTPLUG_JOB=<id> and nothing
+ *    else), stdin /dev/null, stdout/stderr a
  *    pipe, no other inherited fd, in its own session; DONE carries exit
  *    status, duration and the last output line;
  *  - exit 1 is reported as EXITED code 1; a background grandchild that
  *    keeps the output pipe open does not hang the job;
  *  - a hung script that forked a grandchild is TIMED_OUT and its whole
  *    process group is gone; one ignoring SIGTERM is SIGKILLed after the
- *    grace period (code 9);
+ *    grace period (code 9); a grandchild that left the group (setsid) is
+ *    killed with it (job marker + hotplugd as child subreaper);
  *  - 100 MB of output is bounded: the daemon's RSS stays small, the
  *    excess is counted in STATS and not logged;
  *  - scripts outside the script dir ("..", absolute, symlink escape), not
@@ -105,6 +107,11 @@ write_scripts(void)
 	    "sleep 987 &\necho $! > %s/hang.$d.gc\necho $$ > %s/hang.$d.pid\n"
 	    "sleep 987", OUT, OUT);
 	write_script("hangterm.sh", b);
+	/* the grandchild leaves the script's process group (setsid) */
+	snprintf(b, sizeof(b), "d=${XENBUS_PATH##*/}\nsetsid sleep 987 &\n"
+	    "echo $! > %s/hang.$d.gc\necho $$ > %s/hang.$d.pid\nsleep 987",
+	    OUT, OUT);
+	write_script("hangesc.sh", b);
 	write_script("big.sh", "yes 0123456789abcdefghijklmnopqrstuvwxyz"
 	    "0123456789abcdefghijklmnopqrstuvwxyz | head -c 100000000\n"
 	    "echo big-done");
@@ -182,10 +189,12 @@ t_ok(void)
 	EXPECT(strcmp(read_file(p, buf, sizeof(buf)), "add||1\n") == 0,
 	    "vbd argv: add (%s)", strtok(buf, "\n"));
 	snprintf(p, sizeof(p), "%s/ok.51712.env", OUT);
-	snprintf(want, sizeof(want), "PATH=/usr/local/sbin:/usr/local/bin:"
+	snprintf(want, sizeof(want), "DEVSEP_HOTPLUG_JOB=%llu\n"
+	    "PATH=/usr/local/sbin:/usr/local/bin:"
 	    "/usr/sbin:/usr/bin:/sbin:/bin\nPWD=/\nXENBUS_BASE_PATH=backend\n"
 	    "XENBUS_PATH=backend/vbd/5/51712\nXENBUS_TYPE=vbd\n"
-	    "XENSTORED_PATH=/run/devsep/xs/job-1.sock\nscript=ok.sh\n");
+	    "XENSTORED_PATH=/run/devsep/xs/job-1.sock\nscript=ok.sh\n",
+	    (unsigned long long)r.id);
 	check_env("vbd", read_file(p, buf, sizeof(buf)), want);
 	snprintf(p, sizeof(p), "%s/ok.51712.fds", OUT);
 	check_fds(read_file(p, buf, sizeof(buf)));
@@ -204,7 +213,7 @@ t_vif(void)
 	    .script = "ok.sh", .be_path = "/local/domain/0/backend/vif/5/0",
 	    .vif = "vif5.0" };
 	struct hp_done d;
-	char buf[4096], p[256];
+	char buf[4096], p[256], want[1024];
 
 	if (run1(&r, &d) == -1)
 		return;
@@ -213,10 +222,12 @@ t_vif(void)
 	EXPECT(strcmp(read_file(p, buf, sizeof(buf)),
 	    "online|type_if=vif|2\n") == 0, "vif argv: online type_if=vif");
 	snprintf(p, sizeof(p), "%s/ok.0.env", OUT);
-	check_env("vif", read_file(p, buf, sizeof(buf)),
+	snprintf(want, sizeof(want), "DEVSEP_HOTPLUG_JOB=%llu\n"
 	    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
 	    "PWD=/\nXENBUS_BASE_PATH=backend\nXENBUS_PATH=backend/vif/5/0\n"
-	    "XENBUS_TYPE=vif\nnetdev=\nscript=ok.sh\nvif=vif5.0\n");
+	    "XENBUS_TYPE=vif\nnetdev=\nscript=ok.sh\nvif=vif5.0\n",
+	    (unsigned long long)r.id);
+	check_env("vif", read_file(p, buf, sizeof(buf)), want);
 }
 
 static void
@@ -698,6 +709,7 @@ main(void)
 	t_grandchild_holds_pipe();
 	t_timeout("hang.sh", 51720, SIGTERM);
 	t_timeout("hangterm.sh", 51721, SIGKILL);
+	t_timeout("hangesc.sh", 51722, SIGTERM);
 	t_output();
 	t_refusals();
 	t_concurrency();
@@ -707,10 +719,10 @@ main(void)
 	t_reattach();
 	t_bench();
 	j = stats();
-	EXPECT(j && json_integer_value(json_object_get(j, "timeouts")) == 2 &&
+	EXPECT(j && json_integer_value(json_object_get(j, "timeouts")) == 3 &&
 	    json_integer_value(json_object_get(j, "refusals")) == 13 &&
 	    json_integer_value(json_object_get(j, "cancelled")) == 1,
-	    "STATS counts timeouts=2 refusals=13 cancelled=1");
+	    "STATS counts timeouts=3 refusals=13 cancelled=1");
 	json_decref(j);
 	t_restart();
 	close(W);

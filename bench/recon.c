@@ -10,7 +10,9 @@
  *                                        -> offline script ran, dir gone
  * recon-wait starts the daemon (--start, via /bin/sh -c "exec ...") at
  * t0 and waits until every device is in its right final state, or until
- * nothing has changed for QUIET_MS (xl devd never gets there), then
+ * nothing has changed for QUIET_MS since the last change (FIRST_MS if
+ * nothing changed yet: xl devd reads for seconds before its first
+ * script; it never gets to "all right"), then
  * reports what each category ended as.
  */
 #include <errno.h>
@@ -21,7 +23,8 @@
 
 #include "bench.h"
 
-#define QUIET_MS 3000
+#define QUIET_MS 5000		/* no change for this long after progress: done */
+#define FIRST_MS 60000		/* no change at all for this long: done */
 
 enum cat { C_ADD, C_STEADY, C_REMOVE };
 
@@ -332,7 +335,7 @@ cmd_recon_wait(struct bopt *o)
 	deadline = o->t0_us + (uint64_t)o->timeout_ms * 1000u;
 	last_change = o->t0_us;
 	while (now_us() < deadline &&
-	    now_us() - last_change < QUIET_MS * 1000u &&
+	    now_us() - last_change < (prev > 0 ? QUIET_MS : FIRST_MS) * 1000u &&
 	    (r.added < r.nadd || r.removed < r.nremove)) {
 		sleep_us((uint64_t)o->poll_ms * 1000u);
 		tlog_poll(&t);

@@ -507,16 +507,20 @@ read_io_done(const struct wdev *d, const char *dir, int be_state, int *out)
 
 /*
  * Which nodes an evaluation needs, given the backend state just read:
- * `hotplug-status` whenever the backend exists; `online` only when the
- * state is not 1..4 or a teardown is under way - libxl's removal writes
- * online=0 together with state 5 (or leaves a closed backend at 6), so a
- * live backend in 1..4 is online.  Two reads per device in the steady
- * state (10 000 devices: 20 000 reads, pipelined).
+ * `hotplug-status` whenever the backend exists; `online` unless the device
+ * is attached (CONNECTED) with its backend in 1..4 - libxl's removal
+ * writes online=0 together with state 5, so an attached backend in 1..4
+ * is online.  Before attach that does not hold: the backend's probe may
+ * overwrite the toolstack's state 5 with InitWait (2), and a watcherd
+ * that did not see the 5 (restarted, or reading after the overwrite)
+ * would run the add script and lose the removal (RELIABILITY bug 5).
+ * Two reads per attached device in the steady state (10 000 devices:
+ * 20 000 reads, pipelined), three at the start-up scan.
  */
 static int
 need_online(const struct wdev *d, int be_state)
 {
-	return be_state < 1 || be_state > 4 || fsm_tearing_down(d->st.phase);
+	return be_state < 1 || be_state > 4 || d->st.phase != P_CONNECTED;
 }
 
 /* Fills in from xenstore; -1 when the connection went away meanwhile. */

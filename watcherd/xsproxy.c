@@ -32,6 +32,7 @@
 
 #include "listen.h"
 #include "log.h"
+#include "msg.h"
 #include "parse.h"
 #include "xsproxy.h"
 #include "xsutil.h"
@@ -40,7 +41,9 @@
 #define MAXMSG		(HDR + XENSTORE_PAYLOAD_MAX)
 #define OUT_MAX		(2 * MAXMSG)
 #define TX_RETRIES	5
-#define XSP_CLIENT_UID	0	/* only root (the scripts) may connect */
+#define XSP_CLIENT_UID	0	/* root, or the devsep-hotplugd user (the
+				 * scripts run as hotplugd's user: see
+				 * policy/hotplugd.policy), may connect */
 
 /* ------------------------------------------------------------------ */
 /* pure helpers                                                        */
@@ -801,7 +804,8 @@ client_ok(struct xsproxy *px, int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
 		return 0;
-	if (cr.uid != XSP_CLIENT_UID) {
+	if (cr.uid != XSP_CLIENT_UID &&
+	    (peer_classify(&cr) & PEER_HOTPLUGD) == 0) {
 		log_warnx(SCOPE_FMT ": connection from uid %u pid %d refused",
 		    SCOPE_ARGS(px), (unsigned)cr.uid, (int)cr.pid);
 		return 0;

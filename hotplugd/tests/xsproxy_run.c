@@ -25,6 +25,7 @@
 #include <xenstore.h>
 
 #include "log.h"
+#include "msg.h"
 #include "watcherd/xsproxy.h"
 
 static pid_t child;
@@ -70,6 +71,7 @@ main(int argc, char **argv)
 
 	log_init("xsproxy-run", 1, getenv("XSPROXY_DEBUG") ? LOG_LEVEL_DEBUG :
 	    LOG_LEVEL_INFO);
+	peer_init();	/* scripts may connect as devsep-hotplugd */
 	while ((c = getopt(argc, argv, "+e:")) != -1) {
 		if (c != 'e' || strchr(optarg, '=') == NULL)
 			goto usage;

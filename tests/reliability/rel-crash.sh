@@ -194,32 +194,33 @@ wait_secs 90 all_final
 bad_devices >"$W/bad"
 bad=$(grep -vEc "$KNOWN_RE" "$W/bad")
 grep -vE "$KNOWN_RE" "$W/bad" | head -20
-# Known watcherd bug 5 (docs/RELIABILITY.md): a removal requested before
-# InitWait lost across a watcherd restart; the device is attached and
-# stays.  Such devices count as kept for the ledgers below (their port,
-# file, JSON entry and watcherd entry are expected), and are reported.
+# Watcherd bug 5 (docs/RELIABILITY.md, fixed in bec12d3): a removal
+# requested before InitWait lost across a watcherd restart; the device is
+# attached and stays.  Such devices count as kept for the ledgers below
+# (their port, file, JSON entry and watcherd entry are expected), and fail
+# the test (REL_KNOWN_FATAL=0 only reports them, for bisecting).
 LOST=$(grep LOST-REMOVAL "$W/bad" | awk '{print $1 ":" $2 ":" $3}')
 lost() { [ -n "$LOST" ] && grep -qx "$1:$(kind_of "$2"):$2" <<<"$LOST"; }
 keptx() { kept "$2" || lost "$1" "$2"; }	# g i
 nlost=$(grep -c LOST-REMOVAL "$W/bad")
 if [ "$nlost" -gt 0 ]; then
-	echo "KNOWN BUG: $nlost removal(s) lost across a watcherd restart (docs/RELIABILITY.md bug 5):"
+	echo "BUG: $nlost removal(s) lost across a watcherd restart (docs/RELIABILITY.md bug 5):"
 	grep LOST-REMOVAL "$W/bad" | head -5 | sed 's/^/    /'
-	[ "${REL_KNOWN_FATAL:-0}" = 1 ] && fail "lost removals (known bug): $nlost"
+	[ "${REL_KNOWN_FATAL:-1}" = 1 ] && fail "lost removals: $nlost"
 fi
 errs=$(while read -r a b g j; do
 	[ "$a $b" = "not removed" ] && lost "$g" "$j" && continue
 	echo "$a $b $g $j"; done <"$W/errors")
 [ -z "$errs" ] || fail "toolstack errors: $(echo "$errs" | head -5 | xargs)"
-# Known watcherd bug (docs/RELIABILITY.md): nuke() removes the backend dir
-# and the frontend dir in separate transactions; a kill between them
-# leaves the frontend dir forever (the restart scan lists backends only).
-# Reported, not counted, in make check; REL_KNOWN_FATAL=1 counts it.
+# Watcherd bug 1 (docs/RELIABILITY.md, fixed in 1405e41): nuke() removed
+# the backend dir and the frontend dir in separate transactions; a kill
+# between them left the frontend dir forever.  Fails the test
+# (REL_KNOWN_FATAL=0 only reports it).
 orph=$(grep -c ORPHAN-FRONTEND "$W/bad")
 if [ "$orph" -gt 0 ]; then
-	echo "KNOWN BUG: $orph orphan frontend dir(s) (watcherd/device.c nuke()):"
+	echo "BUG: $orph orphan frontend dir(s) (watcherd/device.c nuke()):"
 	grep ORPHAN-FRONTEND "$W/bad" | head -5 | sed 's/^/    /'
-	[ "${REL_KNOWN_FATAL:-0}" = 1 ] && fail "orphan frontend dirs (known bug): $orph"
+	[ "${REL_KNOWN_FATAL:-1}" = 1 ] && fail "orphan frontend dirs: $orph"
 fi
 nkept=0
 for g in $(seq 5 $((5 + G - 1))); do

@@ -156,6 +156,26 @@ orphan_check(uint32_t domid, const char *fe)
 	}
 }
 
+/*
+ * A frontend dir that is the frontend of a device we track (its backend
+ * dir exists: the scan just listed it) is no orphan: skip its read.  This
+ * keeps the walk at the listings alone for the common case (issue 8: one
+ * READ per device made the 10 000-device start-up scan 20x slower).
+ */
+static int
+fe_tracked(uint32_t domid, uint32_t devid, const char *fe)
+{
+	char p[192];
+	struct wdev *d;
+	size_t k;
+
+	for (k = 0; k < wd.nkinds; k++)
+		if ((d = dev_find((unsigned)k, domid, devid)) != NULL &&
+		    dev_fe_path(d, p, sizeof(p)) != -1 && strcmp(p, fe) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 orphan_kind(uint32_t domid, const char *dpath, const char *fk)
 {
@@ -169,7 +189,8 @@ orphan_kind(uint32_t domid, const char *dpath, const char *fk)
 		return;
 	for (i = 0; i < n && i < SCAN_FE_MAX; i++)
 		if (parse_u32(ids[i], UINT32_MAX >> 1, &devid) == 0 &&
-		    xsnprintf(fe, sizeof(fe), "%s/%u", p, devid) != -1)
+		    xsnprintf(fe, sizeof(fe), "%s/%u", p, devid) != -1 &&
+		    !fe_tracked(domid, devid, fe))
 			orphan_check(domid, fe);
 	free(ids);
 }

@@ -116,6 +116,8 @@ xsio_start(void)
 	timer_ms(wd.ev_xsretry, wd.xs_backoff_ms);
 }
 
+static int scanned, release_seen;	/* since connect, see watch_cb */
+
 int
 xsio_connect(void)
 {
@@ -134,6 +136,7 @@ xsio_connect(void)
 		log_warn("xenstore: xs_watch");
 		goto fail;
 	}
+	scanned = release_seen = 0;
 	wd.ev_watch = event_new(wd.base, xs_fileno(wd.xs), EV_READ | EV_PERSIST,
 	    watch_cb, NULL);
 	event_add(wd.ev_watch, NULL);
@@ -213,6 +216,15 @@ mark_prefix(struct wdev *d, void *arg)
 		dev_mark_dirty(d);
 }
 
+/*
+ * xenstored fires every watch once when it is registered.  The backend
+ * dir's first event runs scan_all(), which ends with scan_guests(); the
+ * @releaseDomain registration event right after it would only ask every
+ * guest again (issue 8: IS_DOMAIN_INTRODUCED twice per guest at start-up),
+ * so the first @releaseDomain event after a connect is skipped when that
+ * scan ran.  xenstored queues events in order, so a real release after
+ * the registration comes after it and is not lost.
+ */
 static void
 hint_above(const char *rest)
 {
@@ -223,6 +235,7 @@ hint_above(const char *rest)
 
 	if (*rest == '\0') {
 		scan_all();
+		scanned = 1;
 		return;
 	}
 	slash = strchr(rest, '/');
@@ -281,10 +294,14 @@ watch_cb(evutil_socket_t fd, short ev, void *arg)
 			return;
 		}
 		wd.st.watch_events++;
-		if (strcmp(vec[XS_WATCH_TOKEN], TOK_RELEASE) == 0)
-			scan_guests();
-		else
+		if (strcmp(vec[XS_WATCH_TOKEN], TOK_RELEASE) != 0)
 			xsio_hint(vec[XS_WATCH_PATH]);
+		else if (!release_seen++ && scanned)
+			wd.st.hints_coalesced++;	/* registration event */
+		else
+			scan_guests();
+		if (release_seen > 1)
+			release_seen = 1;
 		free(vec);
 	}
 }

@@ -137,16 +137,52 @@ dev_rm_paths(const struct wdev *d, int backend, struct dev_paths *p)
 	return n;
 }
 
-/* Removes the device's dirs in ONE transaction (libxl__device_destroy):
- * a crash in the middle can no longer leave an orphan frontend. */
+struct sib_arg {
+	const struct wdev	*d;
+	int			 found;
+};
+
+static void
+sibling(struct wdev *o, void *arg)
+{
+	struct sib_arg *a = arg;
+
+	if (o == a->d || o->kind != a->d->kind || o->domid != a->d->domid ||
+	    o->st.phase == P_DONE)
+		return;
+	if (o->be_state != XS_ABSENT)
+		a->found = 1;
+}
+
+/*
+ * Removes the device's dirs in ONE transaction (libxl__device_destroy):
+ * a crash in the middle can no longer leave an orphan frontend.  The
+ * parents (<kind> dirs) are listed and removed when empty, unless the
+ * table holds another live device of the same guest and kind whose
+ * backend was last seen there (the toolstack writes its frontend and
+ * /libxl entry with it): then they are not empty and the last such
+ * device's removal lists and cleans them (issue 8: saves the 4 DIRECTORY
+ * requests per removal of a guest's non-last device).  A sibling whose
+ * frontend was never there, or that went away unseen, leaves at worst an
+ * empty <kind> dir until the guest's last removal of that kind.
+ */
 static void
 nuke(struct wdev *d, int backend)
 {
 	struct dev_paths p;
+	struct sib_arg a = { d, 0 };
+	size_t i, n;
 
 	if (d->broker_ref)
 		broker_detach(d);
-	xsio_rm_paths(p.v, dev_rm_paths(d, backend, &p));
+	n = dev_rm_paths(d, backend, &p);
+	devtab_foreach(sibling, &a);
+	for (i = 0; i < n && a.found; i++)
+		p.v[i].stoplen = strlen(p.v[i].path);
+	if (a.found)
+		log_debug(LOGF " remove: parent dirs kept (a sibling is "
+		    "there)", LOGA(d));
+	xsio_rm_paths(p.v, n);
 }
 
 static void

@@ -22,6 +22,10 @@
  *   waited in hotplugd's queue for one round) is cancelled and ends here as
  *   timed out (hotplugd enforces the timeout itself; this is the backstop
  *   so a device never waits forever).
+ * - A job is sized to its content (issue 8: a 10 000-device reconcile
+ *   queues ~7000): its strings (script, vifname, gatewaydev) are read into
+ *   a struct job_strs on the stack and copied behind the struct; the
+ *   proxy socket path is derived from the id when the proxy is opened.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -54,12 +58,16 @@ struct job {
 	uint8_t			 sent;
 	uint64_t		 sent_ms;
 	struct xsproxy		*px;
-	char			 script[HOTPLUG_SCRIPT_MAX];
-	char			 vif[HOTPLUG_VIF_MAX];
-	char			 netdev[HOTPLUG_VIF_MAX];
-	char			 sock[CONFIG_PATH_MAX];
+	const char		*script, *vif, *netdev;	/* in strs */
 	LIST_ENTRY(job)		 hentry;
 	TAILQ_ENTRY(job)	 qentry;	/* pending or active list */
+	char			 strs[];	/* script\0vif\0netdev\0 */
+};
+
+struct job_strs {		/* a job's strings while it is built */
+	char	script[HOTPLUG_SCRIPT_MAX];
+	char	vif[HOTPLUG_VIF_MAX];
+	char	netdev[HOTPLUG_VIF_MAX];
 };
 
 static LIST_HEAD(, job)		 jhash[JOB_HASH];
@@ -156,7 +164,7 @@ read_opt(const char *be, const char *node, char *buf, size_t sz,
 
 /* -1 if the job cannot be built; *slen = the `script` node's length. */
 static int
-job_fill(struct job *j, const struct wdev *d, unsigned *slen)
+job_fill(struct job_strs *j, const struct wdev *d, unsigned *slen)
 {
 	char be[192];
 
@@ -210,18 +218,26 @@ job_send(struct job *j)
 }
 
 static int
+sock_path(uint64_t id, char *buf, size_t sz)
+{
+	return xsnprintf(buf, sz, "%s/j%016llx.sock", wd.jobdir,
+	    (unsigned long long)id);
+}
+
+static int
 proxy_open(struct job *j)
 {
 	struct xsproxy_scope sc;
-	char be[192];
+	char be[192], sock[CONFIG_PATH_MAX];
 
 	if (wd.xs == NULL)
 		return 0;	/* opened after reconnect */
 	snprintf(be, sizeof(be), "%s/%s/%u/%u", wd.be_root, wd.kinds[j->kind],
 	    j->domid, j->devid);
-	if (xsproxy_scope_for_backend(&sc, j->id, be) == -1)
+	if (xsproxy_scope_for_backend(&sc, j->id, be) == -1 ||
+	    sock_path(j->id, sock, sizeof(sock)) == -1)
 		return -1;
-	j->px = xsproxy_open(wd.base, wd.xs, j->sock, &sc);
+	j->px = xsproxy_open(wd.base, wd.xs, sock, &sc);
 	return j->px ? 0 : -1;
 }
 
@@ -269,28 +285,45 @@ job_build_failed(struct wdev *d, unsigned slen)
 		    d->domid, dev_kind(d), d->devid);
 }
 
-int
-job_start(struct wdev *d, int remove)
+/* The job, sized to its strings; NULL if out of memory. */
+static struct job *
+job_new(const struct wdev *d, uint64_t id, int remove,
+    const struct job_strs *js)
 {
+	size_t ls = strlen(js->script) + 1, lv = strlen(js->vif) + 1;
+	size_t ln = strlen(js->netdev) + 1;
 	struct job *j;
-	unsigned slen = 0;
 
-	d->last_action = remove ? 2 : 1;
-	if ((j = calloc(1, sizeof(*j))) == NULL)
-		return -1;
-	j->id = job_id_for(d, remove);
+	if ((j = calloc(1, sizeof(*j) + ls + lv + ln)) == NULL)
+		return NULL;
+	j->id = id;
 	j->kind = d->kind;
 	j->domid = d->domid;
 	j->devid = d->devid;
 	j->remove = (uint8_t)remove;
-	if (job_fill(j, d, &slen) == -1 || job_find(j->id) != NULL ||
-	    xsnprintf(j->sock, sizeof(j->sock), "%s/j%016llx.sock",
-	    wd.jobdir, (unsigned long long)j->id) == -1) {
+	j->script = memcpy(j->strs, js->script, ls);
+	j->vif = memcpy(j->strs + ls, js->vif, lv);
+	j->netdev = memcpy(j->strs + ls + lv, js->netdev, ln);
+	return j;
+}
+
+int
+job_start(struct wdev *d, int remove)
+{
+	struct job_strs js;
+	struct job *j;
+	char sock[CONFIG_PATH_MAX];
+	uint64_t id = job_id_for(d, remove);
+	unsigned slen = 0;
+
+	d->last_action = remove ? 2 : 1;
+	memset(&js, 0, sizeof(js));
+	if (job_fill(&js, d, &slen) == -1 || job_find(id) != NULL ||
+	    sock_path(id, sock, sizeof(sock)) == -1) {
 		job_build_failed(d, slen);
-		free(j);
 		return -1;
 	}
-	if (j->script[0] == '\0') {
+	if (js.script[0] == '\0') {
 		/* libxl: "No hotplug script to execute": nothing to wait
 		 * for, so the device is ready as far as hotplug goes. */
 		char p[256], be[192];
@@ -298,11 +331,12 @@ job_start(struct wdev *d, int remove)
 		if (!remove && dev_be_path(d, be, sizeof(be)) != -1 &&
 		    xsnprintf(p, sizeof(p), "%s/hotplug-status", be) != -1)
 			xsio_write(p, "connected");
-		free(j);
 		d->job_result = JOB_NOSCRIPT;	/* row 30: attached */
 		dev_mark_dirty(d);
 		return 0;
 	}
+	if ((j = job_new(d, id, remove, &js)) == NULL)
+		return -1;
 	d->job_id = j->id;
 	wd.st.script_runs++;
 	LIST_INSERT_HEAD(&jhash[j->id % JOB_HASH], j, hentry);

@@ -238,6 +238,11 @@ proxy_open(struct job *j)
 	    sock_path(j->id, sock, sizeof(sock)) == -1)
 		return -1;
 	j->px = xsproxy_open(wd.base, wd.xs, sock, &sc);
+	if (j->px != NULL && (xsnprintf(be + strlen(be), sizeof(be) -
+	    strlen(be), "/hotplug-status") == -1 || xsproxy_track(j->px,
+	    be) == -1))
+		log_warnx("domid=%u kind=%s devid=%u hotplug-status not "
+		    "tracked: read back", j->domid, wd.kinds[j->kind], j->devid);
 	return j->px ? 0 : -1;
 }
 
@@ -351,7 +356,11 @@ job_finish(struct job *j, uint32_t outcome, int64_t code, uint64_t dur_us,
     const char *msg)
 {
 	struct wdev *d;
+	const char *hs = xsproxy_tracked(j->px);
 
+	d = dev_find(j->kind, j->domid, j->devid);
+	if (d != NULL && d->job_id == j->id)
+		xsio_job_hs(d, hs);
 	xsproxy_close(j->px);
 	LIST_REMOVE(j, hentry);
 	if (j->active) {
@@ -360,7 +369,6 @@ job_finish(struct job *j, uint32_t outcome, int64_t code, uint64_t dur_us,
 	} else
 		TAILQ_REMOVE(&pending, j, qentry);
 	njobs--;
-	d = dev_find(j->kind, j->domid, j->devid);
 	if (d != NULL && d->job_id == j->id)
 		device_job_done(d, outcome, code, dur_us, msg);
 	free(j);

@@ -58,6 +58,8 @@ struct wdev {
 	uint8_t		 hs;				/* last seen */
 	uint8_t		 last_action;	/* 0 none, 1 add, 2 remove */
 	uint8_t		 last_outcome;	/* hotplug_outcome, WD_OUT_* */
+	uint8_t		 hs_job;	/* hotplug-status the job's script
+					   wrote (enum hs + 1), 0 = read */
 };
 
 struct wd_stats {
@@ -66,7 +68,7 @@ struct wd_stats {
 	uint64_t	script_runs, script_failures, script_timeouts;
 	uint64_t	watch_events, evals, hints_coalesced, hints_ignored;
 	uint64_t	invalid_values, guests_died, xs_reconnects;
-	uint64_t	scan_devices, scan_ms, reconcile_ms;
+	uint64_t	scan_devices, scan_ms, reconcile_ms, hs_from_job;
 };
 
 struct wd {
@@ -143,6 +145,7 @@ int		 dev_be_path(const struct wdev *, char *, size_t);
 int		 dev_fe_path(const struct wdev *, char *, size_t);
 void		 xsio_hint(const char *path);
 int		 xsio_fe_state(const struct wdev *);
+void		 xsio_job_hs(struct wdev *, const char *written);
 
 /* scan.c */
 void		 scan_all(void);

@@ -540,6 +540,37 @@ need_online(const struct wdev *d, int be_state)
 	return be_state < 1 || be_state > 4 || d->st.phase != P_CONNECTED;
 }
 
+/*
+ * Attach (issue 8): the value the device's last job's script wrote to its
+ * hotplug-status through the scoped proxy (xsproxy_tracked: a plain,
+ * successful write, nothing in doubt) is what xenstore holds, so the
+ * evaluation right after the job takes it instead of reading it back:
+ * 2 reads instead of 3.  Used once; NULL (no write seen) means read.
+ */
+void
+xsio_job_hs(struct wdev *d, const char *written)
+{
+	int hs;
+
+	d->hs_job = 0;
+	if (written == NULL)
+		return;
+	val_hs(written, (int)strlen(written), &hs);
+	d->hs_job = (uint8_t)(hs + 1);
+}
+
+/* 1 (in->hs set, the cache used up) when the job's value stands in. */
+static int
+hs_cached(struct wdev *d, struct fsm_in *in)
+{
+	if (d->hs_job == 0)
+		return 0;
+	in->hs = d->hs_job - 1;
+	d->hs_job = 0;
+	wd.st.hs_from_job++;
+	return 1;
+}
+
 /* Fills in from xenstore; -1 when the connection went away meanwhile. */
 int
 xsio_read_dev(struct wdev *d, struct fsm_in *in)
@@ -552,11 +583,14 @@ xsio_read_dev(struct wdev *d, struct fsm_in *in)
 		return -1;
 	if (read_state(dir, "state", &in->be_state) == -1)
 		return -1;
-	if (in->be_state == XS_ABSENT)
+	if (in->be_state == XS_ABSENT) {
+		d->hs_job = 0;
 		return 0;	/* gone: nothing else to read */
+	}
 	if ((need_online(d, in->be_state) &&
 	    read_node(dir, "online", val_online, &in->online) == -1) ||
-	    read_node(dir, "hotplug-status", val_hs, &in->hs) == -1 ||
+	    (!hs_cached(d, in) &&
+	    read_node(dir, "hotplug-status", val_hs, &in->hs) == -1) ||
 	    read_io_done(d, dir, in->be_state, &in->io_done) == -1)
 		return -1;
 	return 0;
@@ -624,6 +658,10 @@ xsio_read_devs(struct wdev **d, size_t n, struct fsm_in *in, int *ok)
 			val_state(val_ptr(&vs[i]), vs[i].len, &in[i].be_state);
 			wh[i] = in[i].be_state != XS_ABSENT;
 			wo[i] = wh[i] && need_online(d[i], in[i].be_state);
+			if (!wh[i])
+				d[i]->hs_job = 0;
+			else if (hs_cached(d[i], &in[i]))
+				wh[i] = 0;
 		}
 		if (burst(d, n, "hotplug-status", wh, vh) == 0 &&
 		    burst(d, n, "online", wo, vo) == 0)

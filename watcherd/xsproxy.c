@@ -256,6 +256,9 @@ struct xsproxy {
 	struct xsproxy_stats	 st;
 	struct xsp_conn		*conns[XSPROXY_MAX_CONNS];
 	uint32_t		 next_tx;
+	char			 tpath[XSPROXY_PATH_MAX];	/* tracked */
+	char			 tval[16];
+	int			 tstate;	/* 0 none, 1 seen, -1 doubt */
 };
 
 #define SCOPE_FMT	"xsproxy job=%llu domid=%u kind=%s devid=%u"
@@ -543,6 +546,54 @@ tx_commit(struct xsp_conn *c)
 	return xsu_transact(c->px->xs, TX_RETRIES, tx_apply, c);
 }
 
+/* Is p the tracked node or one of its parents? */
+static int
+touches(const struct xsproxy *px, const char *p)
+{
+	size_t n = strlen(p);
+
+	return px->tpath[0] != '\0' && strncmp(px->tpath, p, n) == 0 &&
+	    (px->tpath[n] == '\0' || px->tpath[n] == '/');
+}
+
+/*
+ * After a modify of p that was applied (r = 0) or failed (-1): remember a
+ * write of the tracked node, and doubt after anything else touching it.
+ * Ops of a transaction are tracked at its commit, in order.
+ */
+static void
+track(struct xsproxy *px, uint32_t type, const char *p, const uint8_t *val,
+    size_t len, int r)
+{
+	if (px->tstate == -1 || !touches(px, p))
+		return;
+	if (type != XS_WRITE || r == -1 ||
+	    strcmp(p, px->tpath) != 0 || len >= sizeof(px->tval) ||
+	    memchr(val, '\0', len) != NULL) {
+		px->tstate = -1;
+		return;
+	}
+	memcpy(px->tval, val, len);
+	px->tval[len] = '\0';
+	px->tstate = 1;
+}
+
+int
+xsproxy_track(struct xsproxy *px, const char *path)
+{
+	if (px == NULL || xsnprintf(px->tpath, sizeof(px->tpath), "%s",
+	    path) == -1)
+		return -1;
+	px->tstate = 0;
+	return 0;
+}
+
+const char *
+xsproxy_tracked(const struct xsproxy *px)
+{
+	return px != NULL && px->tstate == 1 ? px->tval : NULL;
+}
+
 static int
 do_modify(struct xsp_conn *c, const struct xsd_sockmsg *req, const char *p,
     const uint8_t *val, size_t len)
@@ -553,6 +604,8 @@ do_modify(struct xsp_conn *c, const struct xsd_sockmsg *req, const char *p,
 		r = tx_buffer(c, req->type, p, val, len);
 	else
 		r = apply_op(c->px->xs, XBT_NULL, req->type, p, val, len);
+	if (req->tx_id == 0)
+		track(c->px, req->type, p, val, len, r);
 	if (r == -1) {
 		c->px->st.errors++;
 		return reply_err(c, req, errno);
@@ -578,14 +631,19 @@ static int
 do_tx_end(struct xsp_conn *c, const struct xsd_sockmsg *req,
     const uint8_t *pl)
 {
+	size_t i;
 	int r = 0;
 
 	if (req->tx_id == 0 || req->tx_id != c->tx_id)
 		return reply_err(c, req, ENOENT);
 	if (req->len != 2 || (pl[0] != 'T' && pl[0] != 'F') || pl[1] != '\0')
 		return reply_err(c, req, EINVAL);
-	if (pl[0] == 'T')
+	if (pl[0] == 'T') {
 		r = tx_commit(c);
+		for (i = 0; i < c->n_ops; i++)
+			track(c->px, c->ops[i].type, c->ops[i].path,
+			    c->ops[i].val, c->ops[i].len, r);
+	}
 	tx_clear(c);
 	if (r == -1) {
 		c->px->st.errors++;

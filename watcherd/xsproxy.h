@@ -116,6 +116,15 @@ struct xsproxy	*xsproxy_open(struct event_base *base, struct xs_handle *xs,
  * socket, frees.  NULL is fine. */
 void		 xsproxy_close(struct xsproxy *);
 const struct xsproxy_stats *xsproxy_stats(const struct xsproxy *);
+/*
+ * Remembers what the job's script writes to one node (its backend dir's
+ * hotplug-status), so watcherd need not read it back after the job.
+ * xsproxy_tracked() returns the value of the last successful plain write,
+ * or NULL when there was none or any doubt: the node (or a parent) was
+ * removed or created, or touched inside a transaction.
+ */
+int		 xsproxy_track(struct xsproxy *, const char *path);
+const char	*xsproxy_tracked(const struct xsproxy *);
 const char	*xsproxy_path(const struct xsproxy *);
 
 /* ---- pure parts, exposed for unit tests and the fuzzer ---- */

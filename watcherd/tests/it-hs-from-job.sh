@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# it-hs-from-job.sh proves attach takes hotplug-status from the script's
+# own write through the scoped proxy (issue 8: 2 reads per device, not 3)
+# and falls back to reading xenstore when in doubt:
+#  - vif 1, test-hp (xenstore-write, in a transaction as the xenstore
+#    client does): attached, STATS hs_from_job counts it;
+#  - vif 2, a script that writes hotplug-status=connected and then removes
+#    it, exit 0: the proxy saw a removal, so watcherd reads the node back,
+#    finds none and marks the device in error (fsm row 31: exit 0 without
+#    hotplug-status) - using the remembered "connected" would have attached
+#    it with no hotplug-status in xenstore; hs_from_job does not move.
+. "$(dirname "$0")/wdlib.sh"
+C=$B/wd-client
+setup
+S=$W/run/watcherd.sock
+cat >"$W/scripts/test-rmhs" <<'S'
+#!/bin/sh
+case $1 in
+online)	xenstore-write "$XENBUS_PATH/hotplug-status" connected || exit 1
+	xenstore-rm "$XENBUS_PATH/hotplug-status" || exit 1 ;;
+esac
+exit 0
+S
+chmod 755 "$W/scripts/test-rmhs"
+hs_count() { "$C" "$S" stats | sed -n 's/.*"hs_from_job":\([0-9]*\).*/\1/p'; }
+add_dev vif 1 test-hp
+wait_for node_is "$(be vif 1)/hotplug-status" connected || fail "vif 1 attached"
+wait_for grep -q "kind=vif devid=1 attached" "$W/watcherd.log" \
+	&& ok "vif 1 attached (logged)" || fail "vif 1 attach log"
+n1=$(hs_count)
+[ -n "$n1" ] && [ "$n1" -ge 1 ] && ok "hotplug-status taken from the job ($n1)" \
+	|| fail "hs_from_job: '$n1'"
+add_dev vif 2 test-rmhs
+wait_for node_is "$(be vif 2)/hotplug-status" error \
+	&& ok "vif 2: status read back, absent: error" || fail "vif 2 not in error"
+grep -q "kind=vif devid=2 attached" "$W/watcherd.log" \
+	&& fail "vif 2 attached on a stale value" || ok "vif 2 not attached"
+expect_eq "hs_from_job unchanged by vif 2" "$(hs_count)" "$n1"
+wd_finish

@@ -515,10 +515,8 @@ msg_recvraw(int fd, uint8_t *buf, size_t cap, int *fdp)
 }
 
 int
-msg_send_fd(int fd, struct msgbuf *b)
+msgbuf_check(const struct msgbuf *b)
 {
-	ssize_t n;
-
 	if (b->err) {
 		errno = b->err;
 		return -1;
@@ -527,6 +525,16 @@ msg_send_fd(int fd, struct msgbuf *b)
 		errno = EINVAL;
 		return -1;
 	}
+	return 0;
+}
+
+int
+msg_send_fd(int fd, struct msgbuf *b)
+{
+	ssize_t n;
+
+	if (msgbuf_check(b) == -1)
+		return -1;
 	do
 		n = msg_sendraw(fd, b->data, b->len, b->fd, 0);
 	while (n == -1 && errno == EINTR);

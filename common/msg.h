@@ -85,6 +85,8 @@ void	msgbuf_put_i64(struct msgbuf *, int64_t);
 void	msgbuf_put_str(struct msgbuf *, const char *);
 void	msgbuf_put_blob(struct msgbuf *, const void *, size_t);
 void	msgbuf_set_fd(struct msgbuf *, int fd);
+/* 0 when b can be sent; -1 with errno = its put error, or EINVAL if disposed. */
+int	msgbuf_check(const struct msgbuf *);
 
 /* ---- reading a received message ---- */
 struct msg {

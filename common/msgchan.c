@@ -197,14 +197,8 @@ msgchan_send(struct msgchan *c, struct msgbuf *b)
 		errno = EPIPE;
 		return -1;
 	}
-	if (b->err) {
-		errno = b->err;
+	if (msgbuf_check(b) == -1)
 		return -1;
-	}
-	if (b->data == NULL || b->len < MSG_HDR_SIZE) {	/* disposed */
-		errno = EINVAL;
-		return -1;
-	}
 	if (c->nqueued >= c->opts.max_queued) {
 		msgchan_drop(c, "output queue full");
 		errno = ENOBUFS;

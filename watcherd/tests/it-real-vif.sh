@@ -19,6 +19,9 @@ ip -n "$NS" link add xenbr0 type bridge && ip -n "$NS" link set xenbr0 up ||
 	fail "bridge in the namespace"
 # netback would create vif5.0; a veth stands in for it.
 ip -n "$NS" link add vif5.0 type veth peer name gst5.0 || fail "veth vif5.0"
+# the flag list (<...,UP,...>) says whether the interface was set up
+vif_up() { ip -n "$NS" -o link show vif5.0 | grep -qE '<([^>]*,)?UP[,>]'; }
+vif_up && fail "vif5.0 up before any script ran"
 
 new_world
 chmod 755 "$W"
@@ -38,8 +41,7 @@ P=$(be vif 0)
 wait_long 20 node_is "$P/hotplug-status" connected || fail "vif-bridge online connected"
 ip -n "$NS" -br link show master xenbr0 | grep -q '^vif5\.0' &&
 	ok "vif5.0 is a port of xenbr0" || fail "vif5.0 not in the bridge"
-ip -n "$NS" -br link show vif5.0 | grep -q UP &&
-	ok "vif5.0 brought up by the script" || fail "vif5.0 not up"
+vif_up && ok "vif5.0 brought up by the script" || fail "vif5.0 not up"
 
 remove_dev vif 0
 wait_long 20 gone "$P" || fail "backend removed"

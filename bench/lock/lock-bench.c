@@ -6,6 +6,10 @@
  *               physical floor of any lockd request)
  *   pingpong_oneway  the same plus one message without reply per round
  *               trip: the shape of acquire + fire-and-forget release
+ *   pingpong_oneway_epoll  the same shape with the peer an event loop
+ *               does no work in: epoll_wait, then recvmsg into a buffer of
+ *               lockd's channel size, replies with sendmsg (the floor of
+ *               any event-loop daemon speaking this protocol)
  *   libxl_flock libxl's userdata lock in-process: open O_CREAT, flock
  *               LOCK_EX, fstat+stat identity check, unlink, close
  *   lockd_uncontended  fast-lock acquire + release through lockd (one
@@ -15,6 +19,7 @@
  *               (fewest / most acquisitions of one client)
  * The uncontended figures are the best of ROUNDS alternating runs (the
  * machine is shared; the best run is the one least disturbed).
+ * Before the last line, lockd against each floor (floor_*, lockd_vs_*).
  * Last line: lockd_vs_pingpong=<uncontended / pingpong>.
  *
  *   lock-bench RUNDIR [ITERATIONS] [SECONDS]
@@ -25,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -34,7 +40,9 @@
 
 #include "daemon.h"
 #include "lockd_client.h"
+#include "msg.h"
 #include "parse.h"
+#include "proto_lock.h"
 
 #define BENCH_DOMID	1
 #define MAX_SAMPLES	(1 << 20)
@@ -57,13 +65,56 @@ per_op_us(uint64_t t0, uint64_t t1, uint32_t n)
 	return (double)(t1 - t0) / n;
 }
 
+/* The plain peer: blocking recv, replies to a request (first byte 0). */
+static void
+peer_plain(int fd)
+{
+	char buf[64] = { 0 };
+
+	while (recv(fd, buf, sizeof(buf), 0) > 0)
+		if (buf[0] == 0)
+			send(fd, buf, 24, 0);
+}
+
+/*
+ * The event-loop peer: what lockd's loop must do per message and nothing
+ * else.  A nonblocking socket in epoll, recvmsg with room for a control
+ * message into a buffer of lockd's channel size, sendmsg for the reply.
+ */
+static void
+peer_epoll(int fd)
+{
+	static uint8_t big[MSG_HDR_SIZE + LOCK_MSG_MAX + 1];
+	char cbuf[CMSG_SPACE(sizeof(int) * 8)];
+	struct epoll_event ev = { .events = EPOLLIN }, out[32];
+	struct iovec iov = { big, sizeof(big) }, oiov = { big, 24 };
+	struct msghdr mh, oh = { .msg_iov = &oiov, .msg_iovlen = 1 };
+	int ep;
+
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    fcntl(fd, F_SETFL, O_NONBLOCK) == -1 ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1)
+		_exit(1);
+	for (;;) {
+		if (epoll_wait(ep, out, 32, -1) == -1)
+			_exit(1);
+		mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1,
+		    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+		if (recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) <= 0)
+			return;
+		if (big[0] == 0)
+			sendmsg(fd, &oh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+}
+
 /*
  * Raw round trips between two processes.  oneway: after each round trip
  * the client also sends one message that gets no reply (the shape of
  * acquire + fire-and-forget release), the floor for lockd's protocol.
+ * epoll: the peer is peer_epoll(), else peer_plain().
  */
 static double
-bench_pingpong(int oneway)
+bench_pingpong(int oneway, int epoll)
 {
 	char buf[64] = { 0 };
 	uint64_t t0, t1;
@@ -75,9 +126,10 @@ bench_pingpong(int oneway)
 		exit(1);
 	if ((pid = fork()) == 0) {
 		close(sv[0]);
-		while (recv(sv[1], buf, sizeof(buf), 0) > 0)
-			if (buf[0] == 0)
-				send(sv[1], buf, 24, 0);
+		if (epoll)
+			peer_epoll(sv[1]);
+		else
+			peer_plain(sv[1]);
 		_exit(0);
 	}
 	close(sv[1]);
@@ -245,7 +297,7 @@ int
 main(int argc, char **argv)
 {
 	struct lockc *c;
-	double pp, po, fl, ld;
+	double pp, po, pe, fl, ld;
 	int r;
 
 	if (argc < 2 || (argc > 2 && parse_u32(argv[2], 10000000, &iters)) ||
@@ -259,20 +311,27 @@ main(int argc, char **argv)
 	lockc_domain_create(c, BENCH_DOMID, NULL, NULL);	/* EEXIST ok */
 	lockc_close(c);
 	/* alternate the runs, keep each one's best: the machine is shared */
-	pp = po = fl = ld = 1e12;
+	pp = po = pe = fl = ld = 1e12;
 	for (r = 0; r < ROUNDS; r++) {
-		pp = min_d(pp, bench_pingpong(0));
-		po = min_d(po, bench_pingpong(1));
+		pp = min_d(pp, bench_pingpong(0, 0));
+		po = min_d(po, bench_pingpong(1, 0));
+		pe = min_d(pe, bench_pingpong(1, 1));
 		fl = min_d(fl, bench_flock());
 		ld = min_d(ld, bench_lockd_uncontended());
 	}
 	printf("pingpong: %.2f us/round trip (best of %d x %u)\n", pp,
 	    ROUNDS, iters);
 	printf("pingpong_oneway: %.2f us/round trip + one-way message\n", po);
+	printf("pingpong_oneway_epoll: %.2f us/same, peer in epoll_wait + "
+	    "recvmsg + sendmsg\n", pe);
 	printf("libxl_flock: %.2f us/lock+unlock\n", fl);
 	printf("lockd_uncontended: %.2f us/acquire+release\n", ld);
 	bench_contended(16);
 	bench_contended(64);
+	printf("floor_oneway_vs_pingpong=%.2f\n", po / pp);
+	printf("floor_epoll_vs_pingpong=%.2f\n", pe / pp);
+	printf("lockd_vs_floor_oneway=%.2f\n", ld / po);
+	printf("lockd_vs_floor_epoll=%.2f\n", ld / pe);
 	printf("lockd_vs_pingpong=%.2f\n", ld / pp);
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -134,9 +135,29 @@ msgbuf_init(struct msgbuf *b, uint32_t type, uint32_t reqid)
 }
 
 void
+msgbuf_init_buf(struct msgbuf *b, uint32_t type, uint32_t reqid, void *buf,
+    size_t cap)
+{
+	struct msg_hdr h = { type, 0, reqid, msg_self_pid() };
+
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	b->fixed = 1;
+	if (cap < MSG_HDR_SIZE) {
+		b->err = EMSGSIZE;
+		return;
+	}
+	b->data = buf;
+	b->cap = cap;
+	memcpy(b->data, &h, sizeof(h));
+	b->len = MSG_HDR_SIZE;
+}
+
+void
 msgbuf_dispose(struct msgbuf *b)
 {
-	free(b->data);
+	if (!b->fixed)
+		free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
@@ -146,6 +167,7 @@ msgbuf_put(struct msgbuf *b, const void *p, size_t n)
 {
 	uint8_t *nd;
 	size_t ncap;
+	uint32_t plen;
 
 	if (b->err)
 		return;
@@ -156,6 +178,10 @@ msgbuf_put(struct msgbuf *b, const void *p, size_t n)
 	if (n == 0)
 		return;
 	if (n > MSG_MAX_LIMIT || b->len + n > MSG_HDR_SIZE + MSG_MAX_LIMIT) {
+		b->err = EMSGSIZE;
+		return;
+	}
+	if (b->len + n > b->cap && b->fixed) {
 		b->err = EMSGSIZE;
 		return;
 	}
@@ -172,7 +198,8 @@ msgbuf_put(struct msgbuf *b, const void *p, size_t n)
 	}
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
-	((struct msg_hdr *)(void *)b->data)->len = b->len - MSG_HDR_SIZE;
+	plen = (uint32_t)(b->len - MSG_HDR_SIZE);	/* buf may be unaligned */
+	memcpy(b->data + offsetof(struct msg_hdr, len), &plen, sizeof(plen));
 }
 
 void
@@ -416,6 +443,34 @@ msg_peercred(int fd, struct ucred *cr)
 /* Room for the kernel's per-datagram overhead when sizing SO_SNDBUF. */
 #define SNDBUF_SLACK	4096
 
+/*
+ * A datagram must fit the socket's send buffer (default ~208 KiB),
+ * MSG_MAX_LIMIT does not: grow it once to fit.  0, or -1 with EMSGSIZE.
+ */
+static int
+sndbuf_grow(int fd, size_t len)
+{
+	int sz = (int)(len + SNDBUF_SLACK);
+
+	if (len > MSG_HDR_SIZE + MSG_MAX_LIMIT ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)) == -1) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+/* Without an fd to pass: send(2), retried once after sndbuf_grow(). */
+static ssize_t
+msg_send_plain(int fd, const uint8_t *data, size_t len, int flags)
+{
+	ssize_t n = send(fd, data, len, flags);
+
+	if (n == -1 && errno == EMSGSIZE && sndbuf_grow(fd, len) == 0)
+		n = send(fd, data, len, flags);
+	return n;
+}
+
 /* Sends one datagram (with an optional fd).  Shared with the channel. */
 ssize_t msg_sendraw(int fd, const uint8_t *data, size_t len, int passfd,
     int flags);
@@ -431,31 +486,20 @@ msg_sendraw(int fd, const uint8_t *data, size_t len, int passfd, int flags)
 	} cm;
 	struct cmsghdr *c;
 	ssize_t n;
-	int sz;
 
-	if (passfd != -1) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &passfd, sizeof(int));
-	}
+	if (passfd == -1)	/* send(2) costs ~0.2 us less than sendmsg(2) */
+		return msg_send_plain(fd, data, len, flags | MSG_NOSIGNAL);
+	memset(&cm, 0, sizeof(cm));
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &passfd, sizeof(int));
 	n = sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
-	/*
-	 * A datagram must fit the socket's send buffer (default ~208 KiB),
-	 * MSG_MAX_LIMIT does not: grow it once to fit and retry.
-	 */
-	if (n == -1 && errno == EMSGSIZE &&
-	    len <= MSG_HDR_SIZE + MSG_MAX_LIMIT) {
-		sz = (int)(len + SNDBUF_SLACK);
-		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)) == 0)
-			n = sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
-		else
-			errno = EMSGSIZE;
-	}
+	if (n == -1 && errno == EMSGSIZE && sndbuf_grow(fd, len) == 0)
+		n = sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
 	return n;
 }
 

@@ -75,9 +75,17 @@ struct msgbuf {
 	size_t		 cap;
 	int		 fd;	/* fd to pass, -1 for none; not closed by us */
 	int		 err;	/* set when a put failed (ENOMEM, too big) */
+	int		 fixed;	/* data is the caller's: never grown or freed */
 };
 
 void	msgbuf_init(struct msgbuf *, uint32_t type, uint32_t reqid);
+/*
+ * The same over the caller's storage (for example on the stack), for a
+ * message of known small size: no malloc.  A put beyond cap fails with
+ * EMSGSIZE; msgbuf_dispose() does not free buf.
+ */
+void	msgbuf_init_buf(struct msgbuf *, uint32_t type, uint32_t reqid,
+	    void *buf, size_t cap);
 void	msgbuf_dispose(struct msgbuf *);
 void	msgbuf_put_u32(struct msgbuf *, uint32_t);
 void	msgbuf_put_u64(struct msgbuf *, uint64_t);

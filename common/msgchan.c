@@ -188,10 +188,29 @@ msgchan_write_cb(evutil_socket_t fd, short ev, void *arg)
 		msgchan_drop(c, "write failed");
 }
 
+/*
+ * Nothing queued: one send straight from b (the kernel takes its own
+ * reference to a passed fd), no copy.  1 sent, 0 would block (queue it),
+ * -1 failed (the peer is dropped).
+ */
+static int
+msgchan_send_now(struct msgchan *c, const struct msgbuf *b)
+{
+	ssize_t n;
+
+	if (!TAILQ_EMPTY(&c->outq))
+		return 0;	/* keep the order */
+	n = msg_sendraw(c->fd, b->data, b->len, b->fd, MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return n == (ssize_t)b->len ? 1 : -1;
+}
+
 int
 msgchan_send(struct msgchan *c, struct msgbuf *b)
 {
 	struct outmsg *om;
+	int r;
 
 	if (c->dead) {
 		errno = EPIPE;
@@ -199,6 +218,13 @@ msgchan_send(struct msgchan *c, struct msgbuf *b)
 	}
 	if (msgbuf_check(b) == -1)
 		return -1;
+	if ((r = msgchan_send_now(c, b)) != 0) {
+		if (r == 1)
+			return 0;
+		msgchan_drop(c, "write failed");
+		errno = EPIPE;
+		return -1;
+	}
 	if (c->nqueued >= c->opts.max_queued) {
 		msgchan_drop(c, "output queue full");
 		errno = ENOBUFS;

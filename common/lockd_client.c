@@ -190,6 +190,19 @@ lockc_init(struct lockc *c, struct msgbuf *b, uint32_t type)
 	msgbuf_init(b, type, ++c->reqid);
 }
 
+/*
+ * Requests of a few u32 (acquire, release, ...) are built on the caller's
+ * stack, in store[LOCKC_SMALL]: no malloc per request.
+ */
+#define LOCKC_SMALL	(MSG_HDR_SIZE + 5 * sizeof(uint32_t))
+
+static void
+lockc_init_small(struct lockc *c, struct msgbuf *b, uint32_t type,
+    uint8_t *store)
+{
+	msgbuf_init_buf(b, type, ++c->reqid, store, LOCKC_SMALL);
+}
+
 /* One request whose OK reply carries shape sh; copies gen/json out. */
 static int
 lockc_simple(struct lockc *c, struct msgbuf *b, uint32_t want, enum shape sh,
@@ -224,9 +237,10 @@ static int
 lockc_acq(struct lockc *c, uint32_t domid, uint32_t which, uint32_t flags,
     uint32_t timeout_ms, uint64_t *gen)
 {
+	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
-	lockc_init(c, &b, MSG_LOCK_ACQUIRE);
+	lockc_init_small(c, &b, MSG_LOCK_ACQUIRE, store);
 	msgbuf_put_u32(&b, 0);
 	msgbuf_put_u32(&b, domid);
 	msgbuf_put_u32(&b, which);
@@ -252,9 +266,10 @@ lockc_trylock(struct lockc *c, uint32_t domid, uint32_t which, uint64_t *gen)
 int
 lockc_release(struct lockc *c, uint32_t domid, uint32_t which)
 {
+	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
-	lockc_init(c, &b, MSG_LOCK_RELEASE);
+	lockc_init_small(c, &b, MSG_LOCK_RELEASE, store);
 	msgbuf_put_u32(&b, 0);
 	msgbuf_put_u32(&b, domid);
 	msgbuf_put_u32(&b, which);
@@ -265,9 +280,10 @@ int
 lockc_config_read(struct lockc *c, uint32_t domid, char **json,
     uint64_t *gen)
 {
+	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
-	lockc_init(c, &b, MSG_LOCK_CONFIG_READ);
+	lockc_init_small(c, &b, MSG_LOCK_CONFIG_READ, store);
 	msgbuf_put_u32(&b, 0);
 	msgbuf_put_u32(&b, domid);
 	return lockc_simple(c, &b, MSG_LOCK_CONFIG, SH_CONFIG, LOCKC_WAIT_MS,
@@ -306,9 +322,10 @@ int
 lockc_destroy_begin(struct lockc *c, uint32_t domid, uint32_t flags,
     uint32_t timeout_ms)
 {
+	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
-	lockc_init(c, &b, MSG_LOCK_DESTROY_BEGIN);
+	lockc_init_small(c, &b, MSG_LOCK_DESTROY_BEGIN, store);
 	msgbuf_put_u32(&b, domid);
 	msgbuf_put_u32(&b, flags);
 	msgbuf_put_u32(&b, timeout_ms);
@@ -319,9 +336,10 @@ lockc_destroy_begin(struct lockc *c, uint32_t domid, uint32_t flags,
 static int
 lockc_domid_req(struct lockc *c, uint32_t type, uint32_t domid)
 {
+	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
-	lockc_init(c, &b, type);
+	lockc_init_small(c, &b, type, store);
 	msgbuf_put_u32(&b, domid);
 	return lockc_simple(c, &b, MSG_COMMON_OK, SH_EMPTY, LOCKC_WAIT_MS,
 	    NULL, NULL);
@@ -342,9 +360,10 @@ lockc_destroy_finish(struct lockc *c, uint32_t domid)
 int
 lockc_query(struct lockc *c, uint32_t domid, char **json)
 {
+	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
-	lockc_init(c, &b, MSG_LOCK_QUERY);
+	lockc_init_small(c, &b, MSG_LOCK_QUERY, store);
 	msgbuf_put_u32(&b, domid);
 	return lockc_simple(c, &b, MSG_LOCK_QUERY_REPLY, SH_JSON,
 	    LOCKC_WAIT_MS, NULL, json);
@@ -353,9 +372,10 @@ lockc_query(struct lockc *c, uint32_t domid, char **json)
 int
 lockc_list(struct lockc *c, char **json)
 {
+	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
-	lockc_init(c, &b, MSG_LOCK_LIST);
+	lockc_init_small(c, &b, MSG_LOCK_LIST, store);
 	return lockc_simple(c, &b, MSG_LOCK_LIST_REPLY, SH_JSON,
 	    LOCKC_WAIT_MS, NULL, json);
 }
@@ -363,9 +383,11 @@ lockc_list(struct lockc *c, char **json)
 int
 lockc_status(struct lockc *c, int stats, char **json)
 {
+	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
-	lockc_init(c, &b, stats ? MSG_COMMON_STATS : MSG_COMMON_STATUS);
+	lockc_init_small(c, &b, stats ? MSG_COMMON_STATS : MSG_COMMON_STATUS,
+	    store);
 	return lockc_simple(c, &b, stats ? MSG_COMMON_STATS_REPLY :
 	    MSG_COMMON_STATUS_REPLY, SH_JSON, LOCKC_WAIT_MS, NULL, json);
 }
@@ -557,9 +579,10 @@ lockc_async_acquire(struct lockc_async *la, uint32_t owner, uint32_t domid,
     uint32_t which, uint32_t flags, uint32_t timeout_ms, lockc_cb cb,
     void *arg)
 {
+	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
-	msgbuf_init(&b, MSG_LOCK_ACQUIRE, ++la->reqid);
+	msgbuf_init_buf(&b, MSG_LOCK_ACQUIRE, ++la->reqid, store, sizeof(store));
 	msgbuf_put_u32(&b, owner);
 	msgbuf_put_u32(&b, domid);
 	msgbuf_put_u32(&b, which);
@@ -572,9 +595,10 @@ int
 lockc_async_release(struct lockc_async *la, uint32_t owner, uint32_t domid,
     uint32_t which)
 {
+	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
-	msgbuf_init(&b, MSG_LOCK_RELEASE, ++la->reqid);
+	msgbuf_init_buf(&b, MSG_LOCK_RELEASE, ++la->reqid, store, sizeof(store));
 	msgbuf_put_u32(&b, owner);
 	msgbuf_put_u32(&b, domid);
 	msgbuf_put_u32(&b, which);
@@ -585,9 +609,10 @@ int
 lockc_async_config_read(struct lockc_async *la, uint32_t owner,
     uint32_t domid, lockc_cb cb, void *arg)
 {
+	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
-	msgbuf_init(&b, MSG_LOCK_CONFIG_READ, ++la->reqid);
+	msgbuf_init_buf(&b, MSG_LOCK_CONFIG_READ, ++la->reqid, store, sizeof(store));
 	msgbuf_put_u32(&b, owner);
 	msgbuf_put_u32(&b, domid);
 	return async_send(la, &b, MSG_LOCK_CONFIG, SH_CONFIG, cb, arg);
@@ -612,9 +637,10 @@ int
 lockc_async_dm_gone(struct lockc_async *la, uint32_t domid, lockc_cb cb,
     void *arg)
 {
+	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
-	msgbuf_init(&b, MSG_LOCK_DM_GONE, ++la->reqid);
+	msgbuf_init_buf(&b, MSG_LOCK_DM_GONE, ++la->reqid, store, sizeof(store));
 	msgbuf_put_u32(&b, domid);
 	return async_send(la, &b, MSG_COMMON_OK, SH_EMPTY, cb, arg);
 }

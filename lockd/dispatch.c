@@ -46,12 +46,16 @@ reply_err(struct msgchan *ch, uint32_t reqid, int err, const char *why)
 	send_or_drop(ch, &b);
 }
 
+/* The OK replies are built on the stack: header + at most a u64. */
+#define REPLY_OK_SIZE	(MSG_HDR_SIZE + sizeof(uint64_t))
+
 static void
 reply_ok_gen(struct msgchan *ch, uint32_t reqid, uint64_t gen)
 {
+	uint8_t store[REPLY_OK_SIZE];
 	struct msgbuf b;
 
-	msgbuf_init(&b, MSG_COMMON_OK, reqid);
+	msgbuf_init_buf(&b, MSG_COMMON_OK, reqid, store, sizeof(store));
 	msgbuf_put_u64(&b, gen);
 	send_or_drop(ch, &b);
 }
@@ -59,9 +63,10 @@ reply_ok_gen(struct msgchan *ch, uint32_t reqid, uint64_t gen)
 static void
 reply_ok(struct msgchan *ch, uint32_t reqid)
 {
+	uint8_t store[MSG_HDR_SIZE];
 	struct msgbuf b;
 
-	msgbuf_init(&b, MSG_COMMON_OK, reqid);
+	msgbuf_init_buf(&b, MSG_COMMON_OK, reqid, store, sizeof(store));
 	send_or_drop(ch, &b);
 }
 
@@ -148,16 +153,26 @@ lockd_deadline(uint32_t timeout_ms, uint64_t now)
 	return now + timeout_ms * US_PER_MS;
 }
 
+/*
+ * Runs after every message: the timer follows the earliest deadline.
+ * lockd->timer_at is the deadline it is armed for (LT_NO_DEADLINE: not
+ * armed), so the common case (no waits, or the same earliest wait) costs
+ * neither a clock read nor an event_del/event_add.
+ */
 void
 lockd_rearm_timer(void)
 {
-	uint64_t next = lt_next_deadline(lockd->lt), now = now_us(), d;
+	uint64_t next = lt_next_deadline(lockd->lt), now, d;
 	struct timeval tv;
 
+	if (next == lockd->timer_at)
+		return;
+	lockd->timer_at = next;
 	if (next == LT_NO_DEADLINE) {
 		event_del(lockd->ev_timer);
 		return;
 	}
+	now = now_us();
 	d = next > now ? next - now : 0;
 	tv.tv_sec = (time_t)(d / 1000000);
 	tv.tv_usec = (suseconds_t)(d % 1000000);
@@ -167,6 +182,7 @@ lockd_rearm_timer(void)
 void
 lockd_timer_cb(int fd, short ev, void *arg)
 {
+	lockd->timer_at = LT_NO_DEADLINE;	/* fired: no longer armed */
 	lt_expire(lockd->lt, now_us());
 	lockd_rearm_timer();
 }

@@ -193,6 +193,7 @@ main(int argc, char **argv)
 
 	lockd = &l;
 	l.statefd = l.listenfd = l.confdirfd = -1;
+	l.timer_at = LT_NO_DEADLINE;
 	i = daemon_parse_args("devsep-lockd", argc, argv, &l.opts, extra_opts,
 	    sizeof(extra_opts) / sizeof(extra_opts[0]), &l);
 	if (i != argc)

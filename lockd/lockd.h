@@ -27,6 +27,8 @@ struct lockd {
 	int			 listenfd;
 	struct msglisten	*listen;	/* accepting on listenfd */
 	struct event		*ev_timer;
+	uint64_t		 timer_at;	/* ev_timer's deadline, or
+						   LT_NO_DEADLINE */
 	uint64_t		 start_us;
 	int			 no_user;	/* --no-user: keep uid (tests) */
 	const char		*statedir;	/* --statedir override */

@@ -66,6 +66,7 @@ struct lt_dom {
 struct locktable {
 	TAILQ_HEAD(, lt_dom)	 doms[LT_BUCKETS];
 	TAILQ_HEAD(, lt_owner)	 owners;
+	struct lt_owner		*spare;		/* one forgotten owner, reused */
 	lt_done_fn		 done;
 	void			*arg;
 	size_t			 nwaits;	/* queued waits + drains */
@@ -139,6 +140,7 @@ lt_free(struct locktable *lt)
 		TAILQ_REMOVE(&lt->owners, o, entry);
 		free(o);
 	}
+	free(lt->spare);
 	free(lt);
 }
 
@@ -271,12 +273,22 @@ owner_get(struct locktable *lt, void *conn, uint32_t num,
 	TAILQ_FOREACH(o, &lt->owners, entry)
 		if (o->conn == conn)
 			n++;
-	if (n >= LT_MAX_OWNERS_PER_CONN || (o = calloc(1, sizeof(*o))) == NULL)
+	if (n >= LT_MAX_OWNERS_PER_CONN)
+		return NULL;
+	/*
+	 * The uncontended acquire + release creates and forgets an owner
+	 * each time: keep the last forgotten one instead of calloc + free
+	 * (held[] is only read below nheld, so it is not cleared).
+	 */
+	if ((o = lt->spare) != NULL)
+		lt->spare = NULL;
+	else if ((o = malloc(sizeof(*o))) == NULL)
 		return NULL;
 	o->conn = conn;
 	o->num = num;
-	if (id != NULL)
-		o->id = *id;
+	o->id = id != NULL ? *id : (struct lt_ident){ 0, 0, 0 };
+	o->nheld = 0;
+	o->pending = NULL;
 	TAILQ_INSERT_TAIL(&lt->owners, o, entry);
 	return o;
 }
@@ -289,7 +301,10 @@ owner_gc(struct locktable *lt, struct lt_owner *o)
 	if (o == NULL || o->nheld > 0 || o->pending != NULL)
 		return;
 	TAILQ_REMOVE(&lt->owners, o, entry);
-	free(o);
+	if (lt->spare == NULL)
+		lt->spare = o;
+	else
+		free(o);
 }
 
 static struct lt_held *
@@ -455,7 +470,6 @@ lt_acquire(struct locktable *lt, void *conn, uint32_t num,
 	struct lt_lock *l;
 	int rc;
 
-	snprintf(why, whysz, "ok");
 	if (which != LOCK_SLOW && which != LOCK_FAST) {
 		snprintf(why, whysz, "bad lock kind %u", which);
 		return -EINVAL;

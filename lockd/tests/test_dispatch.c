@@ -57,6 +57,7 @@ setup(void **state)
 	assert_non_null(L.listen = msglisten_new(L.base, L.listenfd,
 	    LOCKD_MAX_CONNS, "lockd", lockd_accept, NULL));
 	L.ev_timer = evtimer_new(L.base, lockd_timer_cb, NULL);
+	L.timer_at = LT_NO_DEADLINE;
 	return 0;
 }
 

@@ -190,7 +190,7 @@ run_job(struct wdev *d, int remove)
 {
 	if (job_start(d, remove) == -1) {
 		d->job_result = JOB_FAIL;
-		dev_mark_dirty(d);
+		dev_mark(d, 0);
 	}
 }
 
@@ -305,6 +305,7 @@ device_eval_pre(struct wdev *d)
 {
 	wd.st.evals++;
 	if (d->st.phase == P_DONE) {
+		d->want = WANT_ALL;	/* a new device: nothing known */
 		d->st.phase = P_NEW;
 		d->st.flags &= F_QEMU;
 		d->t_start_ms = now_ms();
@@ -362,17 +363,6 @@ device_eval_in(struct wdev *d, struct fsm_in *in)
 }
 
 void
-device_eval(struct wdev *d)
-{
-	struct fsm_in in;
-
-	device_eval_pre(d);
-	if (xsio_read_dev(d, &in) == -1)
-		return;		/* xenstore lost: the rescan requeues it */
-	device_eval_in(d, &in);
-}
-
-void
 device_job_done(struct wdev *d, uint32_t outcome, int64_t code,
     uint64_t dur_us, const char *msg)
 {
@@ -395,7 +385,9 @@ device_job_done(struct wdev *d, uint32_t outcome, int64_t code,
 		log_warnx(LOGF " %s script: %s %lld: %s", LOGA(d),
 		    d->last_action == 2 ? "remove" : "add",
 		    hotplug_outcome_name(outcome), (long long)code, msg);
-	dev_mark_dirty(d);
+	dev_mark(d, 0);		/* the result is the input; the script's
+				   hotplug-status came through xsio_own_hs
+				   or comes as a watch event */
 }
 
 void

@@ -211,9 +211,19 @@ devtab_foreach(void (*fn)(struct wdev *, void *), void *arg)
 
 /* ---- dirty queue ---- */
 
+/* Queues d to read every input node again (and trust no own write). */
 void
 dev_mark_dirty(struct wdev *d)
 {
+	d->hs_own = 0;
+	dev_mark(d, WANT_ALL);
+}
+
+/* Queues d for evaluation, reading the nodes of `want` afresh. */
+void
+dev_mark(struct wdev *d, unsigned want)
+{
+	d->want |= (uint8_t)want;
 	if (d->dirty) {
 		wd.st.hints_coalesced++;
 		return;
@@ -258,6 +268,7 @@ eval_cb(evutil_socket_t fd, short ev, void *arg)
 	static const struct timeval yield = { 0, 0 };
 	struct wdev *devs[XSB_DEVS];
 	struct fsm_in in[XSB_DEVS];
+	unsigned want[XSB_DEVS];
 	int ok[XSB_DEVS];
 	size_t n, i, done = 0;
 
@@ -268,13 +279,16 @@ eval_cb(evutil_socket_t fd, short ev, void *arg)
 		for (n = 0; n < XSB_DEVS && wd.dirty_head; n++) {
 			devs[n] = dirty_pop();
 			device_eval_pre(devs[n]);
+			want[n] = devs[n]->want;
+			devs[n]->want = 0;
 		}
-		xsio_read_devs(devs, n, in, ok);
+		xsio_read_devs(devs, n, want, in, ok);
 		for (i = 0; i < n; i++) {
-			if (!ok[i] || !wd.xs)
-				continue;	/* the rescan requeues it */
-			if (devs[i]->dirty)
-				continue;	/* re-queued meanwhile: later */
+			if (!ok[i] || !wd.xs || devs[i]->dirty) {
+				/* the rescan or the re-queue reads it later */
+				devs[i]->want |= (uint8_t)want[i];
+				continue;
+			}
 			device_eval_in(devs[i], &in[i]);	/* may free */
 		}
 		done += n;

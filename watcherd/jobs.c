@@ -43,6 +43,7 @@
 #include "parse.h"
 #include "proto_hotplug.h"
 #include "wd.h"
+#include "xsbatch.h"
 #include "xsproxy.h"
 
 #define JOB_HASH	1024
@@ -56,6 +57,9 @@ struct job {
 	uint8_t			 remove;
 	uint8_t			 active;	/* proxy open, counted */
 	uint8_t			 sent;
+	uint8_t			 hs_known;	/* the script's last touch of
+						   hotplug-status: a write
+						   with its value seen */
 	uint64_t		 sent_ms;
 	struct xsproxy		*px;
 	const char		*script, *vif, *netdev;	/* in strs */
@@ -162,22 +166,56 @@ read_opt(const char *be, const char *node, char *buf, size_t sz,
 	return 0;
 }
 
-/* -1 if the job cannot be built; *slen = the `script` node's length. */
+/* A node of the burst (v), or read alone when not in it or cut short. */
+static int
+take_opt(const struct xsb_val *v, const char *be, const char *node,
+    char *buf, size_t sz, unsigned *lenp)
+{
+	if (v == NULL || v->len > XSB_VAL_MAX - 1)
+		return read_opt(be, node, buf, sz, lenp);
+	buf[0] = '\0';
+	if (lenp != NULL)
+		*lenp = v->len < 0 ? 0 : (unsigned)v->len;
+	if (v->len < 0)
+		return 0;		/* absent */
+	if ((size_t)v->len >= sz || memchr(v->buf, '\0', (size_t)v->len))
+		return -1;
+	memcpy(buf, v->buf, (size_t)v->len);
+	buf[v->len] = '\0';
+	return 0;
+}
+
+/*
+ * The job's backend nodes (libxl's script, and for a vif vifname and
+ * gatewaydev) in one pipelined round trip.  -1 if the job cannot be
+ * built; *slen = the `script` node's length.
+ */
 static int
 job_fill(struct job_strs *j, const struct wdev *d, unsigned *slen)
 {
-	char be[192];
+	static const char *const node[] = { "script", "vifname", "gatewaydev" };
+	char *buf[] = { j->script, j->vif, j->netdev };
+	const size_t sz[] = { sizeof(j->script), sizeof(j->vif),
+	    sizeof(j->netdev) };
+	char be[192], p[3][256];
+	const char *pp[3];
+	struct xsb_val v[3];
+	size_t i, n = strcmp(dev_kind(d), "vif") == 0 ? 3 : 1;
+	int burst;
 
-	if (dev_be_path(d, be, sizeof(be)) == -1 ||
-	    read_opt(be, "script", j->script, sizeof(j->script), slen) == -1)
+	if (dev_be_path(d, be, sizeof(be)) == -1)
 		return -1;
-	if (strcmp(dev_kind(d), "vif") != 0)
-		return 0;
-	if (read_opt(be, "vifname", j->vif, sizeof(j->vif), NULL) == -1 ||
-	    read_opt(be, "gatewaydev", j->netdev, sizeof(j->netdev),
-	    NULL) == -1)
-		return -1;
-	if (j->vif[0] == '\0')
+	for (i = 0; i < n; i++) {
+		if (xsnprintf(p[i], sizeof(p[i]), "%s/%s", be, node[i]) == -1)
+			return -1;
+		pp[i] = p[i];
+	}
+	burst = xsb_available() && xsb_read(pp, n, v) == 0;
+	for (i = 0; i < n; i++)
+		if (take_opt(burst ? &v[i] : NULL, be, node[i], buf[i], sz[i],
+		    i == 0 ? slen : NULL) == -1)
+			return -1;
+	if (n == 3 && j->vif[0] == '\0')
 		snprintf(j->vif, sizeof(j->vif), "vif%u.%u", d->domid,
 		    d->devid);
 	return 0;
@@ -224,6 +262,18 @@ sock_path(uint64_t id, char *buf, size_t sz)
 	    (unsigned long long)id);
 }
 
+/* The script wrote (value) or touched in doubt (NULL) its hotplug-status. */
+static void
+job_hs_cb(void *arg, const char *value)
+{
+	struct job *j = arg;
+	struct wdev *d = dev_find(j->kind, j->domid, j->devid);
+
+	j->hs_known = value != NULL;
+	if (d != NULL && d->job_id == j->id)
+		xsio_own_hs(d, value);
+}
+
 static int
 proxy_open(struct job *j)
 {
@@ -240,7 +290,7 @@ proxy_open(struct job *j)
 	j->px = xsproxy_open(wd.base, wd.xs, sock, &sc);
 	if (j->px != NULL && (xsnprintf(be + strlen(be), sizeof(be) -
 	    strlen(be), "/hotplug-status") == -1 || xsproxy_track(j->px,
-	    be) == -1))
+	    be, job_hs_cb, j) == -1))
 		log_warnx("domid=%u kind=%s devid=%u hotplug-status not "
 		    "tracked: read back", j->domid, wd.kinds[j->kind], j->devid);
 	return j->px ? 0 : -1;
@@ -322,6 +372,7 @@ job_start(struct wdev *d, int remove)
 	unsigned slen = 0;
 
 	d->last_action = remove ? 2 : 1;
+	d->hs_own = 0;		/* a lost own event must not outlive a job */
 	memset(&js, 0, sizeof(js));
 	if (job_fill(&js, d, &slen) == -1 || job_find(id) != NULL ||
 	    sock_path(id, sock, sizeof(sock)) == -1) {
@@ -335,9 +386,10 @@ job_start(struct wdev *d, int remove)
 
 		if (!remove && dev_be_path(d, be, sizeof(be)) != -1 &&
 		    xsnprintf(p, sizeof(p), "%s/hotplug-status", be) != -1)
-			xsio_write(p, "connected");
+			xsio_own_hs(d, xsio_write(p, "connected") == 0 ?
+			    "connected" : NULL);
 		d->job_result = JOB_NOSCRIPT;	/* row 30: attached */
-		dev_mark_dirty(d);
+		dev_mark(d, 0);
 		return 0;
 	}
 	if ((j = job_new(d, id, remove, &js)) == NULL)
@@ -356,11 +408,13 @@ job_finish(struct job *j, uint32_t outcome, int64_t code, uint64_t dur_us,
     const char *msg)
 {
 	struct wdev *d;
-	const char *hs = xsproxy_tracked(j->px);
 
 	d = dev_find(j->kind, j->domid, j->devid);
-	if (d != NULL && d->job_id == j->id)
-		xsio_job_hs(d, hs);
+	/* An add whose script was not seen writing hotplug-status (it used
+	 * another way, or none): read it back, a watch event may still be on
+	 * its way.  A removal does not look at it. */
+	if (d != NULL && d->job_id == j->id && !j->remove && !j->hs_known)
+		d->want |= WANT_HS;
 	xsproxy_close(j->px);
 	LIST_REMOVE(j, hentry);
 	if (j->active) {

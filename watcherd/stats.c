@@ -70,6 +70,10 @@ stats_json(void)
 	json_object_set_new(o, "devices", json_integer((json_int_t)wd.ndevs));
 	json_object_set_new(o, "hs_from_job",
 	    json_integer((json_int_t)wd.st.hs_from_job));
+	json_object_set_new(o, "node_reads",
+	    json_integer((json_int_t)wd.st.node_reads));
+	json_object_set_new(o, "hints_unused",
+	    json_integer((json_int_t)wd.st.hints_unused));
 	json_object_set_new(o, "reconcile_ms",
 	    json_integer((json_int_t)wd.st.reconcile_ms));
 	json_object_set_new(o, "attach_latency_ms", hist_json(&attach_ms));

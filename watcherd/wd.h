@@ -35,6 +35,17 @@ struct xsproxy;
 #define WD_OUT_BUILD	0xfe	/* job not built; last_code = the `script`
 				   node's length if too long, else 0 */
 
+/*
+ * wdev.want: the nodes the next evaluation reads.  A watch event names the
+ * node that changed, so only that one is read; the others keep the value
+ * last read (wdev.be_state, .online, .hs).  A new device, a rescan, a timer
+ * and anything not naming one node read all three (issue 8).
+ */
+#define WANT_STATE	0x01
+#define WANT_ONLINE	0x02
+#define WANT_HS		0x04
+#define WANT_ALL	(WANT_STATE | WANT_ONLINE | WANT_HS)
+
 /* One device: compact, in a hash table keyed by (kind, domid, devid). */
 struct wdev {
 	struct wdev	*hnext;		/* hash chain */
@@ -58,8 +69,10 @@ struct wdev {
 	uint8_t		 hs;				/* last seen */
 	uint8_t		 last_action;	/* 0 none, 1 add, 2 remove */
 	uint8_t		 last_outcome;	/* hotplug_outcome, WD_OUT_* */
-	uint8_t		 hs_job;	/* hotplug-status the job's script
-					   wrote (enum hs + 1), 0 = read */
+	uint8_t		 want;		/* WANT_* to read when evaluated */
+	uint8_t		 hs_own;	/* hotplug-status writes of ours
+					   (value known) whose watch event
+					   has not arrived yet */
 };
 
 struct wd_stats {
@@ -69,6 +82,7 @@ struct wd_stats {
 	uint64_t	watch_events, evals, hints_coalesced, hints_ignored;
 	uint64_t	invalid_values, guests_died, xs_reconnects;
 	uint64_t	scan_devices, scan_ms, reconcile_ms, hs_from_job;
+	uint64_t	node_reads, hints_unused;
 };
 
 struct wd {
@@ -116,6 +130,7 @@ void		 dev_free(struct wdev *);
 int		 kind_index(const char *name, int create);
 int		 kind_is_qemu(unsigned kind);
 void		 dev_mark_dirty(struct wdev *);
+void		 dev_mark(struct wdev *, unsigned want);
 void		 dev_timer_arm(struct wdev *, int timer, uint32_t ms);
 void		 dev_timer_cancel(struct wdev *);
 void		 devtab_foreach(void (*fn)(struct wdev *, void *), void *);
@@ -125,8 +140,9 @@ void		 devtab_run_timers(void);
 void		 xsio_start(void);
 int		 xsio_connect(void);
 void		 xsio_lost(const char *why);
-int		 xsio_read_dev(struct wdev *, struct fsm_in *);
-void		 xsio_read_devs(struct wdev **, size_t, struct fsm_in *, int *);
+int		 xsio_read_dev(struct wdev *, struct fsm_in *, unsigned want);
+void		 xsio_read_devs(struct wdev **, size_t, const unsigned *want,
+		    struct fsm_in *, int *);
 char		*xsio_read(const char *path, unsigned *len);
 int		 xsio_exists(const char *path);
 int		 xsio_write(const char *path, const char *val);
@@ -145,7 +161,7 @@ int		 dev_be_path(const struct wdev *, char *, size_t);
 int		 dev_fe_path(const struct wdev *, char *, size_t);
 void		 xsio_hint(const char *path);
 int		 xsio_fe_state(const struct wdev *);
-void		 xsio_job_hs(struct wdev *, const char *written);
+void		 xsio_own_hs(struct wdev *, const char *written);
 
 /* scan.c */
 void		 scan_all(void);
@@ -160,7 +176,6 @@ struct dev_paths {		/* a removal's paths (dev_rm_paths) */
 };
 size_t		 dev_rm_paths(const struct wdev *, int backend,
 		    struct dev_paths *);
-void		 device_eval(struct wdev *);
 int		 device_eval_pre(struct wdev *);
 void		 device_eval_in(struct wdev *, struct fsm_in *);
 void		 device_job_done(struct wdev *, uint32_t outcome, int64_t code,

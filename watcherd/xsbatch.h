@@ -8,7 +8,7 @@
 
 #define XSB_DEVS	64		/* devices per burst */
 #define XSB_MAX		XSB_DEVS	/* reads per burst */
-#define XSB_VAL_MAX	32		/* bytes kept of a value */
+#define XSB_VAL_MAX	64		/* bytes kept of a value */
 #define XSB_ABSENT	(-1)
 
 struct xsb_val {

@@ -253,6 +253,35 @@ hint_above(const char *rest)
 	devtab_foreach(mark_prefix, &p);
 }
 
+/*
+ * An event below a tracked device names what changed: `state`, `online`
+ * and `hotplug-status` are the state machine's inputs and only that node
+ * is read; `shutdown-done` is read by the evaluation itself (vbd, closing);
+ * the device dir itself (created, removed) reads all.  Anything else (the
+ * backend's feature-* nodes, script, vifname...) is no input: no
+ * evaluation.  A hotplug-status event caused by a write of ours whose
+ * value is known (xsio_own_hs) is used up without a read.
+ */
+static void
+hint_node(struct wdev *d, const char *rest)
+{
+	if (*rest == '\0')
+		dev_mark_dirty(d);
+	else if (strcmp(rest, "state") == 0)
+		dev_mark(d, WANT_STATE);
+	else if (strcmp(rest, "online") == 0)
+		dev_mark(d, WANT_ONLINE);
+	else if (strcmp(rest, "hotplug-status") == 0 && d->hs_own > 0) {
+		d->hs_own--;
+		wd.st.hs_from_job++;
+	} else if (strcmp(rest, "hotplug-status") == 0)
+		dev_mark(d, WANT_HS);
+	else if (strcmp(rest, "shutdown-done") == 0)
+		dev_mark(d, 0);
+	else
+		wd.st.hints_unused++;
+}
+
 void
 xsio_hint(const char *path)
 {
@@ -266,10 +295,10 @@ xsio_hint(const char *path)
 			wd.st.hints_ignored++;
 			return;
 		}
-		if ((d = dev_find((unsigned)k, bp.domid, bp.devid)) == NULL &&
-		    (d = dev_add((unsigned)k, bp.domid, bp.devid)) == NULL)
-			return;
-		dev_mark_dirty(d);
+		if ((d = dev_find((unsigned)k, bp.domid, bp.devid)) != NULL)
+			hint_node(d, bp.rest);
+		else if ((d = dev_add((unsigned)k, bp.domid, bp.devid)))
+			dev_mark_dirty(d);
 		return;
 	}
 	if (strncmp(path, wd.be_root, rl) == 0 &&
@@ -523,76 +552,67 @@ read_io_done(const struct wdev *d, const char *dir, int be_state, int *out)
 }
 
 /*
- * Which nodes an evaluation needs, given the backend state just read:
- * `hotplug-status` whenever the backend exists; `online` unless the device
- * is attached (CONNECTED) with its backend in 1..4 - libxl's removal
- * writes online=0 together with state 5, so an attached backend in 1..4
- * is online.  Before attach that does not hold: the backend's probe may
- * overwrite the toolstack's state 5 with InitWait (2), and a watcherd
- * that did not see the 5 (restarted, or reading after the overwrite)
- * would run the add script and lose the removal (RELIABILITY bug 5).
- * Two reads per attached device in the steady state (10 000 devices:
- * 20 000 reads, pipelined), three at the start-up scan.
- */
-static int
-need_online(const struct wdev *d, int be_state)
-{
-	return be_state < 1 || be_state > 4 || d->st.phase != P_CONNECTED;
-}
-
-/*
- * Attach (issue 8): the value the device's last job's script wrote to its
- * hotplug-status through the scoped proxy (xsproxy_tracked: a plain,
- * successful write, nothing in doubt) is what xenstore holds, so the
- * evaluation right after the job takes it instead of reading it back:
- * 2 reads instead of 3.  Used once; NULL (no write seen) means read.
+ * A write of the device's hotplug-status that watcherd made or proxied for
+ * the job's script (xsproxy_track) and saw succeed: xenstore now holds
+ * `written`, so that becomes the value last read, and the watch event the
+ * write fires is used up without reading the node back (hint_node).
+ * NULL = in doubt (removed, failed, written twice in one transaction...):
+ * forget the pending own events and read the node at the next evaluation.
  */
 void
-xsio_job_hs(struct wdev *d, const char *written)
+xsio_own_hs(struct wdev *d, const char *written)
 {
 	int hs;
 
-	d->hs_job = 0;
-	if (written == NULL)
+	if (written == NULL) {
+		d->hs_own = 0;
+		d->want |= WANT_HS;
 		return;
+	}
 	val_hs(written, (int)strlen(written), &hs);
-	d->hs_job = (uint8_t)(hs + 1);
+	d->hs = (uint8_t)hs;
+	if (d->hs_own < UINT8_MAX)
+		d->hs_own++;
 }
 
-/* 1 (in->hs set, the cache used up) when the job's value stands in. */
-static int
-hs_cached(struct wdev *d, struct fsm_in *in)
+/*
+ * The inputs of an evaluation: the values last read, then the nodes of
+ * `want` read afresh.  A backend without `state` is gone: nothing else is
+ * read.  `online` is read with the rest on a full read even when the
+ * device is attached: a removal written while watcherd was away (or
+ * disconnected) must be seen whatever the backend did to `state` since
+ * (RELIABILITY bug 5).
+ */
+static void
+in_cached(const struct wdev *d, struct fsm_in *in)
 {
-	if (d->hs_job == 0)
-		return 0;
-	in->hs = d->hs_job - 1;
-	d->hs_job = 0;
-	wd.st.hs_from_job++;
-	return 1;
+	memset(in, 0, sizeof(*in));
+	in->be_state = d->be_state;
+	in->online = d->online;
+	in->hs = d->hs;
 }
 
 /* Fills in from xenstore; -1 when the connection went away meanwhile. */
 int
-xsio_read_dev(struct wdev *d, struct fsm_in *in)
+xsio_read_dev(struct wdev *d, struct fsm_in *in, unsigned want)
 {
 	char dir[192];
 
-	memset(in, 0, sizeof(*in));
-	in->online = 1;
+	in_cached(d, in);
 	if (dev_be_path(d, dir, sizeof(dir)) == -1)
 		return -1;
-	if (read_state(dir, "state", &in->be_state) == -1)
+	if ((want & WANT_STATE) &&
+	    read_state(dir, "state", &in->be_state) == -1)
 		return -1;
-	if (in->be_state == XS_ABSENT) {
-		d->hs_job = 0;
+	if (in->be_state == XS_ABSENT)
 		return 0;	/* gone: nothing else to read */
-	}
-	if ((need_online(d, in->be_state) &&
+	if (((want & WANT_ONLINE) &&
 	    read_node(dir, "online", val_online, &in->online) == -1) ||
-	    (!hs_cached(d, in) &&
+	    ((want & WANT_HS) &&
 	    read_node(dir, "hotplug-status", val_hs, &in->hs) == -1) ||
 	    read_io_done(d, dir, in->be_state, &in->io_done) == -1)
 		return -1;
+	wd.st.node_reads += (unsigned)__builtin_popcount(want);
 	return 0;
 }
 
@@ -634,52 +654,73 @@ val_ptr(const struct xsb_val *v)
 	return v->len < 0 ? NULL : v->buf;
 }
 
+/* One burst of `node` for the devices whose want has `bit`. */
+static int
+burst_want(struct wdev **d, size_t n, const unsigned *want, unsigned bit,
+    const char *node, int *wanted, struct xsb_val *v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		wanted[i] = (want[i] & bit) != 0;
+	return burst(d, n, node, wanted, v);
+}
+
+/* The pipelined values into in[i]; 0, or -1 if a read_io_done failed. */
+static int
+burst_apply(struct wdev *d, struct fsm_in *in, unsigned want,
+    const struct xsb_val *vs, const struct xsb_val *vo,
+    const struct xsb_val *vh)
+{
+	char dir[160];
+
+	in_cached(d, in);
+	if (want & WANT_STATE)
+		val_state(val_ptr(vs), vs->len, &in->be_state);
+	if (in->be_state == XS_ABSENT)
+		return 0;
+	if (want & WANT_ONLINE)
+		val_online(val_ptr(vo), vo->len, &in->online);
+	if (want & WANT_HS)
+		val_hs(val_ptr(vh), vh->len, &in->hs);
+	wd.st.node_reads += (unsigned)__builtin_popcount(want);
+	return dev_be_path(d, dir, sizeof(dir)) == -1 ||
+	    read_io_done(d, dir, in->be_state, &in->io_done) == -1 ? -1 : 0;
+}
+
 /*
- * Reads n (<= XSB_DEVS) devices' nodes in pipelined bursts (state for
- * all, then hotplug-status and the needed onlines); ok[i] = 0 when device
- * i's read failed (xenstore lost).  Falls back to xsio_read_dev per
- * device when the batch connection is unavailable.
+ * Reads the wanted nodes of n (<= XSB_DEVS) devices in pipelined bursts
+ * (one per node); ok[i] = 0 when device i's read failed (xenstore lost).
+ * Falls back to xsio_read_dev per device when the batch connection is
+ * unavailable.  A device whose state turns out absent ignores the rest.
  */
 void
-xsio_read_devs(struct wdev **d, size_t n, struct fsm_in *in, int *ok)
+xsio_read_devs(struct wdev **d, size_t n, const unsigned *want,
+    struct fsm_in *in, int *ok)
 {
 	static struct xsb_val vs[XSB_DEVS], vo[XSB_DEVS], vh[XSB_DEVS];
-	int all[XSB_DEVS] = { 0 }, wo[XSB_DEVS] = { 0 }, wh[XSB_DEVS] = { 0 };
-	char dir[160];
+	unsigned w[XSB_DEVS];
+	int wanted[XSB_DEVS] = { 0 };
 	size_t i;
 	int r = -1;
 
-	for (i = 0; i < n; i++)
-		all[i] = 1;
-	if (xsb_available() && burst(d, n, "state", all, vs) == 0) {
-		for (i = 0; i < n; i++) {
-			memset(&in[i], 0, sizeof(in[i]));
-			in[i].online = 1;
-			val_state(val_ptr(&vs[i]), vs[i].len, &in[i].be_state);
-			wh[i] = in[i].be_state != XS_ABSENT;
-			wo[i] = wh[i] && need_online(d[i], in[i].be_state);
-			if (!wh[i])
-				d[i]->hs_job = 0;
-			else if (hs_cached(d[i], &in[i]))
-				wh[i] = 0;
-		}
-		if (burst(d, n, "hotplug-status", wh, vh) == 0 &&
-		    burst(d, n, "online", wo, vo) == 0)
+	memcpy(w, want, n * sizeof(w[0]));
+	if (xsb_available() &&
+	    burst_want(d, n, w, WANT_STATE, "state", wanted, vs) == 0) {
+		for (i = 0; i < n; i++)
+			if ((w[i] & WANT_STATE) && vs[i].len == XSB_ABSENT)
+				w[i] = WANT_STATE;	/* gone */
+		if (burst_want(d, n, w, WANT_ONLINE, "online", wanted,
+		    vo) == 0 && burst_want(d, n, w, WANT_HS,
+		    "hotplug-status", wanted, vh) == 0)
 			r = 0;
 	}
 	for (i = 0; i < n; i++) {
-		if (r == -1) {
-			ok[i] = xsio_read_dev(d[i], &in[i]) == 0;
-			continue;
-		}
-		if (wh[i])
-			val_hs(val_ptr(&vh[i]), vh[i].len, &in[i].hs);
-		if (wo[i])
-			val_online(val_ptr(&vo[i]), vo[i].len, &in[i].online);
-		ok[i] = in[i].be_state == XS_ABSENT ||
-		    (dev_be_path(d[i], dir, sizeof(dir)) != -1 &&
-		    read_io_done(d[i], dir, in[i].be_state,
-		    &in[i].io_done) == 0);
+		if (r == -1)
+			ok[i] = xsio_read_dev(d[i], &in[i], want[i]) == 0;
+		else
+			ok[i] = burst_apply(d[i], &in[i], w[i], &vs[i],
+			    &vo[i], &vh[i]) == 0;
 	}
 }
 

@@ -257,8 +257,8 @@ struct xsproxy {
 	struct xsp_conn		*conns[XSPROXY_MAX_CONNS];
 	uint32_t		 next_tx;
 	char			 tpath[XSPROXY_PATH_MAX];	/* tracked */
-	char			 tval[16];
-	int			 tstate;	/* 0 none, 1 seen, -1 doubt */
+	xsproxy_track_cb	*tcb;
+	void			*targ;
 };
 
 #define SCOPE_FMT	"xsproxy job=%llu domid=%u kind=%s devid=%u"
@@ -557,41 +557,60 @@ touches(const struct xsproxy *px, const char *p)
 }
 
 /*
- * After a modify of p that was applied (r = 0) or failed (-1): remember a
- * write of the tracked node, and doubt after anything else touching it.
- * Ops of a transaction are tracked at its commit, in order.
+ * After a modify of p that was applied (r = 0) or failed (-1): report a
+ * plain write of the tracked node with its value, anything else touching
+ * it as doubt (NULL).  Ops of a transaction are tracked at its commit.
  */
 static void
 track(struct xsproxy *px, uint32_t type, const char *p, const uint8_t *val,
     size_t len, int r)
 {
-	if (px->tstate == -1 || !touches(px, p))
+	char v[64];
+
+	if (px->tcb == NULL || !touches(px, p))
 		return;
-	if (type != XS_WRITE || r == -1 ||
-	    strcmp(p, px->tpath) != 0 || len >= sizeof(px->tval) ||
-	    memchr(val, '\0', len) != NULL) {
-		px->tstate = -1;
+	if (type != XS_WRITE || r == -1 || strcmp(p, px->tpath) != 0 ||
+	    len >= sizeof(v) || memchr(val, '\0', len) != NULL) {
+		px->tcb(px->targ, NULL);
 		return;
 	}
-	memcpy(px->tval, val, len);
-	px->tval[len] = '\0';
-	px->tstate = 1;
+	memcpy(v, val, len);
+	v[len] = '\0';
+	px->tcb(px->targ, v);
+}
+
+/*
+ * A committed transaction fires one watch event per node it changed,
+ * however often it wrote it: one op on the tracked node is reported as
+ * such, several are doubt.
+ */
+static void
+track_tx(struct xsp_conn *c, int r)
+{
+	size_t i, n = 0, last = 0;
+
+	for (i = 0; i < c->n_ops; i++)
+		if (touches(c->px, c->ops[i].path)) {
+			n++;
+			last = i;
+		}
+	if (n == 1)
+		track(c->px, c->ops[last].type, c->ops[last].path,
+		    c->ops[last].val, c->ops[last].len, r);
+	else if (n > 1 && c->px->tcb != NULL)
+		c->px->tcb(c->px->targ, NULL);
 }
 
 int
-xsproxy_track(struct xsproxy *px, const char *path)
+xsproxy_track(struct xsproxy *px, const char *path, xsproxy_track_cb *cb,
+    void *arg)
 {
 	if (px == NULL || xsnprintf(px->tpath, sizeof(px->tpath), "%s",
 	    path) == -1)
 		return -1;
-	px->tstate = 0;
+	px->tcb = cb;
+	px->targ = arg;
 	return 0;
-}
-
-const char *
-xsproxy_tracked(const struct xsproxy *px)
-{
-	return px != NULL && px->tstate == 1 ? px->tval : NULL;
 }
 
 static int
@@ -631,7 +650,6 @@ static int
 do_tx_end(struct xsp_conn *c, const struct xsd_sockmsg *req,
     const uint8_t *pl)
 {
-	size_t i;
 	int r = 0;
 
 	if (req->tx_id == 0 || req->tx_id != c->tx_id)
@@ -640,9 +658,7 @@ do_tx_end(struct xsp_conn *c, const struct xsd_sockmsg *req,
 		return reply_err(c, req, EINVAL);
 	if (pl[0] == 'T') {
 		r = tx_commit(c);
-		for (i = 0; i < c->n_ops; i++)
-			track(c->px, c->ops[i].type, c->ops[i].path,
-			    c->ops[i].val, c->ops[i].len, r);
+		track_tx(c, r);
 	}
 	tx_clear(c);
 	if (r == -1) {

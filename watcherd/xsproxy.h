@@ -117,14 +117,17 @@ struct xsproxy	*xsproxy_open(struct event_base *base, struct xs_handle *xs,
 void		 xsproxy_close(struct xsproxy *);
 const struct xsproxy_stats *xsproxy_stats(const struct xsproxy *);
 /*
- * Remembers what the job's script writes to one node (its backend dir's
- * hotplug-status), so watcherd need not read it back after the job.
- * xsproxy_tracked() returns the value of the last successful plain write,
- * or NULL when there was none or any doubt: the node (or a parent) was
- * removed or created, or touched inside a transaction.
+ * Reports what the job's script does to one node (its backend dir's
+ * hotplug-status) as it happens, so watcherd knows the value without
+ * reading it back: cb(arg, value) after each successful plain write of the
+ * node, cb(arg, NULL) after anything else touching it or a parent (remove,
+ * mkdir, a failed write, a write inside a transaction is reported at its
+ * commit, in order).  Called before the proxy replies to the script, so
+ * before xenstored's watch event for the change is processed.
  */
-int		 xsproxy_track(struct xsproxy *, const char *path);
-const char	*xsproxy_tracked(const struct xsproxy *);
+typedef void	 xsproxy_track_cb(void *arg, const char *value);
+int		 xsproxy_track(struct xsproxy *, const char *path,
+		    xsproxy_track_cb *cb, void *arg);
 const char	*xsproxy_path(const struct xsproxy *);
 
 /* ---- pure parts, exposed for unit tests and the fuzzer ---- */

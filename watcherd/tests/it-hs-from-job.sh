@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # it-hs-from-job.sh proves attach takes hotplug-status from the script's
-# own write through the scoped proxy (issue 8: 2 reads per device, not 3)
+# own write through the scoped proxy (issue 8: the write's watch event is
+# used up without reading the node back; STATS hs_from_job counts those)
 # and falls back to reading xenstore when in doubt:
 #  - vif 1, test-hp (xenstore-write, in a transaction as the xenstore
 #    client does): attached, STATS hs_from_job counts it;
@@ -8,7 +9,9 @@
 #    it, exit 0: the proxy saw a removal, so watcherd reads the node back,
 #    finds none and marks the device in error (fsm row 31: exit 0 without
 #    hotplug-status) - using the remembered "connected" would have attached
-#    it with no hotplug-status in xenstore; hs_from_job does not move.
+#    it with no hotplug-status in xenstore.  (Its write's own event may
+#    or may not be used up before the removal; the removal makes the
+#    value doubtful either way.)
 . "$(dirname "$0")/wdlib.sh"
 C=$B/wd-client
 setup
@@ -35,5 +38,4 @@ wait_for node_is "$(be vif 2)/hotplug-status" error \
 	&& ok "vif 2: status read back, absent: error" || fail "vif 2 not in error"
 grep -q "kind=vif devid=2 attached" "$W/watcherd.log" \
 	&& fail "vif 2 attached on a stale value" || ok "vif 2 not attached"
-expect_eq "hs_from_job unchanged by vif 2" "$(hs_count)" "$n1"
 wd_finish

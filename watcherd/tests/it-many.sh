@@ -4,7 +4,8 @@
 # the 2 shared cores may be loaded): every one attaches exactly
 # once (scripts run in parallel in hotplugd, no device lost or run twice),
 # then a removal of all 200 ends with every backend dir gone and exactly
-# one offline per device.  Prints the attach and detach wall times.
+# one offline per device; watch events read only the node they name
+# (watcherd's STATS node_reads).  Prints the attach and detach wall times.
 . "$(dirname "$0")/wdlib.sh"
 N=${N:-200}
 FIRST=10
@@ -36,4 +37,13 @@ awk -v a="$t0" -v w="$tw" -v b="$t1" -v c="$t2" -v d="$t3" -v n="$N" 'BEGIN {
 	    n, w - a, b - a, b - w, d - c }'
 "$B/wd-client" "$W/run/watcherd.sock" stats | tr '{' '\n' | grep -E 'le_ms' | tr '\n' ' '
 echo
+stat() { "$B/wd-client" "$W/run/watcherd.sock" stats |
+	sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+reads=$(stat node_reads) unused=$(stat hints_unused) own=$(stat hs_from_job)
+echo "READS: $reads node reads for $N attaches + $N removals; $unused events on no input skipped; $own own hotplug-status events"
+# Every node a device's life can name read once (creation 3 + a dir
+# event 3, state 1/2/5/6, online 1/0, the removal's dir) is 14; reading
+# all three nodes per event as before cost ~27 (docs/PERFORMANCE.md).
+[ "$reads" -le $((N * 14)) ] && ok "node reads per device <= 14 ($reads for $N)" \
+	|| fail "node reads: $reads for $N devices (watch events must read only the node they name)"
 wd_finish

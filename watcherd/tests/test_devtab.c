@@ -6,6 +6,10 @@
  *     evaluated once, devices are evaluated in FIFO order, in batches;
  *   - evaluation pauses while xenstore is down and resumes with the next
  *     hint after the reconnect, even when devices were left queued;
+ *   - the nodes to read accumulate per device (WANT_*): two events naming
+ *     different nodes read both, once; a full mark (rescan) reads all and
+ *     forgets pending own hotplug-status writes; the bits are kept when
+ *     the read fails (xenstore lost) and cleared once evaluated;
  *   - the timer heap fires in deadline order, a cancelled timer never
  *     fires, a re-armed timer fires once (its stale heap entry is skipped
  *     by generation), and a freed device's timer is ignored.
@@ -43,13 +47,20 @@ device_eval_in(struct wdev *d, struct fsm_in *in)
 	nevaluated++;
 }
 
+static unsigned read_want[64];
+static int read_ok = 1;
+
 void
-xsio_read_devs(struct wdev **d, size_t n, struct fsm_in *in, int *ok)
+xsio_read_devs(struct wdev **d, size_t n, const unsigned *want,
+    struct fsm_in *in, int *ok)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		ok[i] = 1;
+	for (i = 0; i < n; i++) {
+		ok[i] = read_ok;
+		if (i < 64)
+			read_want[i] = want[i];
+	}
 }
 
 static int
@@ -64,6 +75,7 @@ setup(void **state)
 	assert_int_equal(kind_index("console", 1), -1);	/* not ours */
 	assert_int_equal(kind_index("vkbd", 1), -1);
 	nevaluated = 0;
+	read_ok = 1;
 	return 0;
 }
 
@@ -126,6 +138,38 @@ test_coalesce(void **unused)
 	assert_false(a->dirty);
 	event_base_loop(wd.base, EVLOOP_NONBLOCK);
 	assert_int_equal(nevaluated, 2);	/* nothing queued: no eval */
+}
+
+static void
+test_want(void **unused)
+{
+	struct wdev *a = dev_add(0, 5, 0), *b = dev_add(0, 5, 1);
+
+	dev_mark(a, WANT_STATE);
+	dev_mark(a, WANT_HS);
+	dev_mark(b, 0);			/* evaluate, read nothing */
+	assert_int_equal(wd.ndirty, 2);
+	event_base_loop(wd.base, EVLOOP_NONBLOCK);
+	assert_int_equal(nevaluated, 2);
+	assert_int_equal(read_want[0], WANT_STATE | WANT_HS);
+	assert_int_equal(read_want[1], 0);
+	assert_int_equal(a->want, 0);
+	a->hs_own = 2;
+	dev_mark(a, WANT_ONLINE);
+	assert_int_equal(a->hs_own, 2);
+	dev_mark_dirty(a);		/* full: all, own writes forgotten */
+	assert_int_equal(a->hs_own, 0);
+	read_ok = 0;			/* xenstore lost during the read */
+	event_base_loop(wd.base, EVLOOP_NONBLOCK);
+	assert_int_equal(nevaluated, 2);
+	assert_int_equal(read_want[0], WANT_ALL);
+	assert_int_equal(a->want, WANT_ALL);	/* kept for the re-read */
+	read_ok = 1;
+	dev_mark(a, 0);
+	event_base_loop(wd.base, EVLOOP_NONBLOCK);
+	assert_int_equal(nevaluated, 3);
+	assert_int_equal(read_want[0], WANT_ALL);
+	assert_int_equal(a->want, 0);
 }
 
 static void
@@ -202,6 +246,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_coalesce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_want, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_resume, setup,
 		    teardown),

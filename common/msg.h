@@ -167,6 +167,8 @@ int		 msgchan_fd(const struct msgchan *);
 const struct ucred *msgchan_cred(const struct msgchan *);
 uint32_t	 msgchan_peer(const struct msgchan *);
 void		*msgchan_arg(const struct msgchan *);
+/* Datagrams read per wake-up (default 1: the fairest, see msgchan.c). */
+void		 msgchan_set_read_batch(struct msgchan *, size_t n);
 void		 msgchan_set_arg(struct msgchan *, void *);
 
 /* ---- dispatch tables ---- */

@@ -41,9 +41,8 @@ struct msgchan {
 	int			 dead;		/* dropped, close pending */
 	int			 busy;		/* inside a callback */
 	int			 freed;		/* free requested while busy */
+	size_t			 read_batch;	/* datagrams per wake-up, >= 1 */
 };
-
-#define MSGCHAN_READ_BATCH	1	/* datagrams read per wake-up */
 
 static void msgchan_read_cb(evutil_socket_t, short, void *);
 static void msgchan_write_cb(evutil_socket_t, short, void *);
@@ -66,6 +65,7 @@ msgchan_new(struct event_base *base, int fd, const struct msgchan_opts *o,
 		c->opts.maxsize = MSG_MAX_LIMIT;
 	if (c->opts.max_queued == 0)
 		c->opts.max_queued = 1024;
+	c->read_batch = 1;
 	if (msg_peercred(fd, &c->cred) == -1) {
 		log_warn("msgchan: SO_PEERCRED");
 		free(c);
@@ -287,16 +287,19 @@ static void
 msgchan_read_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct msgchan *c = arg;
-	int r, i;
+	size_t i;
+	int r;
 
 	c->busy++;
 	/*
-	 * One datagram per wake-up: the event is level-triggered, so a peer
-	 * with more queued is called again on the next loop turn, after every
-	 * other ready peer (fair), and the common one-message case costs one
-	 * recvmsg instead of a second one that only returns EAGAIN.
+	 * By default one datagram per wake-up: the event is level-triggered,
+	 * so a peer with more queued is called again on the next loop turn,
+	 * after every other ready peer (fair), and the common one-message case
+	 * costs one recvmsg instead of a second one that only returns EAGAIN.
+	 * A channel whose peers pipeline (msgchan_set_read_batch) trades that
+	 * for one epoll_wait per read_batch messages.
 	 */
-	for (i = 0; i < MSGCHAN_READ_BATCH && !c->dead; i++) {
+	for (i = 0; i < c->read_batch && !c->dead; i++) {
 		r = msgchan_read_one(c);
 		if (r == -1) {
 			msgchan_drop(c, "hangup or malformed");
@@ -340,4 +343,10 @@ void
 msgchan_set_arg(struct msgchan *c, void *arg)
 {
 	c->arg = arg;
+}
+
+void
+msgchan_set_read_batch(struct msgchan *c, size_t n)
+{
+	c->read_batch = n > 0 ? n : 1;
 }

@@ -598,15 +598,26 @@ lockd_conn_closed(struct msgchan *ch, void *arg)
 	lockd_rearm_timer();
 }
 
+/*
+ * Datagrams read from one client per wake-up.  A release is never
+ * answered, so a client's release and its next request usually arrive
+ * together: reading both per wake-up saves one epoll_wait per
+ * acquire + release (bench/lock-bench, pinned: ~0.7 us of 12.7); each
+ * client still gets at most this many per loop turn.
+ */
+#define LOCKD_READ_BATCH	2
+
 /* A new connection (msglisten counts and limits them). */
 int
 lockd_accept(int fd, void *arg)
 {
 	struct msgchan_opts o = { .maxsize = LOCK_MSG_MAX };
+	struct msgchan *ch;
 
-	if (msgchan_new(lockd->base, fd, &o, lockd_dispatch_peer,
-	    lockd_conn_closed, NULL) == NULL)
+	if ((ch = msgchan_new(lockd->base, fd, &o, lockd_dispatch_peer,
+	    lockd_conn_closed, NULL)) == NULL)
 		return -1;
+	msgchan_set_read_batch(ch, LOCKD_READ_BATCH);
 	stats_inc(ST_CONN);
 	return 0;
 }

@@ -10,6 +10,10 @@
  *    payload over maxsize and a datagram shorter than the header;
  *  - msgbuf refuses to grow past MSG_MAX_LIMIT (err = EMSGSIZE), keeps the
  *    error sticky, and a disposed msgbuf cannot be written to;
+ *  - msgbuf_init_buf builds in caller storage: the same bytes as a heap
+ *    msgbuf, a put beyond the storage fails EMSGSIZE (sticky, nothing
+ *    written past it), dispose never frees it; send(2) without an fd and
+ *    sendmsg(2) with one both arrive whole;
  *  - peer classes: uid 0 is PEER_ADMIN, peer_set_uid maps a uid to its
  *    class, names parse back to their bits;
  *  - msg_dispatch refuses unknown types and unpermitted peer classes
@@ -287,6 +291,52 @@ test_growth(void **state)
 }
 
 static void
+test_fixed_buf(void **state)
+{
+	uint8_t store[MSG_HDR_SIZE + 8 + 4], guard = 0xa5, rx[64];
+	struct msgbuf f, h;
+	struct msg m;
+	uint32_t v;
+	int sv[2], fd;
+
+	msgbuf_init_buf(&f, 9, 5, store, sizeof(store) - 4);
+	msgbuf_init(&h, 9, 5);
+	msgbuf_put_u32(&f, 1);
+	msgbuf_put_u32(&f, 2);
+	msgbuf_put_u32(&h, 1);
+	msgbuf_put_u32(&h, 2);
+	assert_int_equal(f.err, 0);
+	assert_int_equal(f.len, h.len);
+	assert_memory_equal(f.data, h.data, h.len);
+	assert_ptr_equal(f.data, store);
+	store[sizeof(store) - 4] = guard;
+	msgbuf_put_u32(&f, 3);		/* beyond the storage */
+	assert_int_equal(f.err, EMSGSIZE);
+	assert_int_equal(store[sizeof(store) - 4], guard);
+	assert_int_equal(f.len, MSG_HDR_SIZE + 8);
+	/* a fixed msgbuf goes out with send(2); one with an fd, sendmsg(2) */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	f.err = 0;
+	assert_int_equal(msg_send_fd(sv[0], &f), 0);
+	assert_int_equal(recv(sv[1], rx, sizeof(rx), 0), (ssize_t)h.len);
+	assert_memory_equal(rx, h.data, h.len);
+	assert_int_equal(msg_parse(&m, rx, h.len, MSG_MAX_LIMIT), 0);
+	assert_int_equal(msg_get_u32(&m, &v), 0);
+	assert_int_equal(v, 1);
+	msgbuf_set_fd(&h, fd = dup(0));
+	assert_int_equal(msg_send_fd(sv[0], &h), 0);
+	assert_int_equal(recv(sv[1], rx, sizeof(rx), 0), (ssize_t)h.len);
+	close(fd);
+	msgbuf_dispose(&f);		/* does not free store (ASan would) */
+	assert_null(f.data);
+	msgbuf_dispose(&h);
+	close(sv[0]);
+	close(sv[1]);
+	msgbuf_init_buf(&f, 9, 5, store, MSG_HDR_SIZE - 1);
+	assert_int_equal(f.err, EMSGSIZE);
+}
+
+static void
 test_take_fd(void **state)
 {
 	struct msg m;
@@ -436,6 +486,7 @@ main(void)
 		cmocka_unit_test(test_parse_refused),
 		cmocka_unit_test(test_msgbuf_limit),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_fixed_buf),
 		cmocka_unit_test(test_take_fd),
 		cmocka_unit_test(test_peer_classes),
 		cmocka_unit_test(test_dispatch),

@@ -113,9 +113,9 @@ write_closing(struct wdev *d, const struct fsm_in *in)
  * The dirs a removal deletes, each with its emptied parents (libxl's
  * path clean-up): frontend and /libxl/<domid>/device/<kind>/<devid> in
  * dom0 only (a driver domain owns neither), then the backend.  The
- * backend, the start-up scan's anchor, is last: if the transaction is
- * not possible and the plain removals are cut short, what is left can
- * still be found.  Returns the number of paths filled.
+ * backend, the start-up scan's anchor, is last: if the removals are cut
+ * short (crash, xenstore lost), what is left can still be found and the
+ * removal redone.  Returns the number of paths filled.
  */
 size_t
 dev_rm_paths(const struct wdev *d, int backend, struct dev_paths *p)
@@ -155,9 +155,10 @@ sibling(struct wdev *o, void *arg)
 }
 
 /*
- * Removes the device's dirs in ONE transaction (libxl__device_destroy):
- * a crash in the middle can no longer leave an orphan frontend.  The
- * parents (<kind> dirs) are listed and removed when empty, unless the
+ * Removes the device's dirs, backend last (xsio_rm_paths): a crash in the
+ * middle leaves the backend, whose removal the next scan redoes, never an
+ * orphan frontend.  The parents (<kind> dirs) are then listed and removed
+ * when empty, in one transaction, unless the
  * table holds another live device of the same guest and kind whose
  * backend was last seen there (the toolstack writes its frontend and
  * /libxl entry with it): then they are not empty and the last such

@@ -256,11 +256,14 @@ hint_above(const char *rest)
 /*
  * An event below a tracked device names what changed: `state`, `online`
  * and `hotplug-status` are the state machine's inputs and only that node
- * is read; `shutdown-done` is read by the evaluation itself (vbd, closing);
- * the device dir itself (created, removed) reads all.  Anything else (the
- * backend's feature-* nodes, script, vifname...) is no input: no
- * evaluation.  A hotplug-status event caused by a write of ours whose
- * value is known (xsio_own_hs) is used up without a read.
+ * is read; `shutdown-done` is read by the evaluation itself (vbd,
+ * closing); the device dir itself (created, removed) reads all.  Anything
+ * else (the backend's feature-* nodes, script, vifname...) is no input:
+ * no evaluation.  A hotplug-status event caused by a write of ours whose
+ * value is known (xsio_own_hs) is used up without a read.  For a device
+ * not tracked, only an event below its dir adds it (xsio_hint): the dir's
+ * own event is its removal (most often watcherd's own, the device just
+ * freed) or a bare mkdir, while every node written fires its own event.
  */
 static void
 hint_node(struct wdev *d, const char *rest)
@@ -297,6 +300,8 @@ xsio_hint(const char *path)
 		}
 		if ((d = dev_find((unsigned)k, bp.domid, bp.devid)) != NULL)
 			hint_node(d, bp.rest);
+		else if (*bp.rest == '\0')
+			wd.st.hints_unused++;	/* see hint_node() */
 		else if ((d = dev_add((unsigned)k, bp.domid, bp.devid)))
 			dev_mark_dirty(d);
 		return;

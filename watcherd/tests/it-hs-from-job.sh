@@ -12,6 +12,11 @@
 #    it with no hotplug-status in xenstore.  (Its write's own event may
 #    or may not be used up before the removal; the removal makes the
 #    value doubtful either way.)
+#  - vif 3, a script writing hotplug-status twice in ONE transaction
+#    (xenstore-write with two pairs): xenstored fires one event for it, so
+#    counting two own writes would swallow the next real event; the proxy
+#    reports doubt instead.  After the attach, a write by someone else
+#    (busy) must show in watcherd's device listing.
 . "$(dirname "$0")/wdlib.sh"
 C=$B/wd-client
 setup
@@ -25,6 +30,15 @@ esac
 exit 0
 S
 chmod 755 "$W/scripts/test-rmhs"
+cat >"$W/scripts/test-hs2" <<'S'
+#!/bin/sh
+case $1 in
+online)	xenstore-write "$XENBUS_PATH/hotplug-status" busy \
+	    "$XENBUS_PATH/hotplug-status" connected || exit 1 ;;
+esac
+exit 0
+S
+chmod 755 "$W/scripts/test-hs2"
 hs_count() { "$C" "$S" stats | sed -n 's/.*"hs_from_job":\([0-9]*\).*/\1/p'; }
 add_dev vif 1 test-hp
 wait_for node_is "$(be vif 1)/hotplug-status" connected || fail "vif 1 attached"
@@ -38,4 +52,15 @@ wait_for node_is "$(be vif 2)/hotplug-status" error \
 	&& ok "vif 2: status read back, absent: error" || fail "vif 2 not in error"
 grep -q "kind=vif devid=2 attached" "$W/watcherd.log" \
 	&& fail "vif 2 attached on a stale value" || ok "vif 2 not attached"
+add_dev vif 3 test-hs2
+wait_for grep -q "kind=vif devid=3 attached" "$W/watcherd.log" \
+	&& ok "vif 3 attached (two writes in one transaction)" \
+	|| fail "vif 3 attach"
+hs_of3() { "$C" "$S" devices 5 | tr '{' '\n' | grep '"devid":3' |
+	sed -n 's/.*"hotplug_status":"\([a-z]*\)".*/\1/p'; }
+hs3_is() { [ "$(hs_of3)" = "$1" ]; }
+expect_eq "vif 3 listed connected" "$(hs_of3)" connected
+xenstore-write "$(be vif 3)/hotplug-status" busy
+wait_for hs3_is busy && ok "vif 3: a later write by someone else is seen" \
+	|| fail "vif 3: later write not seen (listed: $(hs_of3))"
 wd_finish

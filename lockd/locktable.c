@@ -470,6 +470,8 @@ lt_acquire(struct locktable *lt, void *conn, uint32_t num,
 	struct lt_lock *l;
 	int rc;
 
+	if (whysz > 0)
+		why[0] = '\0';	/* one store, not a snprintf per acquire */
 	if (which != LOCK_SLOW && which != LOCK_FAST) {
 		snprintf(why, whysz, "bad lock kind %u", which);
 		return -EINVAL;
@@ -494,7 +496,11 @@ lt_acquire(struct locktable *lt, void *conn, uint32_t num,
 		owner_gc(lt, o);
 		return -EAGAIN;
 	}
-	return enqueue(lt, l, o, reqid, domid, which, now, deadline);
+	if ((rc = enqueue(lt, l, o, reqid, domid, which, now, deadline)) < 0) {
+		snprintf(why, whysz, "out of memory queueing the wait");
+		owner_gc(lt, o);
+	}
+	return rc;
 }
 
 /* ------------------------------------------------------------ release */

@@ -64,7 +64,8 @@ enum lt_dstate lt_domain_get(const struct locktable *, uint32_t domid);
 /*
  * Returns 0 (granted now), 1 (queued: done() will report), or -errno:
  * ESRCH, EIO, EDEADLK, EAGAIN (try), EINPROGRESS (owner already waits),
- * ENOSPC (too many owners/locks), EINVAL.  why gets a message on error.
+ * ENOSPC (too many owners/locks), ENOMEM, EINVAL.  why gets a message on
+ * error and is "" otherwise.
  */
 int	lt_acquire(struct locktable *, void *conn, uint32_t owner,
 	    const struct lt_ident *, uint32_t domid, uint32_t which,

@@ -93,6 +93,10 @@ test_free_grant_held_queue(void **state)
 	assert_int_equal(nev, 0);
 	assert_int_equal(acq(lt, A, 1, LOCK_FAST, 2, 0, 100), -EDEADLK);
 	assert_non_null(strstr(why, "already holds"));
+	/* why is a valid string on every return: "" when not an error */
+	assert_int_equal(acq(lt, C, 2, LOCK_FAST, 3, 0, 100), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(lt_release(lt, C, 0, 2, LOCK_FAST, 0), 0);
 	assert_int_equal(lt_release(lt, A, 0, 1, LOCK_FAST, 9), 0);
 	assert_int_equal(nev, 1);
 	assert_ptr_equal(evs[0].conn, B);

@@ -147,7 +147,6 @@ char		*xsio_read(const char *path, unsigned *len);
 int		 xsio_exists(const char *path);
 int		 xsio_write(const char *path, const char *val);
 int		 xsio_rm(const char *path);
-int		 xsio_rm_cleanup(const char *path, size_t stoplen);
 struct xsio_rmpath {		/* rm path, then its empty parents */
 	const char	*path;
 	size_t		 stoplen;	/* ... down to this prefix length */

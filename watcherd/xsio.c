@@ -777,14 +777,6 @@ rm_up_tx(struct xs_handle *xs, xs_transaction_t t, void *arg)
 	return 0;
 }
 
-int
-xsio_rm_cleanup(const char *path, size_t stoplen)
-{
-	struct xsio_rmpath v = { path, stoplen };
-
-	return xsio_rm_paths(&v, 1);
-}
-
 /*
  * Several rm_up in ONE transaction: the emptied parents of a removal, or
  * (with `anchor` set) a whole orphan removal, only if the node `anchor`

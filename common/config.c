@@ -51,11 +51,13 @@ void
 config_defaults(struct devsep_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->init_timeout_ms = 10000;
-	c->destroy_timeout_ms = 10000;
-	c->hotplug_timeout_ms = 10000;
-	c->qemu_bodge_timeout_ms = 2000;
-	c->qmp_cmd_timeout_ms = 10000;
+	/* libxl 4.17, tools/libs/light/libxl_internal.h (seconds there) */
+	c->init_timeout_ms = 10000;		/* LIBXL_INIT_TIMEOUT 10 */
+	c->destroy_timeout_ms = 10000;		/* LIBXL_DESTROY_TIMEOUT 10 */
+	c->hotplug_timeout_ms = 40000;		/* LIBXL_HOTPLUG_TIMEOUT 40 */
+	c->qemu_bodge_timeout_ms = 2000;	/* LIBXL_QEMU_BODGE_TIMEOUT 2 */
+	c->qmp_cmd_timeout_ms = 10000;		/* LIBXL_QMP_CMD_TIMEOUT 10 */
+	/* devsep's own */
 	c->io_drain_timeout_ms = 10000;
 	c->script_kill_grace_ms = 2000;
 	c->lock_timeout_ms = 10000;

@@ -5,8 +5,9 @@
  *   key = value
  *
  * Unknown keys, bad values and duplicates are errors with the line number.
- * Timeouts are named after libxl's compile-time constants and default to
- * their values; durations take "ms" or "s" suffixes (bare = seconds).
+ * The five timeouts named after libxl's compile-time constants (LIBXL_*,
+ * tools/libs/light/libxl_internal.h) default to libxl 4.17's values; the
+ * others are devsep's own.  Durations take "ms" or "s" (bare = seconds).
  */
 #ifndef DEVSEP_CONFIG_H
 #define DEVSEP_CONFIG_H
@@ -24,7 +25,7 @@ struct devsep_config {
 	/* timeouts, milliseconds (libxl name in the comment) */
 	uint32_t init_timeout_ms;	/* LIBXL_INIT_TIMEOUT 10 s: wait state 2 */
 	uint32_t destroy_timeout_ms;	/* LIBXL_DESTROY_TIMEOUT 10 s: wait 6 */
-	uint32_t hotplug_timeout_ms;	/* LIBXL_HOTPLUG_TIMEOUT 10 s: script */
+	uint32_t hotplug_timeout_ms;	/* LIBXL_HOTPLUG_TIMEOUT 40 s: script */
 	uint32_t qemu_bodge_timeout_ms;	/* LIBXL_QEMU_BODGE_TIMEOUT 2 s */
 	uint32_t qmp_cmd_timeout_ms;	/* LIBXL_QMP_CMD_TIMEOUT 10 s */
 	uint32_t io_drain_timeout_ms;	/* seed 003: wait for I/O done */

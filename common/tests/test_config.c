@@ -1,6 +1,11 @@
 /*
  * test_config: proves the devsep.conf parser (common/config.c):
- *  - defaults are libxl's values;
+ *  - the timeouts named after libxl's constants default to libxl 4.17's
+ *    values (table: symbol -> seconds);
+ *  - every key is documented once, with its default, in
+ *    system/devsep.conf.example and man/devsep.conf.5, and those
+ *    defaults are config_defaults' (read from the source tree: cwd or
+ *    DEVSEP_SRCDIR);
  *  - every key is parsed into its field (table: key line -> field value);
  *  - errors carry "name:line:" and say what is wrong: unknown key, duplicate
  *    key, bad value (table of bad lines), missing '=', a line over 1 KiB,
@@ -36,17 +41,43 @@ parse(struct devsep_config *c, const char *text, char *err, size_t errsz)
 	return config_parse_buf(c, text, strlen(text), "t.conf", err, errsz);
 }
 
+/*
+ * libxl 4.17's compile-time timeouts, in seconds
+ * (xen tools/libs/light/libxl_internal.h, RELEASE-4.17.x):
+ * the keys named after them default to these values.
+ */
+static const struct {
+	const char	*symbol;
+	size_t		 off;
+	uint32_t	 seconds;
+} libxl_timeouts[] = {
+	{ "LIBXL_INIT_TIMEOUT", offsetof(struct devsep_config,
+	    init_timeout_ms), 10 },
+	{ "LIBXL_DESTROY_TIMEOUT", offsetof(struct devsep_config,
+	    destroy_timeout_ms), 10 },
+	{ "LIBXL_HOTPLUG_TIMEOUT", offsetof(struct devsep_config,
+	    hotplug_timeout_ms), 40 },
+	{ "LIBXL_QEMU_BODGE_TIMEOUT", offsetof(struct devsep_config,
+	    qemu_bodge_timeout_ms), 2 },
+	{ "LIBXL_QMP_CMD_TIMEOUT", offsetof(struct devsep_config,
+	    qmp_cmd_timeout_ms), 10 },
+};
+
 static void
 test_defaults(void **state)
 {
 	struct devsep_config c;
+	size_t i;
+	uint32_t v;
 
 	config_defaults(&c);
-	assert_int_equal(c.init_timeout_ms, 10000);
-	assert_int_equal(c.destroy_timeout_ms, 10000);
-	assert_int_equal(c.hotplug_timeout_ms, 10000);
-	assert_int_equal(c.qemu_bodge_timeout_ms, 2000);
-	assert_int_equal(c.qmp_cmd_timeout_ms, 10000);
+	for (i = 0; i < N(libxl_timeouts); i++) {
+		memcpy(&v, (const char *)&c + libxl_timeouts[i].off, sizeof(v));
+		if (v != libxl_timeouts[i].seconds * 1000)
+			fail_msg("%s: default %u ms, libxl 4.17 has %u s",
+			    libxl_timeouts[i].symbol, v,
+			    libxl_timeouts[i].seconds);
+	}
 	assert_string_equal(c.script_dir, "/etc/xen/scripts");
 	assert_string_equal(c.run_dir, DEVSEP_RUNDIR);
 	assert_string_equal(c.state_dir, DEVSEP_STATEDIR);
@@ -412,6 +443,155 @@ test_dump_roundtrip(void **state)
 	free(dump(&c, &(size_t){ 0 }));
 }
 
+/* Every key of devsep.conf: each must be documented with its default. */
+static const char *const all_keys[] = {
+	"init_timeout", "destroy_timeout", "hotplug_timeout",
+	"qemu_bodge_timeout", "qmp_cmd_timeout", "io_drain_timeout",
+	"script_kill_grace", "lock_timeout", "peer_retry", "busy_retry",
+	"busy_tries", "script_dir", "max_jobs", "script_output_max",
+	"image_dirs", "qemu_uid_base", "qemu_binary", "qemu_chroot",
+	"run_dir", "state_dir", "log_level", "seccomp_log",
+};
+#define DOC_MAX		(64 * 1024)	/* bytes read of a doc file */
+#define DOC_LINE_MAX	512
+
+/* Reads DEVSEP_SRCDIR (default: the cwd, as make runs tests)/rel. */
+static char *
+read_doc(const char *rel)
+{
+	const char *dir = getenv("DEVSEP_SRCDIR");
+	char path[512], *buf;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : ".", rel);
+	f = fopen(path, "r");
+	if (f == NULL)
+		fail_msg("%s: %s (run from the source tree or set "
+		    "DEVSEP_SRCDIR)", path, strerror(errno));
+	buf = calloc(1, DOC_MAX + 1);
+	assert_non_null(buf);
+	n = fread(buf, 1, DOC_MAX, f);
+	assert_true(n > 0 && n < DOC_MAX);
+	fclose(f);
+	return buf;
+}
+
+/* Appends "key = value\n" to out, failing on a key given twice. */
+static void
+doc_add(char *out, size_t outsz, const char *key, const char *val,
+    int *seen)
+{
+	size_t i, len = strlen(out);
+
+	for (i = 0; i < N(all_keys); i++)
+		if (strcmp(all_keys[i], key) == 0)
+			break;
+	if (i == N(all_keys))
+		fail_msg("documented key '%s' is not in all_keys", key);
+	seen[i]++;
+	snprintf(out + len, outsz - len, "%s = %s\n", key, val);
+}
+
+/* "#key = value" lines of the example become "key = value". */
+static void
+example_defaults(const char *doc, char *out, size_t outsz, int *seen)
+{
+	char line[DOC_LINE_MAX], key[64], val[DOC_LINE_MAX];
+	const char *p = doc, *nl;
+	size_t len;
+
+	for (; *p; p = *nl ? nl + 1 : nl) {
+		nl = strchrnul(p, '\n');
+		len = (size_t)(nl - p) < sizeof(line) - 1 ?
+		    (size_t)(nl - p) : sizeof(line) - 1;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		if (sscanf(line, "#%63[a-z_] = %511[^\n]", key, val) == 2)
+			doc_add(out, outsz, key, val, seen);
+	}
+}
+
+/*
+ * devsep.conf(5): after ".It Cm key", either "..., default VALUE." or a
+ * "Default" line followed by ".Pa VALUE ." / ".Cm VALUE ;".
+ */
+static void
+man_defaults(const char *doc, char *out, size_t outsz, int *seen)
+{
+	char line[DOC_LINE_MAX], key[64] = "", val[DOC_LINE_MAX];
+	const char *p = doc, *nl, *d;
+	size_t len;
+	int want_next = 0;
+
+	for (; *p; p = *nl ? nl + 1 : nl) {
+		nl = strchrnul(p, '\n');
+		len = (size_t)(nl - p) < sizeof(line) - 1 ?
+		    (size_t)(nl - p) : sizeof(line) - 1;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		if (sscanf(line, ".It Cm %63[a-z_]", key) == 1) {
+			want_next = 0;
+			continue;
+		}
+		if (key[0] == '\0')
+			continue;
+		if (want_next && sscanf(line, ".%*s %511[^ ]", val) == 1) {
+			doc_add(out, outsz, key, val, seen);
+			key[0] = '\0';
+			want_next = 0;
+		} else if (strcmp(line, "Default") == 0) {
+			want_next = 1;
+		} else if ((d = strstr(line, "default ")) != NULL &&
+		    sscanf(d, "default %511[^.]", val) == 1) {
+			doc_add(out, outsz, key, val, seen);
+			key[0] = '\0';
+		}
+	}
+}
+
+/* The defaults in text, all keys given once, equal config_defaults. */
+static void
+check_doc(const char *name, const char *text, const int *seen)
+{
+	struct devsep_config def, c;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < N(all_keys); i++)
+		if (seen[i] != 1)
+			fail_msg("%s: key '%s' documented %d times with a "
+			    "default", name, all_keys[i], seen[i]);
+	config_defaults(&def);
+	config_defaults(&c);
+	if (parse(&c, text, err, sizeof(err)) != 0)
+		fail_msg("%s: %s\n%s", name, err, text);
+	if (memcmp(&c, &def, sizeof(c)) != 0)
+		fail_msg("%s: a documented default differs from "
+		    "config_defaults:\n%s", name, text);
+}
+
+static void
+test_documented_defaults(void **state)
+{
+	char *doc, text[4096];
+	int seen[N(all_keys)];
+
+	doc = read_doc("system/devsep.conf.example");
+	text[0] = '\0';
+	memset(seen, 0, sizeof(seen));
+	example_defaults(doc, text, sizeof(text), seen);
+	check_doc("devsep.conf.example", text, seen);
+	free(doc);
+
+	doc = read_doc("man/devsep.conf.5");
+	text[0] = '\0';
+	memset(seen, 0, sizeof(seen));
+	man_defaults(doc, text, sizeof(text), seen);
+	check_doc("devsep.conf.5", text, seen);
+	free(doc);
+}
+
 int
 main(void)
 {
@@ -424,6 +604,7 @@ main(void)
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_reload_runtime),
 		cmocka_unit_test(test_dump_roundtrip),
+		cmocka_unit_test(test_documented_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

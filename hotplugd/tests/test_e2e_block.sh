@@ -11,8 +11,8 @@
 #  - detach: toolstack remove -> backend 5 -> 6 -> `block remove` detaches
 #    the loop device -> the device's xenstore dirs are gone.
 . "$(dirname "$0")/../../watcherd/tests/wdlib.sh"
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (loop devices)"; exit 0; }
-[ -x /etc/xen/scripts/block ] || { echo "SKIP: no /etc/xen/scripts/block"; exit 0; }
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (loop devices)"; exit 77; }
+[ -x /etc/xen/scripts/block ] || { echo "SKIP: no /etc/xen/scripts/block"; exit 77; }
 
 setup "script_dir = /etc/xen/scripts" "hotplug_timeout = 20s"
 IMG=$W/disk.img

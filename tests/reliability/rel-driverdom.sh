@@ -21,7 +21,7 @@
 #    neither daemon restarted.
 . "$(dirname "$0")/rlib.sh"
 need_root
-[ -x /etc/xen/scripts/block ] || { echo "SKIP: no /etc/xen/scripts/block"; exit 0; }
+[ -x /etc/xen/scripts/block ] || { echo "SKIP: no /etc/xen/scripts/block"; exit 77; }
 DD=9
 rel_world "hotplug_timeout = 10s"
 cp -rn /etc/xen/scripts/. "$W/scripts/"

@@ -40,7 +40,7 @@ rel_cleanup() {
 trap rel_cleanup EXIT
 
 need_root() {
-	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 0; }
+	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 }
 
 # supervise NAME CMD...: runs CMD in a restart loop (restart after

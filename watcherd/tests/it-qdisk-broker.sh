@@ -7,8 +7,8 @@
 # removes the other through the qemu bodge and the last detach makes the
 # broker reap the guest's QEMU.
 . "$(dirname "$0")/wdlib.sh"
-[ -x "$BIN/devsep-qemu-broker" ] || { echo "SKIP: no devsep-qemu-broker"; exit 0; }
-[ -x /usr/bin/qemu-system-x86_64 ] || { echo "SKIP: no qemu"; exit 0; }
+[ -x "$BIN/devsep-qemu-broker" ] || { echo "SKIP: no devsep-qemu-broker"; exit 77; }
+[ -x /usr/bin/qemu-system-x86_64 ] || { echo "SKIP: no qemu"; exit 77; }
 setup "image_dirs = /tmp"
 "$BIN/devsep-qemu-broker" -F -d -c "$W/devsep.conf" --rundir "$W/run" \
 	--qdisk-test-machine >>"$W/broker.log" 2>&1 &

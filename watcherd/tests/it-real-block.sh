@@ -6,9 +6,9 @@
 # hotplug-status=connected are written; on removal `block remove` detaches
 # the loop device and watcherd removes the backend.
 . "$(dirname "$0")/wdlib.sh"
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 0; }
-[ -x /etc/xen/scripts/block ] || { echo "SKIP: no /etc/xen/scripts/block"; exit 0; }
-losetup -f >/dev/null 2>&1 || { echo "SKIP: no loop devices"; exit 0; }
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+[ -x /etc/xen/scripts/block ] || { echo "SKIP: no /etc/xen/scripts/block"; exit 77; }
+losetup -f >/dev/null 2>&1 || { echo "SKIP: no loop devices"; exit 77; }
 setup "script_dir = /etc/xen/scripts" "hotplug_timeout = 20s"
 IMG=$W/disk.img
 truncate -s 4M "$IMG"

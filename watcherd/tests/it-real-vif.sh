@@ -8,10 +8,10 @@
 # bridge and hotplug-status=connected is written; on removal `vif-bridge
 # offline` takes it out of the bridge and watcherd removes the backend.
 . "$(dirname "$0")/wdlib.sh"
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 0; }
-[ -x /etc/xen/scripts/vif-bridge ] || { echo "SKIP: no vif-bridge"; exit 0; }
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+[ -x /etc/xen/scripts/vif-bridge ] || { echo "SKIP: no vif-bridge"; exit 77; }
 NS=dsvif$$
-ip netns add "$NS" || { echo "SKIP: cannot create a network namespace"; exit 0; }
+ip netns add "$NS" || { echo "SKIP: cannot create a network namespace"; exit 77; }
 netns_cleanup() { ip netns del "$NS" 2>/dev/null; wd_cleanup; }
 trap netns_cleanup EXIT
 ip -n "$NS" link set lo up

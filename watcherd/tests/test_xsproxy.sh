@@ -20,7 +20,7 @@
 #  - unlinks its socket when closed.
 . "$(dirname "$0")/../../tests/world/lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (loop devices, netns, hotplugd)"; exit 0; }
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (loop devices, netns, hotplugd)"; exit 77; }
 RUN=$B/xsproxy-run
 BINDIR=$ROOT/${BIN:-bin}
 [ -x "$RUN" ] || { echo "no $RUN (make)"; exit 1; }
@@ -213,6 +213,6 @@ if ip netns add $NS 2>/dev/null; then
 	kill $HPD2; wait $HPD2 2>/dev/null
 	ip netns del $NS
 else
-	echo "SKIP: vif-bridge part (cannot create a network namespace)"
+	skip_part "vif-bridge part (cannot create a network namespace)"
 fi
 finish

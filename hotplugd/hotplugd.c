@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "policy.h"
 #include "hotplugd.h"
 #include "listen.h"
 #include "log.h"
@@ -212,12 +213,28 @@ peer_accept(int fd, void *arg)
 	return 0;
 }
 
+/*
+ * SIGTERM: no new script starts; the running ones finish (each still
+ * bounded by its timeout and killed after it) and report, then hotplugd
+ * exits (job_reap_all); queued jobs are dropped: watcherd sends them again
+ * to the next hotplugd.  A second SIGTERM kills the running groups at
+ * once.  The unit's KillMode=mixed and TimeoutStopSec rely on this: a
+ * restart or an upgrade never kills a script mid-run.
+ */
 static void
 on_term(void *arg)
 {
+	if (hp->terminating || hp->n_running == 0) {
+		hp->terminating = 1;
+		job_kill_all();
+		event_base_loopexit(hp->base, NULL);
+		return;
+	}
 	hp->terminating = 1;
-	job_kill_all();
-	event_base_loopexit(hp->base, NULL);
+	job_drop_queued();
+	log_info("shutting down: waiting for %u running script(s) (at most "
+	    "hotplug_timeout + script_kill_grace); SIGTERM again kills them",
+	    hp->n_running);
 }
 
 static void
@@ -272,6 +289,7 @@ main(int argc, char **argv)
 	    real) == -1)
 		fatal("script_dir %s", hp->cfg.script_dir);
 	setup_socket();
+	opts.user = policy_find("hotplugd")->user;
 	daemon_start(&opts);
 	/* After the fork of daemon_start (not inherited), before the
 	 * sandbox (which allows no PR_SET_CHILD_SUBREAPER): a script's
@@ -294,6 +312,7 @@ main(int argc, char **argv)
 		fatalx("sandbox");
 	log_info("ready: script_dir=%s max_jobs=%u", hp->script_dir_real,
 	    hp->cfg.max_jobs);
+	daemon_ready("answering on hotplugd.sock");
 	event_base_dispatch(hp->base);
 	pidfile_remove(&opts);
 	return 0;

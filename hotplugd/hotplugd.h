@@ -122,6 +122,7 @@ struct job *job_find(uint64_t id);
 void	job_finish(struct job *, uint32_t outcome, int64_t code,
 	    const char *msg);
 void	job_kill_all(void);
+void	job_drop_queued(void);
 void	job_free(struct job *);
 
 /* spawn.c */

@@ -261,6 +261,12 @@ job_reap_all(void)
 		}
 		job_reaped(j, status);
 	}
+	if (hp->terminating && hp->n_running == 0) {
+		log_info("shutting down: no script running any more");
+		job_kill_all();		/* nothing left to kill: the jobs file */
+		event_base_loopexit(hp->base, NULL);
+		return;
+	}
 	job_schedule();
 }
 
@@ -303,6 +309,19 @@ job_find(uint64_t id)
 	return NULL;
 }
 
+/* Shutdown: queued jobs are freed (watcherd sends them again). */
+void
+job_drop_queued(void)
+{
+	struct job *j;
+
+	while ((j = TAILQ_FIRST(&hp->queued)) != NULL) {
+		TAILQ_REMOVE(&hp->queued, j, entry);
+		hp->n_queued--;
+		job_free(j);
+	}
+}
+
 /* Shutdown: every running group is killed and reaped, queued jobs freed. */
 void
 job_kill_all(void)
@@ -310,11 +329,7 @@ job_kill_all(void)
 	struct job *j;
 	int status;
 
-	while ((j = TAILQ_FIRST(&hp->queued)) != NULL) {
-		TAILQ_REMOVE(&hp->queued, j, entry);
-		hp->n_queued--;
-		job_free(j);
-	}
+	job_drop_queued();
 	while ((j = TAILQ_FIRST(&hp->running)) != NULL) {
 		TAILQ_REMOVE(&hp->running, j, entry);
 		hp->n_running--;

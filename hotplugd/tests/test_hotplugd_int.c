@@ -29,7 +29,10 @@
  *  - a job survives its watcherd disconnecting, and a re-sent RUN (same
  *    job id) on a new connection gets the single run's DONE;
  *  - a restarted hotplugd kills the process groups a SIGKILLed
- *    predecessor left running (jobs file).
+ *    predecessor left running (jobs file);
+ *  - SIGTERM with a script running (a unit stop or restart) lets the
+ *    script finish and report EXITED 0, then hotplugd exits 0: it is
+ *    never killed mid-run (fails when SIGTERM kills the groups).
  */
 #include <errno.h>
 #include <signal.h>
@@ -108,6 +111,9 @@ write_scripts(void)
 	    "sleep 987 &\necho $! > %s/hang.$d.gc\necho $$ > %s/hang.$d.pid\n"
 	    "sleep 987", OUT, OUT);
 	write_script("hangterm.sh", b);
+	snprintf(b, sizeof(b), "sleep 0.5\necho done > %s/slow.done\n"
+	    "echo slow finished", OUT);
+	write_script("slow.sh", b);
 	/* the grandchild leaves the script's process group (setsid) */
 	snprintf(b, sizeof(b), "d=${XENBUS_PATH##*/}\nsetsid sleep 987 &\n"
 	    "echo $! > %s/hang.$d.gc\necho $$ > %s/hang.$d.pid\nsleep 987",
@@ -684,6 +690,33 @@ t_bench(void)
 	    n ? (unsigned long long)dur[n * 99 / 100] : 0ULL);
 }
 
+/* SIGTERM while a script runs: it finishes and reports, then hotplugd
+ * exits 0 (the unit's KillMode=mixed relies on this).  Ends the daemon. */
+static void
+t_term_drains(void)
+{
+	struct hp_run r = { .script = "slow.sh", .be_path = BE(5, 51760),
+	    .xs_path = "" };
+	struct hp_done d;
+	char p[256], buf[64];
+	int st;
+
+	r.id = next_id++;
+	EXPECT(send_run(W, (uint32_t)r.id, &r) == 0, "slow.sh sent");
+	usleep(200000);			/* it is running */
+	kill(hpd_pid, SIGTERM);
+	EXPECT(recv_done(W, DONE_WAIT, &d) == 0 && d.id == r.id &&
+	    d.outcome == HOTPLUG_EXITED && d.code == 0, "SIGTERM: the running "
+	    "script finished and reported (%s %lld)",
+	    hotplug_outcome_name(d.outcome), (long long)d.code);
+	snprintf(p, sizeof(p), "%s/slow.done", OUT);
+	EXPECT(strcmp(read_file(p, buf, sizeof(buf)), "done\n") == 0,
+	    "SIGTERM: the script ran to its end");
+	st = daemon_kill(0);
+	EXPECT(WIFEXITED(st) && WEXITSTATUS(st) == 0, "then hotplugd exits 0 "
+	    "(status 0x%x)", st);
+}
+
 /* SIGTERM: clean exit 0 (an ASan/UBSan build reports leaks and errors by
  * a non-zero status and a log line). */
 static void
@@ -739,6 +772,11 @@ main(void)
 	t_restart();
 	close(W);
 	t_clean_exit();
+	daemon_start_cfg("");
+	if ((W = connect_watcherd()) == -1)
+		failf("cannot reconnect as %s", USER_WATCHERD);
+	else
+		t_term_drains();
 	harness_cleanup();
 	if (fails) {
 		printf("%d assertion(s) failed\n", fails);

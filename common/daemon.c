@@ -6,8 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <stddef.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,6 +73,7 @@ daemon_parse_args(const char *prog, int argc, char **argv,
 	memset(o, 0, sizeof(*o));
 	o->config_path = DEVSEP_CONF_PATH;
 	o->pidfd = -1;
+	o->piddirfd = -1;
 	o->seccomp_log = -1;
 	if (nextra > MAX_LONGOPTS - base - 1)
 		fatalx("too many options");
@@ -121,6 +127,65 @@ set_rundir(struct devsep_config *c, const char *dir)
 	    -1 ? -1 : 0;
 }
 
+/* The $NOTIFY_SOCKET datagram socket, connected; -1 when not under
+ * systemd (Type=notify). */
+static int notify_fd = -1;
+
+static void
+notify_open(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = getenv("NOTIFY_SOCKET");
+	size_t len;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@'))
+		return;
+	len = strlen(path);
+	if (len >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')	/* abstract namespace */
+		sa.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return;
+	if (connect(fd, (struct sockaddr *)&sa,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) == -1) {
+		close(fd);
+		return;
+	}
+	notify_fd = fd;
+	unsetenv("NOTIFY_SOCKET");
+}
+
+static void
+notify_send(const char *msg)
+{
+	if (notify_fd == -1)
+		return;
+	if (send(notify_fd, msg, strlen(msg), MSG_NOSIGNAL) == -1)
+		log_warn("sd_notify");
+}
+
+void
+daemon_ready(const char *status)
+{
+	char msg[256];
+
+	if (notify_fd == -1)
+		return;
+	snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%d\nSTATUS=%s",
+	    (int)getpid(), status);
+	notify_send(msg);
+}
+
+void
+daemon_stopping(void)
+{
+	notify_send("STOPPING=1");
+}
+
 void
 daemon_setup(const char *prog, struct daemon_opts *o, struct devsep_config *c)
 {
@@ -142,6 +207,7 @@ daemon_setup(const char *prog, struct daemon_opts *o, struct devsep_config *c)
 	if (o->seccomp_log != -1)
 		c->seccomp_log = o->seccomp_log;
 	log_init(prog, o->foreground, c->log_level);
+	notify_open();
 }
 
 int
@@ -186,11 +252,52 @@ pidfile_create(const char *path)
 void
 pidfile_remove(struct daemon_opts *o)
 {
-	if (o->pidfile != NULL && o->pidfd != -1) {
-		unlink(o->pidfile);
-		close(o->pidfd);
-		o->pidfd = -1;
-	}
+	char tmp[CONFIG_PATH_MAX];
+
+	if (o->pidfile == NULL || o->pidfd == -1)
+		return;
+	if (o->piddirfd != -1 &&
+	    xsnprintf(tmp, sizeof(tmp), "%s", o->pidfile) != -1) {
+		if (unlinkat(o->piddirfd, basename(tmp), 0) == -1)
+			log_warn("pidfile %s: not removed", o->pidfile);
+	} else if (unlink(o->pidfile) == -1)
+		log_warn("pidfile %s: not removed", o->pidfile);
+	if (o->piddirfd != -1)
+		close(o->piddirfd);
+	o->piddirfd = -1;
+	close(o->pidfd);
+	o->pidfd = -1;
+}
+
+/*
+ * Makes sure o->user can remove the pid file once the daemon dropped to
+ * it (see daemon.h); opens the parent for unlinkat.
+ */
+static void
+pidfile_dir(struct daemon_opts *o)
+{
+	char tmp[CONFIG_PATH_MAX], *dir;
+	struct passwd *pw = NULL;
+	struct stat st;
+
+	if (xsnprintf(tmp, sizeof(tmp), "%s", o->pidfile) == -1)
+		fatalx("pidfile %s: path too long", o->pidfile);
+	dir = dirname(tmp);
+	if (getuid() == 0 && o->user != NULL && strcmp(o->user, "root") != 0)
+		pw = getpwnam(o->user);
+	if (pw != NULL && stat(dir, &st) == -1 && errno == ENOENT) {
+		if (mkdir(dir, 0755) == -1 ||
+		    chown(dir, pw->pw_uid, pw->pw_gid) == -1)
+			fatal("pidfile directory %s", dir);
+	} else if (pw != NULL && stat(dir, &st) == 0 &&
+	    st.st_uid != pw->pw_uid)
+		log_warnx("pidfile %s: directory %s is not owned by %s, so the "
+		    "file cannot be removed at exit; use a directory of its "
+		    "own (created owned by %s when missing)", o->pidfile, dir,
+		    o->user, o->user);
+	o->piddirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (o->piddirfd == -1)
+		fatal("pidfile directory %s", dir);
 }
 
 void
@@ -209,8 +316,10 @@ daemon_start(struct daemon_opts *o)
 	}
 	if (!o->foreground && daemon(0, 0) == -1)
 		fatal("daemon");
-	if (o->pidfile != NULL)
+	if (o->pidfile != NULL) {
+		pidfile_dir(o);
 		o->pidfd = pidfile_create(o->pidfile);
+	}
 }
 
 struct sigctx {
@@ -229,6 +338,7 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		log_info("signal %d: shutting down", (int)sig);
+		daemon_stopping();
 		s->on_term(s->arg);
 		break;
 	case SIGHUP:

@@ -26,6 +26,8 @@ struct daemon_opts {
 	const char	*rundir;	/* NULL: from config */
 	int		 seccomp_log;
 	int		 pidfd;
+	int		 piddirfd;	/* parent of pidfile (unlinkat at exit) */
+	const char	*user;		/* user the daemon drops to (policy) */
 };
 
 struct daemon_extra_opt {
@@ -52,11 +54,29 @@ void	daemon_setup(const char *prog, struct daemon_opts *o,
 	    struct devsep_config *c);
 /* Creates (0755) a directory if missing; -1 with errno otherwise. */
 int	daemon_mkdir(const char *path, mode_t mode);
-/* Daemonizes unless o->foreground; then writes the pid file if asked. */
+/*
+ * Daemonizes unless o->foreground; then writes the pid file if asked.
+ * The pid file must be removable after the daemon dropped to o->user:
+ * started as root, a missing parent directory is created (0755) owned by
+ * o->user; an existing one not writable by o->user is warned about (the
+ * file would be left behind).  The parent stays open (piddirfd), so a
+ * chrooted daemon can still unlink the file at exit.
+ */
 void	daemon_start(struct daemon_opts *o);
 /* Locked, O_EXCL-safe pid file; exits if another instance holds it. */
 int	pidfile_create(const char *path);
 void	pidfile_remove(struct daemon_opts *o);
+
+/*
+ * systemd readiness (the sd_notify(3) protocol, without libsystemd).
+ * daemon_setup() connects to $NOTIFY_SOCKET when set (before any chroot
+ * or seccomp filter) and removes it from the environment, so children do
+ * not inherit it; daemon_ready() sends "READY=1" and a status line once
+ * the daemon answers on its socket, daemon_stopping() "STOPPING=1".
+ * Without $NOTIFY_SOCKET both do nothing.
+ */
+void	daemon_ready(const char *status);
+void	daemon_stopping(void);
 
 /*
  * SIGTERM/SIGINT -> on_term, SIGHUP -> on_hup (may be NULL), SIGPIPE

@@ -1,8 +1,14 @@
-/* Logging: stderr in the foreground, syslog when daemonized. */
+/*
+ * Logging: stderr in the foreground, syslog when daemonized.  Under
+ * systemd (stderr is the journal stream named by $JOURNAL_STREAM) each
+ * line starts with its syslog priority, "<4>", as sd-daemon(3) describes,
+ * and carries no timestamp or name of its own (the journal adds them).
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,6 +18,25 @@
 static const char *log_name = "devsep";
 static int log_fg = 1;
 static int log_lvl = LOG_LEVEL_INFO;
+static int log_journal;		/* stderr is the journal: "<N>" prefixes */
+static pid_t log_pid;		/* the process that found the journal */
+
+/* $JOURNAL_STREAM is "device:inode" of the stream systemd connected. */
+static int
+stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char c;
+
+	if (e == NULL || sscanf(e, "%llu:%llu%c", &dev, &ino, &c) != 2)
+		return 0;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(const char *procname, int foreground, int level)
@@ -19,6 +44,8 @@ log_init(const char *procname, int foreground, int level)
 	log_name = procname;
 	log_fg = foreground;
 	log_lvl = level;
+	log_journal = foreground && stderr_is_journal();
+	log_pid = getpid();
 	if (!foreground)
 		openlog(procname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -63,6 +90,15 @@ vlog(int pri, const char *fmt, va_list ap)
 	sanitize(buf);
 	if (!log_fg) {
 		syslog(pri, "%s", buf);
+		return;
+	}
+	if (log_journal && getpid() == log_pid) {
+		fprintf(stderr, "<%d>%s\n", pri, buf);
+		return;
+	}
+	if (log_journal) {	/* a child (the broker's launcher): say who */
+		fprintf(stderr, "<%d>%s[%d]: %s\n", pri, log_name,
+		    (int)getpid(), buf);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);

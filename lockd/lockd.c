@@ -19,6 +19,7 @@
 #include "log.h"
 #include "msg.h"
 #include "parse.h"
+#include "policy.h"
 #include "proto_lock.h"
 #include "sandbox.h"
 #include "store.h"
@@ -206,6 +207,7 @@ main(int argc, char **argv)
 	open_store();
 	open_socket();
 	open_confdir();
+	l.opts.user = policy_find("lockd")->user;
 	daemon_start(&l.opts);
 	setup_events();
 	/* chroot into the state dir: the store dirfd is all lockd touches */
@@ -215,6 +217,7 @@ main(int argc, char **argv)
 		fatalx("sandbox_enter failed");
 	log_info("ready: socket %s, state dir %s, uid %u", l.sockpath,
 	    l.cfg.state_dir, (unsigned)getuid());
+	daemon_ready("answering on lockd.sock");
 	event_base_dispatch(l.base);
 	unlink(l.sockpath);
 	pidfile_remove(&l.opts);

@@ -17,6 +17,7 @@
 
 #include "broker.h"
 #include "daemon.h"
+#include "policy.h"
 #include "listen.h"
 #include "lockd_client.h"
 #include "log.h"
@@ -209,6 +210,7 @@ main(int argc, char **argv)
 	daemon_setup("devsep-qemu-broker", &opts, &B->cfg);
 	if (daemon_mkdir(B->cfg.run_dir, 0755) == -1)
 		fatal("%s", B->cfg.run_dir);
+	opts.user = policy_find("broker")->user;
 	daemon_start(&opts);
 	peer_init();
 	B->start_ms = now_ms();
@@ -232,6 +234,7 @@ main(int argc, char **argv)
 	daemon_signals(B->base, on_term, on_hup, NULL, NULL);
 	log_info("ready: socket %s, launcher pid %d", path,
 	    (int)B->launcher_pid);
+	daemon_ready("answering on broker.sock");
 	event_base_dispatch(B->base);
 	msgchan_free(B->launcher);	/* the launcher kills our QEMUs */
 	unlink(path);

@@ -28,4 +28,4 @@ $(SYS_UNIT): $(BUILD)/system/tests/test_conf_example.o $(LIBDEVSEP)
 TEST_PROGS += $(SYS_UNIT)
 UNIT_TESTS += $(SYS_UNIT)
 
-INT_TESTS += system/tests/test-install.sh
+INT_TESTS += system/tests/test-install.sh system/tests/test-systemd-proto.sh

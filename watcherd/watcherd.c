@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "policy.h"
 #include "log.h"
 #include "msg.h"
 #include "parse.h"
@@ -122,6 +123,7 @@ main(int argc, char **argv)
 	make_jobdir();
 	if (control_listen() == -1)
 		exit(1);
+	opts.user = policy_find("watcherd")->user;
 	daemon_start(&opts);
 	devtab_init();
 	jobs_init();
@@ -133,6 +135,7 @@ main(int argc, char **argv)
 	control_start();
 	daemon_signals(wd.base, on_term, on_hup, NULL, NULL);
 	log_info("devsep-watcherd %s started", DEVSEP_VERSION);
+	daemon_ready("answering on watcherd.sock");
 	event_base_dispatch(wd.base);
 	devtab_dispose();
 	pidfile_remove(&opts);

@@ -106,7 +106,7 @@ test_pidfile(void **state)
 
 	/* pidfile_remove unlinks and closes */
 	{
-		struct daemon_opts o = { .pidfile = path };
+		struct daemon_opts o = { .pidfile = path, .piddirfd = -1 };
 
 		o.pidfd = pidfile_create(path);
 		pidfile_remove(&o);

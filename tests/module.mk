@@ -35,4 +35,5 @@ $(BUILD)/tests/check-dominfo: $(BUILD)/tests/world/check-dominfo.o
 	$(CC) $(filter-out -fsanitize=%,$(LDFLAGS)) -o $@ $^ -lxenctrl
 
 TEST_PROGS += $(XENSHIM) $(WORLD_PROGS)
-INT_TESTS  += tests/world/test-world.sh tests/world/test-actors.sh
+INT_TESTS  += tests/world/test-world.sh tests/world/test-actors.sh \
+              tests/world/test-xl.sh

@@ -14,6 +14,7 @@
  *   4   fs == 1 (kexec hand-over, seed 001)        bs := 2
  *   4   fs in {5,6}                                bs := 5
  *   5   (toolstack or frontend closed)             after --io-drain-ms:
+ *                                                  with --shutdown-done,
  *                                                  vbd/qdisk: shutdown-done;
  *                                                  bs := 6
  *   6   fs == 1 and online == 1 (reconnect)        bs := 2
@@ -21,6 +22,11 @@
  * physical-device); qdisk: always (QEMU is the backend).
  * A backend dir that vanishes is forgotten.  Malformed values count as
  * "unknown" and never advance anything.
+ *
+ * Default: like Linux's xen-blkback / xen-netback, which never write
+ * `shutdown-done` (blkback reaches Closed only once its in-flight requests
+ * completed).  --shutdown-done: a backend speaking seed 003's I/O-done
+ * protocol (the node written before state 6).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -49,6 +55,7 @@ struct bdev {
 struct world {
 	struct xs_handle *xs;
 	long bdom, drain_ms;
+	bool shutdown_done;	/* --shutdown-done: write it before 6 */
 	char root[128];
 	const char *kinds;
 	int verbose;
@@ -63,8 +70,11 @@ static int usage(int rc)
 {
 	fprintf(rc ? stderr : stdout,
 "usage: actor-backend [-d DIR] --backend-domid B [--kinds vif,vbd,qdisk]\n"
-"                     [--io-drain-ms MS] [--exit-after-ms MS] [-v]\n"
+"                     [--io-drain-ms MS] [--shutdown-done]\n"
+"                     [--exit-after-ms MS] [-v]\n"
 "  Simulated blkback/netback for domain B; runs until SIGTERM/SIGINT.\n"
+"  Closing -> Closed after --io-drain-ms; --shutdown-done: vbd/qdisk write\n"
+"  shutdown-done first (seed 003; Linux's backends never write it).\n"
 "  Prints \"ready\" on stdout after the initial scan.  exit: 0, 1 error, 2 usage\n");
 	return rc;
 }
@@ -311,7 +321,7 @@ static void drain_done(struct world *w, struct bdev *d)
 	d->drain_at = 0;
 	if (rd(w, d->be, "state") != 5)
 		return;
-	if (strcmp(d->kind, "vif"))
+	if (w->shutdown_done && strcmp(d->kind, "vif"))
 		wr(w, d, "shutdown-done", "");
 	set_state(w, d, 5, 6);
 }
@@ -463,6 +473,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "backend-domid", 1, NULL, 'b' }, { "kinds", 1, NULL, 'k' },
 		{ "io-drain-ms", 1, NULL, 'i' },
+		{ "shutdown-done", 0, NULL, 's' },
 		{ "exit-after-ms", 1, NULL, 'e' }, { "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	struct world w = { .bdom = -1, .kinds = "vif,vbd,qdisk" };
@@ -478,6 +489,7 @@ int main(int argc, char **argv)
 		case 'i': if (xsu_parse_long(optarg, 0, 3600000, &w.drain_ms)) return usage(2); break;
 		case 'e': if (xsu_parse_long(optarg, 0, 86400000, &exit_after)) return usage(2); break;
 		case 'k': w.kinds = optarg; break;
+		case 's': w.shutdown_done = true; break;
 		case 'h': return usage(0);
 		default: return usage(2);
 		}

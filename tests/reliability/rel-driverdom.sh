@@ -37,7 +37,7 @@ sv_hotplugd
 supervise watcherd env XENSTORED_PATH="$W/dom$DD.sock" "$BIN/devsep-watcherd" \
 	-F -d -c "$W/devsep.conf" --rundir "$W/run" --domid "$DD"
 wait_long 10 test -S "$W/run/watcherd.sock" || fail "watcherd socket"
-XENSTORED_PATH="$W/dom$DD.sock" "$B/actor-backend" -v --backend-domid "$DD" \
+XENSTORED_PATH="$W/dom$DD.sock" "$B/actor-backend" -v --backend-domid "$DD" --shutdown-done \
 	>>"$W/be.log" 2>&1 & BE=$!; PIDS+=($BE)
 wait_for grep -q ready "$W/be.log" || fail "backend (as domain $DD) ready"
 

@@ -2,7 +2,7 @@
  * control.c - DIR/control.sock, the "hypervisor console" of a world.
  *
  * Line protocol, one command per line, one reply line each:
- *   create N            -> ok | err EEXIST
+ *   create N [hvm]      -> ok | err EEXIST   (hvm: XEN_DOMINF_hvm_guest)
  *   shutdown N REASON   -> ok   (REASON: poweroff reboot suspend crash
  *   crash N             -> ok    watchdog soft_reset or a number)
  *   destroy N           -> ok   (dying, then gone)
@@ -10,8 +10,11 @@
  *   ping                -> ok
  * State changes raise VIRQ_DOM_EXC and the reply is sent only after
  * xenstored has unmasked that port, i.e. after its check_domains() ran.
+ * Other processes under the shim reach this channel through
+ * shim_control_call() (hyp.c: the destroydomain hypercall).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,6 +87,96 @@ static void cmd_reply(int fd, const char *fmt, ...)
 	(void)!write(fd, line, (size_t)n);
 }
 
+/*
+ * Xen's domain_kill(): the domain is dying (VIRQ_DOM_EXC: xenstored drops
+ * its connection, fires @releaseDomain), then gone (VIRQ again).  Returns
+ * once xenstored has seen both; 0, -ESRCH or -ETIMEDOUT.
+ */
+int shim_domain_destroy(unsigned int domid)
+{
+	_Atomic uint32_t *w;
+
+	if (domid == 0 || domid >= SHIM_MAX_DOMS || !shim_doms)
+		return -ESRCH;
+	w = &shim_doms[domid];
+	if (!(atomic_fetch_or(w, DOMW_DYING) & DOMW_EXISTS)) {
+		atomic_fetch_and(w, ~DOMW_DYING);
+		return -ESRCH;
+	}
+	if (sync_virq())
+		return -ETIMEDOUT;
+	*w = 0;
+	if (sync_virq())
+		return -ETIMEDOUT;
+	shim_guest_stop(domid);
+	shim_ring_drop(domid);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int err;
+} reply_errs[] = {
+	{ "ESRCH", ESRCH }, { "EEXIST", EEXIST }, { "EINVAL", EINVAL },
+	{ "ETIMEDOUT", ETIMEDOUT },
+};
+
+/* "ok" -> 0, "err NAME ..." -> -errno (EIO when unknown). */
+static int reply_errno(const char *reply)
+{
+	size_t i, n;
+
+	if (!strcmp(reply, "ok") || !strncmp(reply, "ok ", 3))
+		return 0;
+	for (i = 0; i < sizeof(reply_errs) / sizeof(reply_errs[0]); i++) {
+		n = strlen(reply_errs[i].name);
+		if (!strncmp(reply, "err ", 4) &&
+		    !strncmp(reply + 4, reply_errs[i].name, n) &&
+		    (reply[4 + n] == 0 || reply[4 + n] == ' '))
+			return -reply_errs[i].err;
+	}
+	return -EIO;
+}
+
+/* One command on DIR/control.sock from any process; 0 or -errno. */
+int shim_control_call(const char *line)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *dir = shim_dir();
+	char reply[LINE_MAX_LEN];
+	size_t len = 0;
+	ssize_t r;
+	int fd, rc = -EIO;
+
+	if (!dir || snprintf(sa.sun_path, sizeof(sa.sun_path),
+			     "%s/control.sock", dir) >= (int)sizeof(sa.sun_path))
+		return -ENOENT;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    dprintf(fd, "%s\n", line) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	while (len < sizeof(reply) - 1) {
+		r = read(fd, reply + len, sizeof(reply) - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (memchr(reply, '\n', len))
+			break;
+	}
+	reply[len] = 0;
+	if (len && reply[len - 1] == '\n') {
+		reply[len - 1] = 0;
+		rc = reply_errno(reply);
+	}
+out:
+	close(fd);
+	return rc;
+}
+
 static void do_cmd(int fd, char *line)
 {
 	char *save = NULL, *verb, *a1, *a2;
@@ -109,7 +202,9 @@ static void do_cmd(int fd, char *line)
 	if (!strcmp(verb, "create")) {
 		if (v & DOMW_EXISTS)
 			return cmd_reply(fd, "err EEXIST");
-		*w = DOMW_EXISTS;
+		if (a2 && strcmp(a2, "hvm"))
+			return cmd_reply(fd, "err EINVAL bad flag");
+		*w = DOMW_EXISTS | (a2 ? DOMW_HVM : 0);
 		return cmd_reply(fd, "ok");
 	}
 	if (!(v & DOMW_EXISTS))
@@ -124,15 +219,14 @@ static void do_cmd(int fd, char *line)
 		return cmd_reply(fd, sync_virq() ? "err ETIMEDOUT" : "ok");
 	}
 	if (!strcmp(verb, "destroy")) {
-		*w = v | DOMW_DYING;
-		if (sync_virq())
-			return cmd_reply(fd, "err ETIMEDOUT dying");
-		*w = 0;
-		if (sync_virq())
-			return cmd_reply(fd, "err ETIMEDOUT gone");
-		shim_guest_stop((unsigned int)dom);
-		shim_ring_drop((unsigned int)dom);
-		return cmd_reply(fd, "ok");
+		switch (shim_domain_destroy((unsigned int)dom)) {
+		case 0:
+			return cmd_reply(fd, "ok");
+		case -ESRCH:
+			return cmd_reply(fd, "err ESRCH");
+		default:
+			return cmd_reply(fd, "err ETIMEDOUT");
+		}
 	}
 	cmd_reply(fd, "err EINVAL unknown command");
 }

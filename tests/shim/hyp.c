@@ -4,13 +4,16 @@
  * unmodified and reaches these handlers with its real hypercall structures.
  *
  * Implemented: domctl getdomaininfo (4.17 semantics: first existing domain
- * with id >= the one asked for), sysctl getdomaininfolist and physinfo,
- * xen_version.  Everything else fails with ENOSYS.
+ * with id >= the one asked for), pausedomain / unpausedomain (the
+ * toolstack's counted pause), destroydomain (through the control channel,
+ * so xenstored sees dying then gone, as on Xen), sysctl getdomaininfolist
+ * and physinfo, xen_version.  Everything else fails with ENOSYS.
  */
 #define __XEN_TOOLS__ 1
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,8 +125,12 @@ static void fill_info(unsigned int domid, uint32_t w,
 		gi->flags |= XEN_DOMINF_shutdown |
 			(((w >> DOMW_REASON_SHIFT) & DOMW_REASON_MASK)
 			 << XEN_DOMINF_shutdownshift);
-	if (!(w & (DOMW_DYING | DOMW_SHUTDOWN)))
+	if ((w >> DOMW_PAUSE_SHIFT) & DOMW_PAUSE_MASK)
+		gi->flags |= XEN_DOMINF_paused;
+	else if (!(w & (DOMW_DYING | DOMW_SHUTDOWN)))
 		gi->flags |= XEN_DOMINF_running;
+	if (w & DOMW_HVM)
+		gi->flags |= XEN_DOMINF_hvm_guest;
 	gi->tot_pages = 65536;
 	gi->max_pages = 65536;
 	gi->nr_online_vcpus = 1;
@@ -146,6 +153,50 @@ static int next_domain(unsigned int domid)
 	return -1;
 }
 
+/*
+ * Xen's domain_pause_by_systemcontroller / _unpause_: a count per domain,
+ * at most 255 (-EOVERFLOW), an unpause without a pause is -EINVAL; a
+ * domain cannot pause itself (dom0 here).
+ */
+static int pause_count(unsigned int domid, int delta)
+{
+	_Atomic uint32_t *w;
+	uint32_t old, n, cnt;
+
+	if (domid == 0)
+		return -EINVAL;
+	if (shim_state_map() || domid >= SHIM_MAX_DOMS)
+		return -ESRCH;
+	w = &shim_doms[domid];
+	old = *w;
+	do {
+		if (!(old & DOMW_EXISTS))
+			return -ESRCH;
+		cnt = (old >> DOMW_PAUSE_SHIFT) & DOMW_PAUSE_MASK;
+		if (delta > 0 && cnt == DOMW_PAUSE_MASK)
+			return -EOVERFLOW;
+		if (delta < 0 && cnt == 0)
+			return -EINVAL;
+		cnt = delta > 0 ? cnt + 1 : cnt - 1;
+		n = (old & ~(DOMW_PAUSE_MASK << DOMW_PAUSE_SHIFT)) |
+			(cnt << DOMW_PAUSE_SHIFT);
+	} while (!atomic_compare_exchange_weak(w, &old, n));
+	return 0;
+}
+
+/* domain_kill(): dying, then gone, each seen by xenstored (control.c). */
+static int destroy_domain(unsigned int domid)
+{
+	char line[32];
+
+	if (domid == 0)
+		return -EINVAL;
+	if (shim_is_xenstored())
+		return shim_domain_destroy(domid);
+	snprintf(line, sizeof(line), "destroy %u", domid);
+	return shim_control_call(line);
+}
+
 static int do_domctl(struct xen_domctl *d)
 {
 	int id;
@@ -161,6 +212,12 @@ static int do_domctl(struct xen_domctl *d)
 		fill_info((unsigned int)id, dom_word((unsigned int)id),
 			  &d->u.getdomaininfo);
 		return 0;
+	case XEN_DOMCTL_pausedomain:
+		return pause_count(d->domain, 1);
+	case XEN_DOMCTL_unpausedomain:
+		return pause_count(d->domain, -1);
+	case XEN_DOMCTL_destroydomain:
+		return destroy_domain(d->domain);
 	default:
 		return -ENOSYS;
 	}

@@ -22,8 +22,11 @@
 #define DOMW_EXISTS       0x001u
 #define DOMW_DYING        0x002u
 #define DOMW_SHUTDOWN     0x004u
+#define DOMW_HVM          0x010u	/* XEN_DOMINF_hvm_guest */
 #define DOMW_REASON_SHIFT 8u
 #define DOMW_REASON_MASK  0xffu
+#define DOMW_PAUSE_SHIFT  16u		/* toolstack pause count (Xen: 255 max) */
+#define DOMW_PAUSE_MASK   0xffu
 
 /* hyp.c */
 extern _Atomic uint32_t *shim_doms;	/* SHIM_MAX_DOMS words, or NULL */
@@ -48,5 +51,7 @@ int shim_port_domid(uint32_t port);
 
 /* control.c */
 void shim_control_start(void);
+int shim_domain_destroy(unsigned int domid);	/* xenstored process only */
+int shim_control_call(const char *line);	/* any process: 0 or -errno */
 
 #endif

@@ -4,7 +4,8 @@
  * XENSTORED_RUNDIR=DIR).  Proves the fake hypervisor's domain state is the
  * one any toolstack would see.
  *
- *   check-dominfo DOMID   -> "domid=N dying=0 shutdown=0 crashed=0 reason=0 running=1"
+ *   check-dominfo DOMID   -> "domid=N dying=0 shutdown=0 crashed=0 reason=0
+ *                            running=1 paused=0 hvm=0"
  * Exit: 0 found, 1 no such domain, 2 usage.
  */
 #include <errno.h>
@@ -42,8 +43,9 @@ int main(int argc, char **argv)
 		printf("domid=%lu absent\n", d);
 		return 1;
 	}
-	printf("domid=%u dying=%u shutdown=%u crashed=%u reason=%u running=%u\n",
-	       info.domid, info.dying, info.shutdown, info.crashed,
-	       info.shutdown_reason, info.running);
+	printf("domid=%u dying=%u shutdown=%u crashed=%u reason=%u running=%u "
+	       "paused=%u hvm=%u\n", info.domid, info.dying, info.shutdown,
+	       info.crashed, info.shutdown_reason, info.running, info.paused,
+	       info.hvm);
 	return 0;
 }

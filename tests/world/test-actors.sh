@@ -14,7 +14,7 @@
 
 new_world
 "$XW" domain create "$W" 5 || fail "create 5"
-"$B/actor-backend" -v -d "$W" --backend-domid 0 --io-drain-ms 200 >"$W/be.log" 2>&1 &
+"$B/actor-backend" -v -d "$W" --backend-domid 0 --io-drain-ms 200 --shutdown-done >"$W/be.log" 2>&1 &
 BE=$!; JOBS_TO_KILL=$BE
 wait_for grep -q ready "$W/be.log" || fail "backend ready"
 

@@ -64,11 +64,11 @@ dominfo() {
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
 	    LD_PRELOAD=$XENSHIM "$B/check-dominfo" "$1"
 }
-expect_eq "running" "$(dominfo 6)" "domid=6 dying=0 shutdown=0 crashed=0 reason=0 running=1"
+expect_eq "running" "$(dominfo 6)" "domid=6 dying=0 shutdown=0 crashed=0 reason=0 running=1 paused=0 hvm=0"
 "$XW" domain shutdown "$W1" 6 reboot || fail "shutdown"
-expect_eq "shutdown reboot" "$(dominfo 6)" "domid=6 dying=0 shutdown=1 crashed=0 reason=1 running=0"
+expect_eq "shutdown reboot" "$(dominfo 6)" "domid=6 dying=0 shutdown=1 crashed=0 reason=1 running=0 paused=0 hvm=0"
 "$XW" domain crash "$W1" 6 || fail "crash"
-expect_eq "crashed" "$(dominfo 6)" "domid=6 dying=0 shutdown=0 crashed=1 reason=3 running=0"
+expect_eq "crashed" "$(dominfo 6)" "domid=6 dying=0 shutdown=0 crashed=1 reason=3 running=0 paused=0 hvm=0"
 expect_eq "absent domain" "$(dominfo 9)" "domid=9 absent"
 
 # Destroy: @releaseDomain fires; nodes owned by 5 anywhere are deleted.

@@ -3,8 +3,9 @@
  *
  *   xenworld-ctl DIR wait-ready [TIMEOUT_MS]   xenstored answers on DIR/socket
  *   xenworld-ctl DIR init                      dom0 nodes (/local/domain/0/domid)
- *   xenworld-ctl DIR create N [NAME]           domain exists, XS_INTRODUCE,
+ *   xenworld-ctl DIR create N [NAME] [--hvm]   domain exists, XS_INTRODUCE,
  *                                              /local/domain/N as libxl makes it
+ *                                              (--hvm: getdomaininfo says HVM)
  *   xenworld-ctl DIR create-many FIRST COUNT [--no-introduce]
  *                                              create FIRST..FIRST+COUNT-1;
  *                                              --no-introduce: no XS_INTRODUCE
@@ -35,7 +36,7 @@ static int usage(int rc)
 	fprintf(rc ? stderr : stdout,
 		"usage: xenworld-ctl DIR wait-ready [TIMEOUT_MS]\n"
 		"       xenworld-ctl DIR init\n"
-		"       xenworld-ctl DIR create N [NAME]\n"
+		"       xenworld-ctl DIR create N [NAME] [--hvm]\n"
 		"       xenworld-ctl DIR create-many FIRST COUNT [--no-introduce]\n"
 		"       xenworld-ctl DIR shutdown N REASON\n"
 		"       xenworld-ctl DIR crash|destroy|info N\n");
@@ -156,11 +157,11 @@ static int in_transaction(struct xs_handle *xs, long domid, const char *name)
 }
 
 static int create(const char *dir, struct xs_handle *xs, long domid,
-		  const char *name, bool introduce)
+		  const char *name, bool introduce, bool hvm)
 {
 	char defname[32];
 
-	if (hyp(dir, "create", domid, NULL))
+	if (hyp(dir, "create", domid, hvm ? "hvm" : NULL))
 		return -1;
 	if (introduce && !xs_introduce_domain(xs, (unsigned int)domid, 0, 1)) {
 		perror("xenworld-ctl: XS_INTRODUCE");
@@ -172,6 +173,25 @@ static int create(const char *dir, struct xs_handle *xs, long domid,
 		return -1;
 	}
 	return 0;
+}
+
+/* create N [NAME] [--hvm] */
+static int create_cmd(const char *dir, struct xs_handle *xs, long domid,
+		      int argc, char **argv)
+{
+	const char *name = NULL;
+	bool hvm = false;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--hvm") && !hvm)
+			hvm = true;
+		else if (!name && argv[i][0] != '-')
+			name = argv[i];
+		else
+			return usage(2);
+	}
+	return create(dir, xs, domid, name, true, hvm) ? 1 : 0;
 }
 
 static int destroy(const char *dir, struct xs_handle *xs, long domid)
@@ -236,14 +256,14 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "init") && argc == 3)
 		rc = init_dom0(xs);
-	else if (!strcmp(cmd, "create") && (argc == 4 || argc == 5))
-		rc = create(dir, xs, domid, argc == 5 ? argv[4] : NULL, true);
+	else if (!strcmp(cmd, "create") && argc >= 4 && argc <= 6)
+		rc = create_cmd(dir, xs, domid, argc - 4, argv + 4);
 	else if (!strcmp(cmd, "create-many") && (argc == 5 || (argc == 6 &&
 		 !strcmp(argv[5], "--no-introduce"))) &&
 		 !xsu_parse_long(argv[4], 1, MAX_DOMID, &count) &&
 		 domid + count - 1 <= MAX_DOMID) {
 		for (rc = 0; count-- > 0 && rc == 0; domid++)
-			rc = create(dir, xs, domid, NULL, argc == 5);
+			rc = create(dir, xs, domid, NULL, argc == 5, false);
 	} else if (!strcmp(cmd, "destroy") && argc == 4)
 		rc = destroy(dir, xs, domid);
 	else {
@@ -251,5 +271,5 @@ int main(int argc, char **argv)
 		return usage(2);
 	}
 	xs_close(xs);
-	return rc ? 1 : 0;
+	return rc == 2 ? 2 : rc ? 1 : 0;	/* 2: create_cmd's usage */
 }

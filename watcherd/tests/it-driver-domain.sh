@@ -15,7 +15,7 @@ write_conf
 "$XW" domain create "$W" 7 >/dev/null || fail "create 7"
 "$XW" domain create "$W" 5 >/dev/null || fail "create 5"
 start_hotplugd
-"$B/actor-backend" -v -d "$W" --backend-domid 7 >>"$W/be.log" 2>&1 &
+"$B/actor-backend" -v -d "$W" --backend-domid 7 --shutdown-done >>"$W/be.log" 2>&1 &
 BE=$!; PIDS+=($BE)
 wait_for grep -q ready "$W/be.log" || fail "backend ready"
 XENSTORED_PATH=$W/dom7.sock "$BIN/devsep-watcherd" -F -d --domid 7 \

@@ -107,7 +107,8 @@ start_hotplugd() {
 }
 
 start_backend() {	# [--io-drain-ms N]
-	"$B/actor-backend" -v -d "$W" --backend-domid 0 "$@" >>"$W/be.log" 2>&1 &
+	"$B/actor-backend" -v -d "$W" --backend-domid 0 --shutdown-done "$@" \
+		>>"$W/be.log" 2>&1 &
 	BE=$!; PIDS+=($BE)
 	wait_for grep -q ready "$W/be.log" || fail "backend ready"
 }

@@ -179,6 +179,8 @@ struct msg_handler {
 	/* returns 0, or -1 for a malformed message: the peer is dropped */
 	int		(*fn)(struct msgchan *, struct msg *);
 };
+/* The number of rows of a handler table. */
+#define MSG_NHANDLERS(t)	(sizeof(t) / sizeof((t)[0]))
 
 /*
  * Looks up m's type; refuses (returns -1, logged) an unknown type or one the

@@ -8,6 +8,7 @@
 
 #include <seccomp.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "policy.h"
 
@@ -22,23 +23,6 @@ policy_find(const char *name)
 		if (strcmp(policy_all[i]->name, name) == 0)
 			return policy_all[i];
 	return NULL;
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t r;
-
-	while (len > 0) {
-		r = write(fd, p, len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
 }
 
 int

@@ -190,7 +190,7 @@ lockd_timer_cb(int fd, short ev, void *arg)
 /* ----------------------------------------------------------- handlers */
 
 static int
-h_acquire(struct msgchan *ch, struct msg *m)
+lockd_dispatch_client_acquire(struct msgchan *ch, struct msg *m)
 {
 	uint32_t owner, domid, which, flags, timeout;
 	const struct ucred *cr = msgchan_cred(ch);
@@ -216,7 +216,7 @@ h_acquire(struct msgchan *ch, struct msg *m)
 }
 
 static int
-h_release(struct msgchan *ch, struct msg *m)
+lockd_dispatch_client_release(struct msgchan *ch, struct msg *m)
 {
 	uint32_t owner, domid, which;
 	int rc;
@@ -249,7 +249,7 @@ fast_held(struct msgchan *ch, uint32_t reqid, uint32_t owner, uint32_t domid)
 }
 
 static int
-h_config_read(struct msgchan *ch, struct msg *m)
+lockd_dispatch_client_config_read(struct msgchan *ch, struct msg *m)
 {
 	uint32_t owner, domid;
 	const json_t *cfg;
@@ -301,7 +301,7 @@ parse_config(const void *p, size_t len, char *why, size_t whysz)
 }
 
 static int
-h_config_write(struct msgchan *ch, struct msg *m)
+lockd_dispatch_client_config_write(struct msgchan *ch, struct msg *m)
 {
 	uint32_t owner, domid;
 	uint64_t expect, newgen;
@@ -334,7 +334,7 @@ h_config_write(struct msgchan *ch, struct msg *m)
 }
 
 static int
-h_create(struct msgchan *ch, struct msg *m)
+lockd_dispatch_admin_create(struct msgchan *ch, struct msg *m)
 {
 	uint32_t domid;
 	uint64_t gen;
@@ -363,7 +363,7 @@ h_create(struct msgchan *ch, struct msg *m)
 }
 
 static int
-h_destroy_begin(struct msgchan *ch, struct msg *m)
+lockd_dispatch_admin_destroy_begin(struct msgchan *ch, struct msg *m)
 {
 	uint32_t domid, flags, timeout;
 	uint64_t now = now_us();
@@ -387,7 +387,7 @@ h_destroy_begin(struct msgchan *ch, struct msg *m)
 }
 
 static int
-h_dm_gone(struct msgchan *ch, struct msg *m)
+lockd_dispatch_broker_dm_gone(struct msgchan *ch, struct msg *m)
 {
 	uint32_t domid;
 	char why[256];
@@ -403,7 +403,7 @@ h_dm_gone(struct msgchan *ch, struct msg *m)
 }
 
 static int
-h_destroy_finish(struct msgchan *ch, struct msg *m)
+lockd_dispatch_admin_destroy_finish(struct msgchan *ch, struct msg *m)
 {
 	uint32_t domid;
 	char why[256];
@@ -469,7 +469,7 @@ q_dom(void *arg, uint32_t domid, enum lt_dstate st,
 }
 
 static int
-h_query(struct msgchan *ch, struct msg *m)
+lockd_dispatch_client_query(struct msgchan *ch, struct msg *m)
 {
 	struct qctx q = { json_array(), now_us() };
 	uint32_t domid;
@@ -496,7 +496,7 @@ list_dom(void *arg, const struct dom *d)
 }
 
 static int
-h_list(struct msgchan *ch, struct msg *m)
+lockd_dispatch_admin_list(struct msgchan *ch, struct msg *m)
 {
 	json_t *arr, *o;
 
@@ -511,7 +511,7 @@ h_list(struct msgchan *ch, struct msg *m)
 }
 
 static int
-h_status(struct msgchan *ch, struct msg *m)
+lockd_dispatch_admin_status(struct msgchan *ch, struct msg *m)
 {
 	json_t *o;
 
@@ -528,7 +528,7 @@ h_status(struct msgchan *ch, struct msg *m)
 }
 
 static int
-h_stats(struct msgchan *ch, struct msg *m)
+lockd_dispatch_admin_stats(struct msgchan *ch, struct msg *m)
 {
 	json_t *o;
 
@@ -542,22 +542,30 @@ h_stats(struct msgchan *ch, struct msg *m)
 
 /* The permission matrix: who may send what. */
 static const struct msg_handler handlers[] = {
-	{ MSG_COMMON_STATUS,	   "status",	     PEER_ADMIN, h_status },
-	{ MSG_COMMON_STATS,	   "stats",	     PEER_ADMIN, h_stats },
-	{ MSG_LOCK_ACQUIRE,	   "acquire",	     PEERS_LOCK, h_acquire },
-	{ MSG_LOCK_RELEASE,	   "release",	     PEERS_LOCK, h_release },
-	{ MSG_LOCK_CONFIG_READ,	   "config_read",    PEERS_LOCK, h_config_read },
-	{ MSG_LOCK_CONFIG_WRITE,   "config_write",   PEERS_LOCK,
-	  h_config_write },
-	{ MSG_LOCK_DOMAIN_CREATE,  "domain_create",  PEER_ADMIN, h_create },
-	{ MSG_LOCK_DESTROY_BEGIN,  "destroy_begin",  PEER_ADMIN,
-	  h_destroy_begin },
-	{ MSG_LOCK_DM_GONE,	   "dm_gone",	     PEER_BROKER | PEER_ADMIN,
-	  h_dm_gone },
+	{ MSG_COMMON_STATUS, "status", PEER_ADMIN,
+	    lockd_dispatch_admin_status },
+	{ MSG_COMMON_STATS, "stats", PEER_ADMIN,
+	    lockd_dispatch_admin_stats },
+	{ MSG_LOCK_ACQUIRE, "acquire", PEERS_LOCK,
+	    lockd_dispatch_client_acquire },
+	{ MSG_LOCK_RELEASE, "release", PEERS_LOCK,
+	    lockd_dispatch_client_release },
+	{ MSG_LOCK_CONFIG_READ, "config_read", PEERS_LOCK,
+	    lockd_dispatch_client_config_read },
+	{ MSG_LOCK_CONFIG_WRITE, "config_write", PEERS_LOCK,
+	    lockd_dispatch_client_config_write },
+	{ MSG_LOCK_DOMAIN_CREATE, "domain_create", PEER_ADMIN,
+	    lockd_dispatch_admin_create },
+	{ MSG_LOCK_DESTROY_BEGIN, "destroy_begin", PEER_ADMIN,
+	    lockd_dispatch_admin_destroy_begin },
+	{ MSG_LOCK_DM_GONE, "dm_gone", PEER_BROKER | PEER_ADMIN,
+	    lockd_dispatch_broker_dm_gone },
 	{ MSG_LOCK_DESTROY_FINISH, "destroy_finish", PEER_ADMIN,
-	  h_destroy_finish },
-	{ MSG_LOCK_QUERY,	   "query",	     PEERS_LOCK, h_query },
-	{ MSG_LOCK_LIST,	   "list",	     PEER_ADMIN, h_list },
+	    lockd_dispatch_admin_destroy_finish },
+	{ MSG_LOCK_QUERY, "query", PEERS_LOCK,
+	    lockd_dispatch_client_query },
+	{ MSG_LOCK_LIST, "list", PEER_ADMIN,
+	    lockd_dispatch_admin_list },
 };
 
 const struct msg_handler *

@@ -58,7 +58,8 @@ LOCKD_FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -I. -Icommon \
     -Wall -Wextra -Werror -Wno-unused-parameter
 ifneq ($(wildcard $(FUZZ_RT)/libclang_rt.fuzzer*.a),)
 $(BUILD)/fuzz/fuzz_lockd_store: lockd/fuzz/fuzz_store.c lockd/store.c \
-    common/invariant.c common/parse.c common/log.c lockd/store.h
+    common/invariant.c common/parse.c common/log.c common/fdio.c \
+    lockd/store.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(LOCKD_FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ljansson -lxenstore
 $(BUILD)/fuzz/fuzz_lockd_locktable: lockd/fuzz/fuzz_locktable.c \

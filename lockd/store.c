@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "parse.h"
 #include "store.h"
@@ -32,23 +33,6 @@ store_open(const char *path)
 		return -1;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return fd;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		r = write(fd, p, n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
 }
 
 static char *

@@ -188,7 +188,7 @@ pend_take(uint32_t reqid)
 }
 
 static int
-b_dispatch_reply(struct msgchan *c, struct msg *m)
+watcherd_dispatch_broker_reply(struct msgchan *c, struct msg *m)
 {
 	struct pend *p = pend_take(m->hdr.reqid);
 	struct wdev *d;
@@ -214,16 +214,17 @@ b_dispatch_reply(struct msgchan *c, struct msg *m)
 	return 0;
 }
 
-static const struct msg_handler b_table[] = {
-	{ MSG_COMMON_OK, "OK", PEER_BROKER | PEER_ADMIN, b_dispatch_reply },
+static const struct msg_handler watcherd_broker_handlers[] = {
+	{ MSG_COMMON_OK, "OK", PEER_BROKER | PEER_ADMIN,
+	    watcherd_dispatch_broker_reply },
 	{ MSG_COMMON_ERROR, "ERROR", PEER_BROKER | PEER_ADMIN,
-	    b_dispatch_reply },
+	    watcherd_dispatch_broker_reply },
 };
 
 static void
 b_msg(struct msgchan *c, struct msg *m, void *arg)
 {
-	if (msg_dispatch(b_table, sizeof(b_table) / sizeof(b_table[0]), c,
-	    m) == -1)
+	if (msg_dispatch(watcherd_broker_handlers,
+	    MSG_NHANDLERS(watcherd_broker_handlers), c, m) == -1)
 		msgchan_drop(c, "bad message from the broker");
 }

@@ -55,7 +55,7 @@ reply_str(struct msgchan *c, uint32_t type, uint32_t reqid, char *s)
 }
 
 static int
-ctl_dispatch_status(struct msgchan *c, struct msg *m)
+watcherd_dispatch_admin_status(struct msgchan *c, struct msg *m)
 {
 	if (msg_end(m) == -1)
 		return -1;
@@ -64,7 +64,7 @@ ctl_dispatch_status(struct msgchan *c, struct msg *m)
 }
 
 static int
-ctl_dispatch_stats(struct msgchan *c, struct msg *m)
+watcherd_dispatch_admin_stats(struct msgchan *c, struct msg *m)
 {
 	if (msg_end(m) == -1)
 		return -1;
@@ -73,7 +73,7 @@ ctl_dispatch_stats(struct msgchan *c, struct msg *m)
 }
 
 static int
-ctl_dispatch_devices(struct msgchan *c, struct msg *m)
+watcherd_dispatch_admin_devices(struct msgchan *c, struct msg *m)
 {
 	uint32_t domid;
 
@@ -157,7 +157,7 @@ cdrom_check(uint32_t domid, uint32_t devid, const char *params,
 }
 
 static int
-ctl_dispatch_cdrom(struct msgchan *c, struct msg *m)
+watcherd_dispatch_broker_cdrom(struct msgchan *c, struct msg *m)
 {
 	uint32_t domid, devid;
 	char params[WATCHER_PARAMS_MAX + 1], type[8], mode[4], be[192];
@@ -192,19 +192,22 @@ ctl_dispatch_cdrom(struct msgchan *c, struct msg *m)
 }
 
 /* The permission matrix of watcherd.sock. */
-static const struct msg_handler ctl_table[] = {
-	{ MSG_COMMON_STATUS, "STATUS", PEER_ADMIN, ctl_dispatch_status },
-	{ MSG_COMMON_STATS, "STATS", PEER_ADMIN, ctl_dispatch_stats },
-	{ MSG_WATCHER_DEVICES, "DEVICES", PEER_ADMIN, ctl_dispatch_devices },
+static const struct msg_handler watcherd_handlers[] = {
+	{ MSG_COMMON_STATUS, "STATUS", PEER_ADMIN,
+	    watcherd_dispatch_admin_status },
+	{ MSG_COMMON_STATS, "STATS", PEER_ADMIN,
+	    watcherd_dispatch_admin_stats },
+	{ MSG_WATCHER_DEVICES, "DEVICES", PEER_ADMIN,
+	    watcherd_dispatch_admin_devices },
 	{ MSG_WATCHER_CDROM_UPDATE, "CDROM_UPDATE", PEER_BROKER | PEER_ADMIN,
-	    ctl_dispatch_cdrom },
+	    watcherd_dispatch_broker_cdrom },
 };
 
 static void
 ctl_msg(struct msgchan *c, struct msg *m, void *arg)
 {
-	if (msg_dispatch(ctl_table, sizeof(ctl_table) / sizeof(ctl_table[0]),
-	    c, m) == -1)
+	if (msg_dispatch(watcherd_handlers,
+	    MSG_NHANDLERS(watcherd_handlers), c, m) == -1)
 		msgchan_drop(c, "refused message");
 }
 

@@ -47,6 +47,16 @@ be_write(struct wdev *d, const char *node, const char *val)
 		xsio_write(p, val);
 }
 
+/* Writes the backend's `state` node: the XenbusState's number. */
+static void
+be_write_state(struct wdev *d, enum xenbus_state state)
+{
+	char v[4];
+
+	snprintf(v, sizeof(v), "%d", (int)state);
+	be_write(d, "state", v);
+}
+
 static void
 mark_error(struct wdev *d, const char *why)
 {
@@ -57,16 +67,16 @@ mark_error(struct wdev *d, const char *why)
 }
 
 static const char *
-error_text(const struct wdev *d, int row, char *buf, size_t sz)
+error_text(const struct wdev *d, int note, char *buf, size_t sz)
 {
-	switch (row) {
-	case 23:
+	switch (note) {
+	case N_INIT_TIMEOUT:
 		return "backend did not reach InitWait within init_timeout";
-	case 26:
+	case N_BUSY_EXHAUSTED:
 		return "hotplug script: device busy, retries exhausted";
-	case 27:
+	case N_SCRIPT_TIMEOUT:
 		return "hotplug script timed out (hotplug_timeout)";
-	case 31:
+	case N_NO_STATUS:
 		return "hotplug script exited 0 without writing "
 		    "hotplug-status=connected";
 	default:
@@ -105,8 +115,9 @@ write_closing(struct wdev *d, const struct fsm_in *in)
 {
 	if (in->online != 0)
 		be_write(d, "online", "0");
-	if (in->be_state != 5 && in->be_state != 6)
-		be_write(d, "state", "5");
+	if (in->be_state != XenbusStateClosing &&
+	    in->be_state != XenbusStateClosed)
+		be_write_state(d, XenbusStateClosing);
 }
 
 /*
@@ -189,7 +200,7 @@ nuke(struct wdev *d, int backend)
 static void
 run_job(struct wdev *d, int remove)
 {
-	if (job_start(d, remove) == -1) {
+	if (hpjob_start(d, remove) == -1) {
 		d->job_result = JOB_FAIL;
 		dev_mark(d, 0);
 	}
@@ -218,8 +229,8 @@ write_closed(struct wdev *d, const struct fsm_in *in)
 {
 	log_info(LOGF " qemu bodge: guest dead, setting state 6", LOGA(d));
 	wd.st.bodges++;
-	if (in->be_state != 6)
-		be_write(d, "state", "6");
+	if (in->be_state != XenbusStateClosed)
+		be_write_state(d, XenbusStateClosed);
 }
 
 static void
@@ -254,7 +265,7 @@ act(struct wdev *d, const struct fsm_in *in, const struct fsm_out *o)
 		break;
 	case A_ATTACHED:	attached(d); break;
 	case A_MARK_ERROR:
-		mark_error(d, error_text(d, o->row, buf, sizeof(buf)));
+		mark_error(d, error_text(d, o->note, buf, sizeof(buf)));
 		break;
 	case A_SCRIPT_ERROR:	log_script_error(d); break;
 	case A_HANDOVER:	handover(d); break;
@@ -280,12 +291,12 @@ enter_phase(struct wdev *d, int old, const struct fsm_out *o)
 		d->t_start_ms = now_ms();	/* detach latency */
 	if (o->st.phase == P_NEW)
 		d->t_start_ms = now_ms();
-	if (o->row == 9) {
+	if (o->note == N_FORCED) {
 		wd.st.forced++;
 		log_warnx(LOGF " backend did not close within "
 		    "destroy_timeout: forcing removal", LOGA(d));
 	}
-	if (o->row == 16) {
+	if (o->note == N_DRAIN_TIMEOUT) {
 		wd.st.drain_timeouts++;
 		log_warnx(LOGF " no I/O-done signal within io_drain_timeout",
 		    LOGA(d));
@@ -384,7 +395,7 @@ device_job_done(struct wdev *d, uint32_t outcome, int64_t code,
 		wd.st.script_failures++;
 	if (d->job_result != JOB_OK)
 		log_warnx(LOGF " %s script: %s %lld: %s", LOGA(d),
-		    d->last_action == 2 ? "remove" : "add",
+		    d->last_action == WD_JOB_REMOVE ? "remove" : "add",
 		    hotplug_outcome_name(outcome), (long long)code, msg);
 	dev_mark(d, 0);		/* the result is the input; the script's
 				   hotplug-status came through xsio_own_hs

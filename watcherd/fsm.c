@@ -83,6 +83,7 @@ struct rule {
 	uint8_t		 timer;
 	uint8_t		 setf, clrf;
 	int8_t		 tries;		/* +1: count a busy retry; -1: reset */
+	uint8_t		 note;		/* enum fsm_note (0: none) */
 };
 
 static int
@@ -107,13 +108,13 @@ static int c_be_absent(const struct fsm_in *i, const struct fsm_state *s)
 { (void)s; return i->be_state == XS_ABSENT; }
 static int c_bodge(const struct fsm_in *i, const struct fsm_state *s)
 { return removal(i) && (s->flags & F_QEMU) && i->guest_dead &&
-    i->be_state != 6; }
+    i->be_state != XenbusStateClosed; }
 static int c_r_closed(const struct fsm_in *i, const struct fsm_state *s)
-{ (void)s; return removal(i) && i->be_state == 6; }
+{ (void)s; return removal(i) && i->be_state == XenbusStateClosed; }
 static int c_r(const struct fsm_in *i, const struct fsm_state *s)
 { (void)s; return removal(i); }
 static int c_closed(const struct fsm_in *i, const struct fsm_state *s)
-{ (void)s; return i->be_state == 6; }
+{ (void)s; return i->be_state == XenbusStateClosed; }
 static int c_timer(const struct fsm_in *i, const struct fsm_state *s)
 { (void)s; return i->timer; }
 static int c_qemu(const struct fsm_in *i, const struct fsm_state *s)
@@ -128,7 +129,7 @@ static int c_hs_conn(const struct fsm_in *i, const struct fsm_state *s)
 static int c_hs_err(const struct fsm_in *i, const struct fsm_state *s)
 { (void)s; return i->hs == HS_ERROR; }
 static int c_initwait(const struct fsm_in *i, const struct fsm_state *s)
-{ (void)s; return state_in(i, 2, 4); }
+{ (void)s; return state_in(i, XenbusStateInitWait, XenbusStateConnected); }
 static int c_busy_left(const struct fsm_in *i, const struct fsm_state *s)
 { return i->hs == HS_BUSY && i->job != JOB_NOSCRIPT &&
     s->busy_tries < i->busy_max; }
@@ -146,60 +147,73 @@ static int c_ok_connected(const struct fsm_in *i, const struct fsm_state *s)
 { (void)s; return (i->job == JOB_OK && i->hs == HS_CONNECTED) ||
     i->job == JOB_NOSCRIPT; }
 static int c_be4(const struct fsm_in *i, const struct fsm_state *s)
-{ (void)s; return i->be_state == 4; }
+{ (void)s; return i->be_state == XenbusStateConnected; }
 static int c_recreated(const struct fsm_in *i, const struct fsm_state *s)
-{ (void)s; return i->hs == HS_NONE && state_in(i, 1, 2); }
+{ (void)s; return i->hs == HS_NONE &&
+    state_in(i, XenbusStateInitialising, XenbusStateInitWait); }
 static int c_handover(const struct fsm_in *i, const struct fsm_state *s)
-{ return (s->flags & F_BE_CONNECTED) && state_in(i, 1, 2); }
+{ return (s->flags & F_BE_CONNECTED) &&
+    state_in(i, XenbusStateInitialising, XenbusStateInitWait); }
 
 /* Row n of the table is rules[n - 1]. */
 static const struct rule rules[] = {
-/* 1*/	{ PH(P_DONE), c_any, A_NONE, SAME, T_NONE, 0, 0, 0 },
-/* 2*/	{ PH(P_ADD_JOB) | PH(P_REMOVE_JOB), c_no_job, A_NONE, SAME, 0, 0, 0, 0 },
-/* 3*/	{ PH(P_REMOVE_JOB), c_job_done, A_NUKE, P_DONE, 0, 0, 0, 0 },
-/* 4*/	{ PH_ALL, c_be_absent, A_CLEAN_FRONTEND, P_DONE, 0, 0, 0, 0 },
+/* 1*/	{ PH(P_DONE), c_any, A_NONE, SAME, T_NONE, 0, 0, 0, 0 },
+/* 2*/	{ PH(P_ADD_JOB) | PH(P_REMOVE_JOB), c_no_job, A_NONE, SAME, 0,
+	    0, 0, 0, 0 },
+/* 3*/	{ PH(P_REMOVE_JOB), c_job_done, A_NUKE, P_DONE, 0, 0, 0, 0, 0 },
+/* 4*/	{ PH_ALL, c_be_absent, A_CLEAN_FRONTEND, P_DONE, 0, 0, 0, 0, 0 },
 /* 5*/	{ PH_ALL & ~PH_TEARDOWN, c_bodge, A_WAIT_TIMER, P_BODGE, T_BODGE,
-	    0, 0, 0 },
-/* 6*/	{ PH_ALL & ~PH_TEARDOWN, c_r_closed, A_NONE, P_IO_DRAIN, 0, 0, 0, 0 },
+	    0, 0, 0, 0 },
+/* 6*/	{ PH_ALL & ~PH_TEARDOWN, c_r_closed, A_NONE, P_IO_DRAIN, 0,
+	    0, 0, 0, 0 },
 /* 7*/	{ PH_ALL & ~PH_TEARDOWN, c_r, A_WRITE_CLOSING, P_WAIT_CLOSED,
-	    T_DESTROY, 0, 0, 0 },
-/* 8*/	{ PH(P_WAIT_CLOSED), c_closed, A_NONE, P_IO_DRAIN, 0, 0, 0, 0 },
-/* 9*/	{ PH(P_WAIT_CLOSED), c_timer, A_NONE, P_IO_DRAIN, 0, F_FORCE, 0, 0 },
-/*10*/	{ PH(P_WAIT_CLOSED), c_any, A_WAIT_TIMER, SAME, T_DESTROY, 0, 0, 0 },
-/*11*/	{ PH(P_BODGE), c_closed, A_NONE, P_IO_DRAIN, 0, 0, 0, 0 },
-/*12*/	{ PH(P_BODGE), c_timer, A_WRITE_CLOSED, P_IO_DRAIN, 0, 0, 0, 0 },
-/*13*/	{ PH(P_BODGE), c_any, A_WAIT_TIMER, SAME, T_BODGE, 0, 0, 0 },
-/*14*/	{ PH(P_IO_DRAIN), c_qemu, A_NUKE, P_DONE, 0, 0, 0, 0 },
-/*15*/	{ PH(P_IO_DRAIN), c_drained, A_RUN_REMOVE, P_REMOVE_JOB, 0, 0, 0, 0 },
-/*16*/	{ PH(P_IO_DRAIN), c_timer, A_RUN_REMOVE, P_REMOVE_JOB, 0, 0, 0, 0 },
-/*17*/	{ PH(P_IO_DRAIN), c_any, A_WAIT_TIMER, SAME, T_DRAIN, 0, 0, 0 },
-/*18*/	{ PH(P_NEW), c_qemu_broker, A_BROKER_ATTACH, P_QDISK, 0, 0, 0, 0 },
-/*19*/	{ PH(P_NEW), c_qemu, A_UNSUPPORTED, P_UNSUPPORTED, 0, 0, 0, 0 },
-/*20*/	{ PH(P_NEW), c_hs_conn, A_ADOPT, P_CONNECTED, 0, 0, 0, 0 },
-/*21*/	{ PH(P_NEW), c_hs_err, A_NONE, P_ERROR, 0, 0, 0, 0 },
+	    T_DESTROY, 0, 0, 0, 0 },
+/* 8*/	{ PH(P_WAIT_CLOSED), c_closed, A_NONE, P_IO_DRAIN, 0, 0, 0, 0, 0 },
+/* 9*/	{ PH(P_WAIT_CLOSED), c_timer, A_NONE, P_IO_DRAIN, 0, F_FORCE, 0, 0,
+	    N_FORCED },
+/*10*/	{ PH(P_WAIT_CLOSED), c_any, A_WAIT_TIMER, SAME, T_DESTROY,
+	    0, 0, 0, 0 },
+/*11*/	{ PH(P_BODGE), c_closed, A_NONE, P_IO_DRAIN, 0, 0, 0, 0, 0 },
+/*12*/	{ PH(P_BODGE), c_timer, A_WRITE_CLOSED, P_IO_DRAIN, 0, 0, 0, 0, 0 },
+/*13*/	{ PH(P_BODGE), c_any, A_WAIT_TIMER, SAME, T_BODGE, 0, 0, 0, 0 },
+/*14*/	{ PH(P_IO_DRAIN), c_qemu, A_NUKE, P_DONE, 0, 0, 0, 0, 0 },
+/*15*/	{ PH(P_IO_DRAIN), c_drained, A_RUN_REMOVE, P_REMOVE_JOB, 0, 0, 0, 0,
+	    0 },
+/*16*/	{ PH(P_IO_DRAIN), c_timer, A_RUN_REMOVE, P_REMOVE_JOB, 0, 0, 0, 0,
+	    N_DRAIN_TIMEOUT },
+/*17*/	{ PH(P_IO_DRAIN), c_any, A_WAIT_TIMER, SAME, T_DRAIN, 0, 0, 0, 0 },
+/*18*/	{ PH(P_NEW), c_qemu_broker, A_BROKER_ATTACH, P_QDISK, 0, 0, 0, 0, 0 },
+/*19*/	{ PH(P_NEW), c_qemu, A_UNSUPPORTED, P_UNSUPPORTED, 0, 0, 0, 0, 0 },
+/*20*/	{ PH(P_NEW), c_hs_conn, A_ADOPT, P_CONNECTED, 0, 0, 0, 0, 0 },
+/*21*/	{ PH(P_NEW), c_hs_err, A_NONE, P_ERROR, 0, 0, 0, 0, 0 },
 /*22*/	{ PH(P_NEW) | PH(P_WAIT_INITWAIT), c_initwait, A_RUN_ADD, P_ADD_JOB,
-	    0, 0, F_BE_CONNECTED, 0 },
-/*23*/	{ PH(P_WAIT_INITWAIT), c_timer, A_MARK_ERROR, P_ERROR, 0, 0, 0, 0 },
+	    0, 0, F_BE_CONNECTED, 0, 0 },
+/*23*/	{ PH(P_WAIT_INITWAIT), c_timer, A_MARK_ERROR, P_ERROR, 0, 0, 0, 0,
+	    N_INIT_TIMEOUT },
 /*24*/	{ PH(P_NEW) | PH(P_WAIT_INITWAIT), c_any, A_WAIT_TIMER,
-	    P_WAIT_INITWAIT, T_INIT, 0, 0, 0 },
+	    P_WAIT_INITWAIT, T_INIT, 0, 0, 0, 0 },
 /*25*/	{ PH(P_ADD_JOB), c_busy_left, A_WAIT_TIMER, P_BUSY_WAIT, T_BUSY,
-	    0, 0, 1 },
-/*26*/	{ PH(P_ADD_JOB), c_busy, A_MARK_ERROR, P_ERROR, 0, 0, 0, -1 },
-/*27*/	{ PH(P_ADD_JOB), c_job_timeout, A_MARK_ERROR, P_ERROR, 0, 0, 0, -1 },
-/*28*/	{ PH(P_ADD_JOB), c_script_err, A_SCRIPT_ERROR, P_ERROR, 0, 0, 0, -1 },
-/*29*/	{ PH(P_ADD_JOB), c_job_fail, A_MARK_ERROR, P_ERROR, 0, 0, 0, -1 },
+	    0, 0, 1, 0 },
+/*26*/	{ PH(P_ADD_JOB), c_busy, A_MARK_ERROR, P_ERROR, 0, 0, 0, -1,
+	    N_BUSY_EXHAUSTED },
+/*27*/	{ PH(P_ADD_JOB), c_job_timeout, A_MARK_ERROR, P_ERROR, 0, 0, 0, -1,
+	    N_SCRIPT_TIMEOUT },
+/*28*/	{ PH(P_ADD_JOB), c_script_err, A_SCRIPT_ERROR, P_ERROR, 0,
+	    0, 0, -1, 0 },
+/*29*/	{ PH(P_ADD_JOB), c_job_fail, A_MARK_ERROR, P_ERROR, 0, 0, 0, -1, 0 },
 /*30*/	{ PH(P_ADD_JOB), c_ok_connected, A_ATTACHED, P_CONNECTED, 0, 0, 0,
-	    -1 },
-/*31*/	{ PH(P_ADD_JOB), c_job_ok, A_MARK_ERROR, P_ERROR, 0, 0, 0, -1 },
-/*32*/	{ PH(P_BUSY_WAIT), c_timer, A_RUN_ADD, P_ADD_JOB, 0, 0, 0, 0 },
-/*33*/	{ PH(P_BUSY_WAIT), c_any, A_WAIT_TIMER, SAME, T_BUSY, 0, 0, 0 },
-/*34*/	{ PH(P_CONNECTED), c_be4, A_NONE, SAME, 0, F_BE_CONNECTED, 0, 0 },
+	    -1, 0 },
+/*31*/	{ PH(P_ADD_JOB), c_job_ok, A_MARK_ERROR, P_ERROR, 0, 0, 0, -1,
+	    N_NO_STATUS },
+/*32*/	{ PH(P_BUSY_WAIT), c_timer, A_RUN_ADD, P_ADD_JOB, 0, 0, 0, 0, 0 },
+/*33*/	{ PH(P_BUSY_WAIT), c_any, A_WAIT_TIMER, SAME, T_BUSY, 0, 0, 0, 0 },
+/*34*/	{ PH(P_CONNECTED), c_be4, A_NONE, SAME, 0, F_BE_CONNECTED, 0, 0, 0 },
 /*35*/	{ PH(P_CONNECTED), c_recreated, A_NONE, P_NEW, 0, 0,
-	    F_BE_CONNECTED, 0 },
+	    F_BE_CONNECTED, 0, 0 },
 /*36*/	{ PH(P_CONNECTED), c_handover, A_HANDOVER, SAME, 0, 0,
-	    F_BE_CONNECTED, 0 },
+	    F_BE_CONNECTED, 0, 0 },
 /*37*/	{ PH(P_CONNECTED) | PH(P_ERROR) | PH(P_QDISK) | PH(P_UNSUPPORTED),
-	    c_any, A_NONE, SAME, 0, 0, 0, 0 },
+	    c_any, A_NONE, SAME, 0, 0, 0, 0, 0 },
 };
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
 _Static_assert(NRULES == FSM_NROWS, "FSM_NROWS must match the table");
@@ -215,6 +229,7 @@ fsm_next(const struct fsm_in *in, const struct fsm_state *st,
 	out->action = A_NONE;
 	out->timer = T_NONE;
 	out->row = 0;
+	out->note = N_NONE;
 	if (st->phase >= P__COUNT)
 		return;
 	for (i = 0; i < NRULES; i++) {
@@ -224,6 +239,7 @@ fsm_next(const struct fsm_in *in, const struct fsm_state *st,
 		out->action = r->action;
 		out->timer = r->timer;
 		out->row = (uint8_t)(i + 1);
+		out->note = r->note;
 		if (r->next != SAME)
 			out->st.phase = r->next;
 		out->st.flags = (uint8_t)((st->flags | r->setf) & ~r->clrf);

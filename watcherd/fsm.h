@@ -11,6 +11,7 @@
 #define WATCHERD_FSM_H
 
 #include <stdint.h>
+#include <xen/io/xenbus.h>	/* enum xenbus_state: XenbusStateClosed... */
 
 #define XS_ABSENT	(-1)	/* node missing */
 #define XS_INVALID	(-2)	/* node present but not a valid value */
@@ -77,6 +78,20 @@ enum fsm_timer {
 	T_BUSY,			/* busy_retry */
 };
 
+/*
+ * What a row means beyond its action, for the logs, counters and error
+ * texts of device.c (a field on the rule, not its row number).
+ */
+enum fsm_note {
+	N_NONE = 0,
+	N_FORCED,		/* destroy timer: forced removal */
+	N_DRAIN_TIMEOUT,	/* no I/O-done within io_drain_timeout */
+	N_INIT_TIMEOUT,		/* no InitWait within init_timeout */
+	N_BUSY_EXHAUSTED,	/* hotplug-status busy, retries used up */
+	N_SCRIPT_TIMEOUT,	/* script killed after hotplug_timeout */
+	N_NO_STATUS,		/* script exited 0 without hotplug-status */
+};
+
 /* Internal flags kept per device. */
 #define F_FORCE		0x01	/* destroy timeout hit: forced removal */
 #define F_BE_CONNECTED	0x02	/* backend seen at 4 since the last add */
@@ -86,7 +101,7 @@ enum fsm_timer {
 #define FSM_NROWS	37	/* rows in the table (fsm.c) */
 
 struct fsm_in {
-	int	be_state;	/* backend state 0..8, XS_ABSENT, XS_INVALID */
+	int	be_state;	/* enum xenbus_state, XS_ABSENT, XS_INVALID */
 	int	online;		/* 0, 1, XS_ABSENT/XS_INVALID */
 	int	hs;		/* enum hs_value */
 	int	io_done;	/* 1: I/O-done seen, or not advertised */
@@ -106,6 +121,7 @@ struct fsm_out {
 	uint8_t	action;		/* enum action */
 	uint8_t	timer;		/* enum fsm_timer this phase waits on */
 	uint8_t	row;		/* table row number, for logs and tests */
+	uint8_t	note;		/* enum fsm_note of that row */
 	struct fsm_state st;	/* next internal state (phase, flags...) */
 };
 

@@ -24,7 +24,7 @@
  *   so a device never waits forever).
  * - A job is sized to its content (issue 8: a 10 000-device reconcile
  *   queues ~7000): its strings (script, vifname, gatewaydev) are read into
- *   a struct job_strs on the stack and copied behind the struct; the
+ *   a struct hpjob_strs on the stack and copied behind the struct; the
  *   proxy socket path is derived from the id when the proxy is opened.
  */
 #include <errno.h>
@@ -50,7 +50,7 @@
 #define JOB_SLACK_MS	5000	/* backstop beyond hotplugd's own timeout */
 #define JOB_CHECK_MS	1000
 
-struct job {
+struct hpjob {
 	uint64_t		 id;
 	uint32_t		 domid, devid;
 	uint8_t			 kind;
@@ -63,20 +63,20 @@ struct job {
 	uint64_t		 sent_ms;
 	struct xsproxy		*px;
 	const char		*script, *vif, *netdev;	/* in strs */
-	LIST_ENTRY(job)		 hentry;
-	TAILQ_ENTRY(job)	 qentry;	/* pending or active list */
+	LIST_ENTRY(hpjob)		 hentry;
+	TAILQ_ENTRY(hpjob)	 qentry;	/* pending or active list */
 	char			 strs[];	/* script\0vif\0netdev\0 */
 };
 
-struct job_strs {		/* a job's strings while it is built */
+struct hpjob_strs {		/* a job's strings while it is built */
 	char	script[HOTPLUG_SCRIPT_MAX];
 	char	vif[HOTPLUG_VIF_MAX];
 	char	netdev[HOTPLUG_VIF_MAX];
 };
 
-static LIST_HEAD(, job)		 jhash[JOB_HASH];
-static TAILQ_HEAD(, job)	 pending = TAILQ_HEAD_INITIALIZER(pending);
-static TAILQ_HEAD(, job)	 active = TAILQ_HEAD_INITIALIZER(active);
+static LIST_HEAD(, hpjob)	 jhash[JOB_HASH];
+static TAILQ_HEAD(, hpjob)	 pending = TAILQ_HEAD_INITIALIZER(pending);
+static TAILQ_HEAD(, hpjob)	 active = TAILQ_HEAD_INITIALIZER(active);
 static size_t			 nactive, njobs;
 static struct event		*ev_check;
 
@@ -86,7 +86,7 @@ static void hp_retry_cb(evutil_socket_t, short, void *);
 static void check_cb(evutil_socket_t, short, void *);
 
 void
-jobs_init(void)
+hpjobs_init(void)
 {
 	size_t i;
 
@@ -106,28 +106,28 @@ check_arm(void)
 }
 
 size_t
-jobs_outstanding(void)
+hpjobs_outstanding(void)
 {
 	return njobs;
 }
 
 int
-jobs_connected(void)
+hpjobs_connected(void)
 {
 	return wd.hp != NULL;
 }
 
 static uint64_t
-job_id_for(const struct wdev *d, int remove)
+hpjob_id_for(const struct wdev *d, int remove)
 {
 	return 1ull << 63 | (uint64_t)(remove ? 1 : 0) << 62 |
 	    (uint64_t)d->kind << 56 | (uint64_t)d->domid << 32 | d->devid;
 }
 
-static struct job *
-job_find(uint64_t id)
+static struct hpjob *
+hpjob_find(uint64_t id)
 {
-	struct job *j;
+	struct hpjob *j;
 
 	LIST_FOREACH(j, &jhash[id % JOB_HASH], hentry)
 		if (j->id == id)
@@ -191,7 +191,7 @@ take_opt(const struct xsb_val *v, const char *be, const char *node,
  * built; *slen = the `script` node's length.
  */
 static int
-job_fill(struct job_strs *j, const struct wdev *d, unsigned *slen)
+hpjob_fill(struct hpjob_strs *j, const struct wdev *d, unsigned *slen)
 {
 	static const char *const node[] = { "script", "vifname", "gatewaydev" };
 	char *buf[] = { j->script, j->vif, j->netdev };
@@ -222,7 +222,7 @@ job_fill(struct job_strs *j, const struct wdev *d, unsigned *slen)
 }
 
 static void
-job_send(struct job *j)
+hpjob_send(struct hpjob *j)
 {
 	struct msgbuf b;
 	char be[192];
@@ -264,9 +264,9 @@ sock_path(uint64_t id, char *buf, size_t sz)
 
 /* The script wrote (value) or touched in doubt (NULL) its hotplug-status. */
 static void
-job_hs_cb(void *arg, const char *value)
+hpjob_hs_cb(void *arg, const char *value)
 {
-	struct job *j = arg;
+	struct hpjob *j = arg;
 	struct wdev *d = dev_find(j->kind, j->domid, j->devid);
 
 	j->hs_known = value != NULL;
@@ -275,7 +275,7 @@ job_hs_cb(void *arg, const char *value)
 }
 
 static int
-proxy_open(struct job *j)
+proxy_open(struct hpjob *j)
 {
 	struct xsproxy_scope sc;
 	char be[192], sock[CONFIG_PATH_MAX];
@@ -290,19 +290,19 @@ proxy_open(struct job *j)
 	j->px = xsproxy_open(wd.base, wd.xs, sock, &sc);
 	if (j->px != NULL && (xsnprintf(be + strlen(be), sizeof(be) -
 	    strlen(be), "/hotplug-status") == -1 || xsproxy_track(j->px,
-	    be, job_hs_cb, j) == -1))
+	    be, hpjob_hs_cb, j) == -1))
 		log_warnx("domid=%u kind=%s devid=%u hotplug-status not "
 		    "tracked: read back", j->domid, wd.kinds[j->kind], j->devid);
 	return j->px ? 0 : -1;
 }
 
-static void job_finish(struct job *, uint32_t, int64_t, uint64_t,
+static void hpjob_finish(struct hpjob *, uint32_t, int64_t, uint64_t,
     const char *);
 
 static void
 pump(void)
 {
-	struct job *j;
+	struct hpjob *j;
 	size_t max = 2 * (size_t)wd.cfg.max_jobs;
 
 	if (wd.shutting_down)
@@ -314,17 +314,17 @@ pump(void)
 		j->active = 1;
 		nactive++;
 		if (proxy_open(j) == -1) {
-			job_finish(j, HOTPLUG_SPAWN_FAILED, errno,
+			hpjob_finish(j, HOTPLUG_SPAWN_FAILED, errno,
 			    0, "cannot open the scoped xenstore socket");
 			continue;
 		}
-		job_send(j);
+		hpjob_send(j);
 	}
 }
 
 /* Why the job could not be built, for the device's hotplug-error. */
 static void
-job_build_failed(struct wdev *d, unsigned slen)
+hpjob_build_failed(struct wdev *d, unsigned slen)
 {
 	d->last_outcome = WD_OUT_BUILD;
 	d->last_code = 0;
@@ -341,13 +341,13 @@ job_build_failed(struct wdev *d, unsigned slen)
 }
 
 /* The job, sized to its strings; NULL if out of memory. */
-static struct job *
-job_new(const struct wdev *d, uint64_t id, int remove,
-    const struct job_strs *js)
+static struct hpjob *
+hpjob_new(const struct wdev *d, uint64_t id, int remove,
+    const struct hpjob_strs *js)
 {
 	size_t ls = strlen(js->script) + 1, lv = strlen(js->vif) + 1;
 	size_t ln = strlen(js->netdev) + 1;
-	struct job *j;
+	struct hpjob *j;
 
 	if ((j = calloc(1, sizeof(*j) + ls + lv + ln)) == NULL)
 		return NULL;
@@ -363,20 +363,20 @@ job_new(const struct wdev *d, uint64_t id, int remove,
 }
 
 int
-job_start(struct wdev *d, int remove)
+hpjob_start(struct wdev *d, int remove)
 {
-	struct job_strs js;
-	struct job *j;
+	struct hpjob_strs js;
+	struct hpjob *j;
 	char sock[CONFIG_PATH_MAX];
-	uint64_t id = job_id_for(d, remove);
+	uint64_t id = hpjob_id_for(d, remove);
 	unsigned slen = 0;
 
-	d->last_action = remove ? 2 : 1;
+	d->last_action = remove ? WD_JOB_REMOVE : WD_JOB_ADD;
 	d->hs_own = 0;		/* a lost own event must not outlive a job */
 	memset(&js, 0, sizeof(js));
-	if (job_fill(&js, d, &slen) == -1 || job_find(id) != NULL ||
+	if (hpjob_fill(&js, d, &slen) == -1 || hpjob_find(id) != NULL ||
 	    sock_path(id, sock, sizeof(sock)) == -1) {
-		job_build_failed(d, slen);
+		hpjob_build_failed(d, slen);
 		return -1;
 	}
 	if (js.script[0] == '\0') {
@@ -392,7 +392,7 @@ job_start(struct wdev *d, int remove)
 		dev_mark(d, 0);
 		return 0;
 	}
-	if ((j = job_new(d, id, remove, &js)) == NULL)
+	if ((j = hpjob_new(d, id, remove, &js)) == NULL)
 		return -1;
 	d->job_id = j->id;
 	wd.st.script_runs++;
@@ -404,7 +404,7 @@ job_start(struct wdev *d, int remove)
 }
 
 static void
-job_finish(struct job *j, uint32_t outcome, int64_t code, uint64_t dur_us,
+hpjob_finish(struct hpjob *j, uint32_t outcome, int64_t code, uint64_t dur_us,
     const char *msg)
 {
 	struct wdev *d;
@@ -431,49 +431,50 @@ job_finish(struct job *j, uint32_t outcome, int64_t code, uint64_t dur_us,
 /* ---- hotplugd channel ---- */
 
 static int
-hp_dispatch_done(struct msgchan *c, struct msg *m)
+watcherd_dispatch_hotplugd_done(struct msgchan *c, struct msg *m)
 {
 	uint64_t id, dur;
 	uint32_t outcome;
 	int64_t code;
 	char text[HOTPLUG_MSG_MAX + 1];
-	struct job *j;
+	struct hpjob *j;
 
 	if (msg_get_u64(m, &id) == -1 || msg_get_u32(m, &outcome) == -1 ||
 	    msg_get_i64(m, &code) == -1 || msg_get_u64(m, &dur) == -1 ||
 	    msg_get_str(m, text, sizeof(text)) == -1 || msg_end(m) == -1)
 		return -1;
-	if ((j = job_find(id)) == NULL) {
+	if ((j = hpjob_find(id)) == NULL) {
 		log_debug("hotplugd: DONE for unknown job %016llx",
 		    (unsigned long long)id);
 		return 0;
 	}
-	job_finish(j, outcome, code, dur, text);
+	hpjob_finish(j, outcome, code, dur, text);
 	pump();
 	return 0;
 }
 
 static int
-hp_dispatch_reply(struct msgchan *c, struct msg *m)
+watcherd_dispatch_hotplugd_reply(struct msgchan *c, struct msg *m)
 {
 	return 0;	/* CANCEL replies: the DONE that follows matters */
 }
 
 /* hotplugd currently stays root: PEER_ADMIN is accepted on this channel,
  * which we initiated to hotplugd.sock. */
-static const struct msg_handler hp_table[] = {
+static const struct msg_handler watcherd_hotplugd_handlers[] = {
 	{ MSG_HOTPLUG_DONE, "HOTPLUG_DONE", PEER_HOTPLUGD | PEER_ADMIN,
-	    hp_dispatch_done },
-	{ MSG_COMMON_OK, "OK", PEER_HOTPLUGD | PEER_ADMIN, hp_dispatch_reply },
+	    watcherd_dispatch_hotplugd_done },
+	{ MSG_COMMON_OK, "OK", PEER_HOTPLUGD | PEER_ADMIN,
+	    watcherd_dispatch_hotplugd_reply },
 	{ MSG_COMMON_ERROR, "ERROR", PEER_HOTPLUGD | PEER_ADMIN,
-	    hp_dispatch_reply },
+	    watcherd_dispatch_hotplugd_reply },
 };
 
 static void
 hp_msg(struct msgchan *c, struct msg *m, void *arg)
 {
-	if (msg_dispatch(hp_table, sizeof(hp_table) / sizeof(hp_table[0]), c,
-	    m) == -1)
+	if (msg_dispatch(watcherd_hotplugd_handlers,
+	    MSG_NHANDLERS(watcherd_hotplugd_handlers), c, m) == -1)
 		msgchan_drop(c, "bad message from hotplugd");
 }
 
@@ -490,7 +491,7 @@ hp_schedule(void)
 static void
 hp_close(struct msgchan *c, void *arg)
 {
-	struct job *j;
+	struct hpjob *j;
 
 	log_warnx("hotplugd: connection lost; %zu jobs to re-send", nactive);
 	msgchan_free(c);
@@ -501,11 +502,11 @@ hp_close(struct msgchan *c, void *arg)
 }
 
 void
-jobs_connect(void)
+hpjobs_connect(void)
 {
 	char path[CONFIG_PATH_MAX + 32];
 	struct msgchan_opts o = { 0, 0, 0 };
-	struct job *j;
+	struct hpjob *j;
 	int fd;
 
 	if (wd.hp != NULL || wd.shutting_down)
@@ -524,20 +525,20 @@ jobs_connect(void)
 	}
 	log_info("hotplugd: connected; sending %zu active jobs", nactive);
 	TAILQ_FOREACH(j, &active, qentry)
-		job_send(j);
+		hpjob_send(j);
 }
 
 static void
 hp_retry_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	jobs_connect();
+	hpjobs_connect();
 }
 
 /* xenstore went away: the proxies used that handle. */
 void
-jobs_xs_lost(void)
+hpjobs_xs_lost(void)
 {
-	struct job *j;
+	struct hpjob *j;
 
 	TAILQ_FOREACH(j, &active, qentry) {
 		xsproxy_close(j->px);
@@ -547,9 +548,9 @@ jobs_xs_lost(void)
 
 /* xenstore is back: active jobs get their scoped socket again. */
 void
-jobs_xs_back(void)
+hpjobs_xs_back(void)
 {
-	struct job *j;
+	struct hpjob *j;
 
 	TAILQ_FOREACH(j, &active, qentry)
 		if (j->px == NULL && proxy_open(j) == -1)
@@ -579,7 +580,7 @@ check_cb(evutil_socket_t fd, short ev, void *arg)
 	 * for one full round of timed-out scripts, then run its own. */
 	uint64_t limit = 2 * ((uint64_t)wd.cfg.hotplug_timeout_ms +
 	    wd.cfg.script_kill_grace_ms) + JOB_SLACK_MS, now = now_ms();
-	struct job *j, *next;
+	struct hpjob *j, *next;
 
 	for (j = TAILQ_FIRST(&active); j != NULL; j = next) {
 		next = TAILQ_NEXT(j, qentry);
@@ -590,7 +591,8 @@ check_cb(evutil_socket_t fd, short ev, void *arg)
 		    wd.kinds[j->kind], j->devid, (unsigned long long)j->id,
 		    (unsigned long long)limit);
 		cancel_send(j->id);
-		job_finish(j, HOTPLUG_TIMED_OUT, 0, 0, "no answer from hotplugd");
+		hpjob_finish(j, HOTPLUG_TIMED_OUT, 0, 0,
+		    "no answer from hotplugd");
 	}
 	pump();
 	check_arm();

@@ -89,10 +89,10 @@ status_json(void)
 	extra = json_pack("{s:i, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:s}",
 	    "self_domid", (int)wd.self,
 	    "backend_dir", wd.be_root, "xenstore", wd.xs != NULL,
-	    "hotplugd", jobs_connected(), "broker", wd.broker != NULL,
+	    "hotplugd", hpjobs_connected(), "broker", wd.broker != NULL,
 	    "devices", (json_int_t)wd.ndevs,
 	    "queued", (json_int_t)wd.ndirty,
-	    "jobs", (json_int_t)jobs_outstanding(),
+	    "jobs", (json_int_t)hpjobs_outstanding(),
 	    "run_dir", wd.cfg.run_dir);
 	if (extra == NULL)
 		return NULL;
@@ -113,7 +113,7 @@ last_script(const struct wdev *d)
 	if (d->last_outcome == WD_OUT_NONE)
 		return json_null();
 	return json_pack("{s:s, s:s, s:I, s:I, s:I}",
-	    "action", d->last_action == 2 ? "remove" : "add",
+	    "action", d->last_action == WD_JOB_REMOVE ? "remove" : "add",
 	    "outcome", d->last_outcome == WD_OUT_BUILD ? "not-built" :
 	    hotplug_outcome_name(d->last_outcome),
 	    "code", (json_int_t)d->last_code,

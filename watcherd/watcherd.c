@@ -77,11 +77,11 @@ shutdown_poll(evutil_socket_t fd, short ev, void *arg)
 {
 	struct timeval tv = { 0, SHUTDOWN_POLL_MS * 1000 };
 
-	if (jobs_outstanding() == 0 || now_ms() >= shutdown_deadline ||
+	if (hpjobs_outstanding() == 0 || now_ms() >= shutdown_deadline ||
 	    wd.hp == NULL) {
-		if (jobs_outstanding())
+		if (hpjobs_outstanding())
 			log_warnx("exiting with %zu jobs outstanding; the "
-			    "next start reconciles them", jobs_outstanding());
+			    "next start reconciles them", hpjobs_outstanding());
 		event_base_loopbreak(wd.base);
 		return;
 	}
@@ -95,7 +95,7 @@ on_term(void *arg)
 	if (wd.shutting_down)
 		return;
 	wd.shutting_down = 1;
-	log_info("shutting down: %zu jobs outstanding", jobs_outstanding());
+	log_info("shutting down: %zu jobs outstanding", hpjobs_outstanding());
 	shutdown_deadline = now_ms() + wd.cfg.hotplug_timeout_ms +
 	    wd.cfg.script_kill_grace_ms + 1000;
 	ev_shutdown = evtimer_new(wd.base, shutdown_poll, NULL);
@@ -126,12 +126,12 @@ main(int argc, char **argv)
 	opts.user = policy_find("watcherd")->user;
 	daemon_start(&opts);
 	devtab_init();
-	jobs_init();
+	hpjobs_init();
 	xsio_start();		/* retried with backoff until it works */
 	if (sandbox_enter(&(struct sandbox_spec){ .daemon = "watcherd",
 	    .seccomp_log = wd.cfg.seccomp_log }) == -1)
 		exit(1);
-	jobs_connect();
+	hpjobs_connect();
 	control_start();
 	daemon_signals(wd.base, on_term, on_hup, NULL, NULL);
 	log_info("devsep-watcherd %s started", DEVSEP_VERSION);

@@ -67,12 +67,18 @@ struct wdev {
 	uint8_t		 broker_ref;	/* broker accepted QDISK_ATTACH */
 	int8_t		 be_state, fe_state, online;	/* last seen */
 	uint8_t		 hs;				/* last seen */
-	uint8_t		 last_action;	/* 0 none, 1 add, 2 remove */
+	uint8_t		 last_action;	/* enum wd_job_kind */
 	uint8_t		 last_outcome;	/* hotplug_outcome, WD_OUT_* */
 	uint8_t		 want;		/* WANT_* to read when evaluated */
 	uint8_t		 hs_own;	/* hotplug-status writes of ours
 					   (value known) whose watch event
 					   has not arrived yet */
+};
+
+enum wd_job_kind {		/* which script a device's job runs */
+	WD_JOB_NONE = 0,
+	WD_JOB_ADD,		/* add / online */
+	WD_JOB_REMOVE,		/* remove / offline */
 };
 
 struct wd_stats {
@@ -183,13 +189,13 @@ void		 device_broker_result(struct wdev *, int ok, const char *msg);
 const char	*dev_kind(const struct wdev *);
 
 /* jobs.c */
-void		 jobs_init(void);
-int		 job_start(struct wdev *, int remove);
-void		 jobs_connect(void);
-void		 jobs_xs_lost(void);
-void		 jobs_xs_back(void);
-size_t		 jobs_outstanding(void);
-int		 jobs_connected(void);
+void		 hpjobs_init(void);
+int		 hpjob_start(struct wdev *, int remove);
+void		 hpjobs_connect(void);
+void		 hpjobs_xs_lost(void);
+void		 hpjobs_xs_back(void);
+size_t		 hpjobs_outstanding(void);
+int		 hpjobs_connected(void);
 
 /* broker.c */
 int		 broker_available(void);

@@ -27,6 +27,7 @@
 #include <xenstore_lib.h>
 #include <xen/io/xs_wire.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "wd.h"
 #include "xsbatch.h"
@@ -82,41 +83,6 @@ xsb_available(void)
 	return xsb_fd != -1;
 }
 
-static int
-write_all(const uint8_t *p, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		if ((r = write(xsb_fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int
-read_all(void *buf, size_t n)
-{
-	uint8_t *p = buf;
-	ssize_t r;
-
-	while (n > 0) {
-		if ((r = read(xsb_fd, p, n)) <= 0) {
-			if (r == -1 && errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 /* Reads one reply into v (bounded), discarding the rest of its payload. */
 static int
 read_reply(uint32_t want_id, struct xsb_val *v)
@@ -125,16 +91,16 @@ read_reply(uint32_t want_id, struct xsb_val *v)
 	char skip[512];
 	size_t keep, left;
 
-	if (read_all(&h, HDR) == -1 || h.req_id != want_id ||
+	if (read_all(xsb_fd, &h, HDR) == -1 || h.req_id != want_id ||
 	    h.len > XENSTORE_PAYLOAD_MAX)
 		return -1;
 	keep = h.len < XSB_VAL_MAX - 1 ? h.len : XSB_VAL_MAX - 1;
-	if (read_all(v->buf, keep) == -1)
+	if (read_all(xsb_fd, v->buf, keep) == -1)
 		return -1;
 	v->buf[keep] = '\0';
 	for (left = h.len - keep; left > 0; left -= keep) {
 		keep = left < sizeof(skip) ? left : sizeof(skip);
-		if (read_all(skip, keep) == -1)
+		if (read_all(xsb_fd, skip, keep) == -1)
 			return -1;
 	}
 	if (h.type == XS_ERROR) {
@@ -171,7 +137,7 @@ xsb_read(const char *const *paths, size_t n, struct xsb_val *v)
 		memcpy(out + off + HDR, paths[i], plen);
 		off += HDR + plen;
 	}
-	if (write_all(out, off) == -1)
+	if (write_all(xsb_fd, out, off) == -1)
 		goto fail;
 	for (i = 0; i < n; i++)
 		if (read_reply(first + (uint32_t)i, &v[i]) == -1)

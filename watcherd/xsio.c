@@ -144,7 +144,7 @@ xsio_connect(void)
 	wd.xs_backoff_ms = 0;
 	if (!xsb_available() && xsb_open() == 0)
 		log_info("xenstore: pipelined reads enabled");
-	jobs_xs_back();
+	hpjobs_xs_back();
 	log_info("xenstore: connected, self domid=%u, watching %s", wd.self,
 	    wd.be_root);
 	return 0;
@@ -161,7 +161,7 @@ xsio_lost(const char *why)
 		return;
 	log_warnx("xenstore: connection lost (%s); reconnecting", why);
 	wd.st.xs_reconnects++;
-	jobs_xs_lost();
+	hpjobs_xs_lost();
 	xsb_close();
 	event_free(wd.ev_watch);
 	wd.ev_watch = NULL;
@@ -548,7 +548,7 @@ read_io_done(const struct wdev *d, const char *dir, int be_state, int *out)
 	    strncmp(dev_kind(d), "vbd", 3) != 0)
 		return 0;
 	*out = 0;
-	if (be_state != 6 && d->st.phase != P_IO_DRAIN)
+	if (be_state != XenbusStateClosed && d->st.phase != P_IO_DRAIN)
 		return 0;	/* not closed: not drained either */
 	if (xsnprintf(p, sizeof(p), "%s/shutdown-done", dir) == -1)
 		return 0;

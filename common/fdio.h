@@ -1,0 +1,14 @@
+/*
+ * Whole-buffer I/O on a blocking descriptor: retries short transfers and
+ * EINTR.  -1 (errno set; EIO for an end of file before n bytes on read,
+ * or a write that moves nothing) when the buffer could not be moved whole.
+ */
+#ifndef DEVSEP_FDIO_H
+#define DEVSEP_FDIO_H
+
+#include <stddef.h>
+
+int	write_all(int fd, const void *buf, size_t n);
+int	read_all(int fd, void *buf, size_t n);
+
+#endif

@@ -42,6 +42,8 @@ static const struct key keys[] = {
 	{ "qemu_chroot",	K_PATH,	OFF(qemu_chroot), 0, 0, 0 },
 	{ "run_dir",		K_PATH,	OFF(run_dir), 0, 0, 0 },
 	{ "state_dir",		K_PATH,	OFF(state_dir), 0, 0, 0 },
+	{ "libxl_dir",		K_PATH,	OFF(libxl_dir), 0, 0, 0 },
+	{ "libxl_run_dir",	K_PATH,	OFF(libxl_run_dir), 0, 0, 0 },
 	{ "log_level",		K_LEVEL, OFF(log_level), 0, 0, 1 },
 	{ "seccomp_log",	K_BOOL,	OFF(seccomp_log), 0, 0, 0 },
 };
@@ -74,6 +76,8 @@ config_defaults(struct devsep_config *c)
 	strcpy(c->qemu_chroot, "/var/empty");
 	strcpy(c->run_dir, DEVSEP_RUNDIR);
 	strcpy(c->state_dir, DEVSEP_STATEDIR);
+	strcpy(c->libxl_dir, XEN_LIB_DIR);
+	strcpy(c->libxl_run_dir, XEN_RUN_DIR);
 	c->log_level = LOG_LEVEL_INFO;
 }
 

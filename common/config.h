@@ -18,6 +18,8 @@
 #define DEVSEP_CONF_PATH	"/etc/devsep/devsep.conf"
 #define DEVSEP_RUNDIR		"/run/devsep"
 #define DEVSEP_STATEDIR		"/var/lib/devsep"
+#define XEN_LIB_DIR		"/var/lib/xen"	/* libxl's userdata, locks */
+#define XEN_RUN_DIR		"/var/run/xen"	/* libxl's qmp-libxl-<domid> */
 #define CONFIG_MAX_DIRS		8
 #define CONFIG_PATH_MAX		256
 
@@ -47,6 +49,8 @@ struct devsep_config {
 
 	char	 run_dir[CONFIG_PATH_MAX];
 	char	 state_dir[CONFIG_PATH_MAX];
+	char	 libxl_dir[CONFIG_PATH_MAX];	/* libxl's XEN_LIB_DIR */
+	char	 libxl_run_dir[CONFIG_PATH_MAX];	/* libxl's XEN_RUN_DIR */
 	int	 log_level;		/* LOG_LEVEL_* */
 	int	 seccomp_log;		/* 1: log instead of kill (dev only) */
 };

@@ -22,6 +22,7 @@
 #include "reply.h"
 #include "stats.h"
 #include "status.h"
+#include "xlk.h"
 
 #define PEERS_LOCK	(PEER_WATCHERD | PEER_BROKER | PEER_ADMIN)
 #define US_PER_MS	1000ull
@@ -114,6 +115,45 @@ count_acquire_rc(int rc)
 	}
 }
 
+/* Is domid in xl mode (libxl's locks and JSON)?  lockd's own record wins. */
+static int
+is_xl(uint32_t domid)
+{
+	return dom_lookup(domid) == NULL && xlk_is_xl(domid);
+}
+
+static void
+owner_of(void *arg, uint32_t domid, enum lt_dstate st,
+    const struct lt_lockinfo *slow, const struct lt_lockinfo *fast)
+{
+	uint32_t *o = arg;
+
+	*o = o[1] == LOCK_SLOW ? slow->owner : fast->owner;
+}
+
+/* The owner that the table just granted (domid, which) to. */
+static uint32_t
+holder_owner(uint32_t domid, uint32_t which)
+{
+	uint32_t o[2] = { 0, which };
+
+	lt_visit(lockd->lt, domid, owner_of, o);
+	return o[0];
+}
+
+/* xlk finished a grant of an xl domain's lock (libxl's flock). */
+void
+lockd_xlk_done(void *conn, uint32_t reqid, int rc, uint32_t domid,
+    uint32_t which, uint64_t gen, const char *why)
+{
+	if (rc == 0) {
+		reply_ok_gen(conn, reqid, gen);
+		return;
+	}
+	count_acquire_rc(rc);
+	reply_err(conn, reqid, -rc, why);
+}
+
 void
 lockd_lt_done(void *arg, void *conn, uint32_t reqid, int rc, uint32_t domid,
     uint32_t which, uint64_t waited_us)
@@ -121,6 +161,15 @@ lockd_lt_done(void *arg, void *conn, uint32_t reqid, int rc, uint32_t domid,
 	struct msgchan *ch = conn;
 	char why[128];
 
+	if (which != 0 && is_xl(domid)) {
+		if (rc == 0) {
+			stats_wait_us(waited_us);
+			xlk_granted(conn, holder_owner(domid, which), reqid,
+			    domid, which, LT_NO_DEADLINE, now_us(), 1);
+			return;
+		}
+		xlk_failed(conn, reqid);
+	}
 	if (which != 0) {
 		stats_wait_us(waited_us);
 		if (rc == 0)
@@ -199,17 +248,33 @@ lockd_dispatch_client_acquire(struct msgchan *ch, struct msg *m)
 	char why[256];
 	int rc;
 
+	uint64_t deadline;
+	int xl = 0;
+
 	if (msg_get_u32(m, &owner) || msg_get_u32(m, &domid) ||
 	    msg_get_u32(m, &which) || msg_get_u32(m, &flags) ||
 	    msg_get_u32(m, &timeout) || msg_end(m))
 		return -1;
+	deadline = lockd_deadline(timeout, now);
+	why[0] = '\0';
+	if (dom_lookup(domid) == NULL &&
+	    (xl = xlk_prepare(domid, now, why, sizeof(why))) < 0) {
+		reply_err(ch, m->hdr.reqid, EIO, why);
+		return 0;
+	}
 	rc = lt_acquire(lockd->lt, ch, owner, &id, domid, which,
-	    (flags & LOCK_F_TRY) != 0, m->hdr.reqid, now,
-	    lockd_deadline(timeout, now), why, sizeof(why));
+	    (flags & LOCK_F_TRY) != 0, m->hdr.reqid, now, deadline, why,
+	    sizeof(why));
 	count_acquire_rc(rc);
-	if (rc == 0)
+	if (rc == 0 && xl)
+		xlk_granted(ch, owner, m->hdr.reqid, domid, which,
+		    (flags & LOCK_F_TRY) ? XLK_TRY : deadline, now, 0);
+	else if (rc == 0)
 		reply_ok_gen(ch, m->hdr.reqid, which == LOCK_FAST ?
 		    gen_of(domid) : 0);
+	else if (rc == 1 && xl &&
+	    xlk_queued(ch, owner, m->hdr.reqid, domid, which, deadline) < 0)
+		lt_release(lockd->lt, ch, owner, domid, which, now);
 	else if (rc < 0)
 		reply_err(ch, m->hdr.reqid, -rc, why);
 	return 0;
@@ -224,6 +289,8 @@ lockd_dispatch_client_release(struct msgchan *ch, struct msg *m)
 	if (msg_get_u32(m, &owner) || msg_get_u32(m, &domid) ||
 	    msg_get_u32(m, &which) || msg_end(m))
 		return -1;
+	/* libxl's flock goes first: the table may grant the next owner */
+	xlk_release(ch, owner, domid, which);
 	rc = lt_release(lockd->lt, ch, owner, domid, which, now_us());
 	if (rc == -ENOENT) {
 		stats_inc(ST_RELEASE_BAD);
@@ -240,7 +307,9 @@ fast_held(struct msgchan *ch, uint32_t reqid, uint32_t owner, uint32_t domid)
 {
 	char why[96];
 
-	if (lt_holds(lockd->lt, ch, owner, domid, LOCK_FAST))
+	/* an xl domain: libxl's flock too, not only the table's grant */
+	if (lt_holds(lockd->lt, ch, owner, domid, LOCK_FAST) &&
+	    (!is_xl(domid) || xlk_holds(ch, owner, domid, LOCK_FAST)))
 		return 1;
 	snprintf(why, sizeof(why), "the fast lock of domid %u is not held "
 	    "by owner %u of this connection", domid, owner);
@@ -252,7 +321,8 @@ static int
 lockd_dispatch_client_config_read(struct msgchan *ch, struct msg *m)
 {
 	uint32_t owner, domid;
-	const json_t *cfg;
+	const json_t *cfg = NULL;
+	json_t *xcfg = NULL;
 	uint64_t gen;
 	struct msgbuf b;
 	char why[128], *s;
@@ -262,11 +332,17 @@ lockd_dispatch_client_config_read(struct msgchan *ch, struct msg *m)
 		return -1;
 	if (!fast_held(ch, m->hdr.reqid, owner, domid))
 		return 0;
-	if ((rc = dom_config_get(domid, &cfg, &gen, why, sizeof(why))) != 0) {
+	if (is_xl(domid))
+		rc = xlk_config_get(domid, &xcfg, &gen, why, sizeof(why));
+	else
+		rc = dom_config_get(domid, &cfg, &gen, why, sizeof(why));
+	if (rc != 0) {
 		reply_err(ch, m->hdr.reqid, -rc, why);
 		return 0;
 	}
-	if ((s = json_dumps(cfg, JSON_COMPACT)) == NULL) {
+	s = json_dumps(xcfg ? xcfg : cfg, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(xcfg);
+	if (s == NULL) {
 		reply_err(ch, m->hdr.reqid, ENOMEM, "no memory");
 		return 0;
 	}
@@ -321,7 +397,14 @@ lockd_dispatch_client_config_write(struct msgchan *ch, struct msg *m)
 		reply_err(ch, m->hdr.reqid, EINVAL, why);
 		return 0;
 	}
-	rc = dom_config_put(domid, cfg, expect, &newgen, why, sizeof(why));
+	if (is_xl(domid)) {
+		rc = xlk_config_put(domid, cfg, expect, &newgen, why,
+		    sizeof(why));
+		json_decref(cfg);	/* xlk keeps no reference */
+		cfg = NULL;
+	} else
+		rc = dom_config_put(domid, cfg, expect, &newgen, why,
+		    sizeof(why));
 	if (rc != 0) {
 		json_decref(cfg);
 		stats_inc(rc == -ESTALE ? ST_CONFIG_ESTALE : ST_CONFIG_WRITE);
@@ -349,6 +432,16 @@ lockd_dispatch_admin_create(struct msgchan *ch, struct msg *m)
 		return -1;
 	if ((cfg = parse_config(p, len, why, sizeof(why))) == NULL) {
 		reply_err(ch, m->hdr.reqid, EINVAL, why);
+		return 0;
+	}
+	why[0] = '\0';
+	if (dom_lookup(domid) == NULL &&
+	    xlk_prepare(domid, now_us(), why, sizeof(why)) != 0) {
+		json_decref(cfg);
+		if (why[0] == '\0')
+			snprintf(why, sizeof(why), "domid %u is managed by "
+			    "libxl (its userdata JSON exists)", domid);
+		reply_err(ch, m->hdr.reqid, EEXIST, why);
 		return 0;
 	}
 	rc = dom_create(domid, cfg, &gen, why, sizeof(why));
@@ -495,6 +588,18 @@ list_dom(void *arg, const struct dom *d)
 	    "config", d->config));
 }
 
+/* An xl domain: its config is libxl's JSON ("toolstack": "libxl"). */
+static void
+list_xl(void *arg, uint32_t domid, uint64_t gen, json_t *cfg)
+{
+	if (dom_lookup(domid) != NULL)
+		return;		/* lockd's own record wins */
+	json_array_append_new(arg, json_pack("{s:I, s:s, s:I, s:b, s:s, "
+	    "s:O}", "domid", (json_int_t)domid, "state", "active",
+	    "generation", (json_int_t)gen, "dm_gone", 0, "toolstack",
+	    "libxl", "config", cfg));
+}
+
 static int
 lockd_dispatch_admin_list(struct msgchan *ch, struct msg *m)
 {
@@ -504,6 +609,7 @@ lockd_dispatch_admin_list(struct msgchan *ch, struct msg *m)
 		return -1;
 	arr = json_array();
 	dom_foreach(list_dom, arr);
+	xlk_foreach(list_xl, arr);
 	o = json_pack("{s:o}", "domains", arr);
 	reply_json(ch, MSG_LOCK_LIST_REPLY, m->hdr.reqid, o, LOCK_LIST_MAX);
 	json_decref(o);
@@ -595,7 +701,10 @@ lockd_dispatch_peer(struct msgchan *ch, struct msg *m, void *arg)
 static void
 lockd_conn_closed(struct msgchan *ch, void *arg)
 {
-	size_t n = lt_conn_gone(lockd->lt, ch, now_us());
+	size_t n;
+
+	xlk_conn_gone(ch);	/* libxl's flocks first */
+	n = lt_conn_gone(lockd->lt, ch, now_us());
 
 	if (n > 0)
 		log_info("lockd: pid=%d went away holding %zu lock(s): "

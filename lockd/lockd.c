@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -23,6 +24,7 @@
 #include "proto_lock.h"
 #include "sandbox.h"
 #include "store.h"
+#include "xlk.h"
 
 struct lockd *lockd;
 
@@ -44,7 +46,20 @@ opt_no_user(void *arg, const char *val)
 	return 0;
 }
 
+static int
+opt_libxl_dir(void *arg, const char *val)
+{
+	struct lockd *l = arg;
+
+	if (strlen(val) >= CONFIG_PATH_MAX || val[0] != '/')
+		return -1;
+	l->libxl_dir = val;
+	return 0;
+}
+
 static const struct daemon_extra_opt extra_opts[] = {
+	{ "libxl-dir", 1, "--libxl-dir DIR libxl's userdata dir (default: "
+	  "libxl_dir)", opt_libxl_dir },
 	{ "statedir", 1, "--statedir DIR  JSON store (default: state_dir)",
 	  opt_statedir },
 	{ "no-user", 0, "--no-user       keep the current uid (tests)",
@@ -78,6 +93,50 @@ open_store(void)
 		fatalx("state dir %s: scan: %s", lockd->cfg.state_dir,
 		    strerror(-n));
 	log_info("store %s: %d domain(s)", lockd->cfg.state_dir, n);
+}
+
+/*
+ * xl mode (lockd/xlk.h): libxl's dir is bind-mounted onto
+ * <state_dir>/LOCKD_LIBXL_MNT in lockd's private mount namespace, so that
+ * after the chroot it is the only place outside lockd's own store that
+ * lockd can reach (no directory fd outside the chroot is ever open).
+ * Returns 1 when xl mode is on.
+ */
+static int
+libxl_prepare(void)
+{
+	struct stat st;
+
+	if (lockd->libxl_dir != NULL)
+		strcpy(lockd->cfg.libxl_dir, lockd->libxl_dir);
+	if (stat(lockd->cfg.libxl_dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		log_info("libxl dir %s absent: xl mode off (every domain uses "
+		    "lockd's own store)", lockd->cfg.libxl_dir);
+		return 0;
+	}
+	if (xsnprintf(lockd->libxl_mnt, sizeof(lockd->libxl_mnt), "%s/%s",
+	    lockd->cfg.state_dir, LOCKD_LIBXL_MNT) == -1)
+		fatalx("state dir path too long");
+	if (mkdirat(lockd->statefd, LOCKD_LIBXL_MNT, 0755) == -1 &&
+	    errno != EEXIST)
+		fatal("mkdir %s", lockd->libxl_mnt);
+	return 1;
+}
+
+/* After sandbox_enter: the bind mount (chrooted), or the real dir. */
+static void
+libxl_open(int chrooted)
+{
+	const char *path = chrooted ? "/" LOCKD_LIBXL_MNT :
+	    lockd->cfg.libxl_dir;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		fatal("libxl dir %s", path);
+	if (xlk_init(lockd->base, fd, lockd_xlk_done) == -1)
+		fatalx("xl mode setup");
+	log_info("xl mode: libxl's locks and JSON in %s", lockd->cfg.libxl_dir);
 }
 
 static void
@@ -190,7 +249,7 @@ int
 main(int argc, char **argv)
 {
 	static struct lockd l;
-	int i;
+	int i, xl, chrooted;
 
 	lockd = &l;
 	l.statefd = l.listenfd = l.confdirfd = -1;
@@ -205,22 +264,31 @@ main(int argc, char **argv)
 	if ((l.lt = lt_new(lockd_lt_done, NULL)) == NULL)
 		fatalx("no memory");
 	open_store();
+	xl = libxl_prepare();
 	open_socket();
 	open_confdir();
 	l.opts.user = policy_find("lockd")->user;
 	daemon_start(&l.opts);
 	setup_events();
-	/* chroot into the state dir: the store dirfd is all lockd touches */
+	chrooted = getuid() == 0 && !l.no_user;
+	/* chroot into the state dir: the store dirfd (and, in xl mode,
+	 * libxl's dir bind-mounted inside it) is all lockd touches */
 	if (sandbox_enter(&(struct sandbox_spec){ .daemon = "lockd",
 	    .chroot_dir = l.cfg.state_dir, .seccomp_log = l.cfg.seccomp_log,
-	    .no_user = l.no_user }) == -1)
+	    .no_user = l.no_user, .bind_src = xl ? l.cfg.libxl_dir : NULL,
+	    .bind_dst = xl ? l.libxl_mnt : NULL }) == -1)
 		fatalx("sandbox_enter failed");
+	if (xl)
+		libxl_open(chrooted);
+	else
+		xlk_init(l.base, -1, lockd_xlk_done);
 	log_info("ready: socket %s, state dir %s, uid %u", l.sockpath,
 	    l.cfg.state_dir, (unsigned)getuid());
 	daemon_ready("answering on lockd.sock");
 	event_base_dispatch(l.base);
 	unlink(l.sockpath);
 	pidfile_remove(&l.opts);
+	xlk_shutdown();
 	dom_shutdown();
 	lt_free(l.lt);
 	log_info("stopped");

@@ -1,6 +1,6 @@
 # lockd/: devsep-lockd (per-domain slow/fast locks + JSON config store).
 LOCKD_SRCS := lockd/lockd.c lockd/dispatch.c lockd/domain.c lockd/store.c \
-              lockd/locktable.c lockd/stats.c
+              lockd/locktable.c lockd/stats.c lockd/libxl.c lockd/xlk.c
 LOCKD_OBJS := $(LOCKD_SRCS:%.c=$(BUILD)/%.o)
 $(eval $(call devsep_prog,devsep-lockd,$(LOCKD_OBJS)))
 
@@ -43,7 +43,8 @@ $(BUILD)/tests/lockd-test-async: $(BUILD)/lockd/tests/test-async.o $(LIBDEVSEP)
 TEST_PROGS += $(BUILD)/tests/lockd-test-async
 INT_TESTS += lockd/tests/test-locks.sh lockd/tests/test-contend.sh \
              lockd/tests/test-restart.sh lockd/tests/test-seed002.sh \
-             lockd/tests/test-async.sh lockd/tests/test-invariant-xs.sh
+             lockd/tests/test-async.sh lockd/tests/test-invariant-xs.sh \
+             lockd/tests/test-xl-locks.sh
 INT_TESTS += lockd/model/check-model.sh
 
 # bench/lock-bench (not a test): the binary it runs.

@@ -107,7 +107,7 @@ done
 expect 0 "policy show lockd --pfc" -- "$CTL" policy show lockd --pfc
 has "pfc is libseccomp's pseudo filter code" "pseudo filter code start"
 expect 0 "policy --json" -- "$CTL" --json policy show devsep-lockd
-json 'assert d["user"] == "devsep-lockd" and d["capabilities"] == [] and any(m["name"] == "MSG_LOCK_QUERY" and "admin" in m["peers"] for m in d["messages"])' &&
+json 'assert d["user"] == "devsep-lockd" and d["capabilities"] == ["DAC_OVERRIDE"] and any(m["name"] == "MSG_LOCK_QUERY" and "admin" in m["peers"] for m in d["messages"])' &&
 	ok "policy --json: user, no caps, QUERY allowed to admin" ||
 	fail "policy --json: $OUT"
 expect 2 "policy show of an unknown daemon" -- "$CTL" policy show nosuchd
@@ -143,6 +143,7 @@ has "histogram rendered as buckets" "^hotplugd  *run_time_ms  *<=10ms:[0-9]* .* 
 
 # ---- dom0: lockd too
 "$BIN/devsep-lockd" -F --rundir "$R" --statedir "$R/state" \
+	--libxl-dir "$R/xenlib" \
 	>"$R/lockd.log" 2>&1 &
 LOCKD=$!
 PIDS+=($LOCKD)

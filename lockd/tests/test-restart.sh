@@ -49,7 +49,8 @@ chmod 755 "$T"	# lockd reads the config as its own user
 echo "lock_timeout = 200ms" >"$T/conf"
 stop_lockd
 kill $H; wait $H 2>/dev/null
-$LOCKD -F -d --rundir "$R" --statedir "$S" -c "$T/conf" >>"$T/lockd.log" 2>&1 &
+$LOCKD -F -d --rundir "$R" --statedir "$S" -c "$T/conf" \
+    --libxl-dir "$T/xenlib" >>"$T/lockd.log" 2>&1 &
 LOCKD_PID=$!
 sleep 0.3
 $TOOL "$R" hold 1 fast 60 >"$T/h" 2>&1 & H=$!

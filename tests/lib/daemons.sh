@@ -41,7 +41,8 @@ wait_ready() {
 # succeeds.
 lockd_start() {
 	bg_start LOCKD_PID "$T/lockd.log" "$BIN/devsep-lockd" -F -d \
-	    --rundir "$R" --statedir "$S" -c /dev/null
+	    --rundir "$R" --statedir "$S" -c /dev/null \
+	    --libxl-dir "${LIBXL_DIR:-$T/xenlib}"
 	wait_ready lockd "$R/lockd.sock" "$@"
 }
 

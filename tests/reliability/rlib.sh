@@ -179,7 +179,7 @@ sv_hotplugd() {
 }
 sv_lockd() {
 	supervise lockd "$BIN/devsep-lockd" -F -c "$W/devsep.conf" \
-		--rundir "$W/run" --statedir "$W/state"
+		--rundir "$W/run" --statedir "$W/state" --libxl-dir "$W/xenlib"
 }
 sv_watcherd() {	# [--domid N] ...
 	supervise watcherd "$BIN/devsep-watcherd" -F -d -c "$W/devsep.conf" \

@@ -84,7 +84,7 @@ start() {
 
 mkdir -p "$T/run" "$T/state"
 start lockd "$T/run/lockd.sock" "$BIN/devsep-lockd" -F --rundir "$T/run" \
-    --statedir "$T/state" -c /dev/null
+    --statedir "$T/state" -c /dev/null --libxl-dir "$T/xenlib"
 start hotplugd "$T/run/hotplugd.sock" "$BIN/devsep-hotplugd" -F --rundir "$T/run" -c /dev/null
 if [ -x "$BIN/devsep-watcherd" ]; then
 	W=$(mktemp -d /tmp/xw.XXXXXX)

@@ -29,3 +29,11 @@ TEST_PROGS += $(SYS_UNIT)
 UNIT_TESTS += $(SYS_UNIT)
 
 INT_TESTS += system/tests/test-install.sh system/tests/test-systemd-proto.sh
+
+# unit-run: a daemon under a unit's bounding set, NoNewPrivileges and
+# SystemCallFilter deny list, without systemd (system/tests/test-units.sh).
+$(BUILD)/tests/unit-run: $(BUILD)/system/tests/unit-run.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LDLIBS)
+TEST_PROGS += $(BUILD)/tests/unit-run
+INT_TESTS += system/tests/test-units.sh

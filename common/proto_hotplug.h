@@ -78,12 +78,62 @@ enum hotplug_outcome {
 	HOTPLUG_CANCELLED	= 5,	/* MSG_HOTPLUG_CANCEL */
 };
 
-/* Field bounds (a longer field makes the RUN malformed: peer dropped). */
+/*
+ * Field bounds, each including the NUL: a longer field makes the message
+ * malformed (the getters below fail; the peer is dropped).
+ */
+#define HOTPLUG_KIND_MAX	16
 #define HOTPLUG_SCRIPT_MAX	256
 #define HOTPLUG_PATH_MAX	256
 #define HOTPLUG_ACTION_MAX	16
 #define HOTPLUG_VIF_MAX		64
-#define HOTPLUG_MSG_MAX		512
+#define HOTPLUG_MSG_MAX		512	/* DONE message: HOTPLUG_MSG_MAX bytes */
+
+/*
+ * One struct per message, with its put (initializes b as that message for
+ * reqid; the caller sends and disposes it) and get (decodes a received
+ * message of that type, all of it: 0, or -1 on a wrong type, a short
+ * payload, a field over its bound, an embedded NUL or trailing bytes;
+ * the struct is then zeroed).  Used by watcherd, hotplugd and the test
+ * harnesses alike (common/proto_hotplug.c, tests/test_proto_hotplug.c).
+ * A put of a string field that is not NUL-terminated within its array
+ * fails the msgbuf (b->err = EINVAL).
+ */
+struct hotplug_run {			/* MSG_HOTPLUG_RUN */
+	uint64_t	id;
+	char		kind[HOTPLUG_KIND_MAX];
+	char		action[HOTPLUG_ACTION_MAX];
+	char		script[HOTPLUG_SCRIPT_MAX];
+	char		be_path[HOTPLUG_PATH_MAX];
+	char		xs_path[HOTPLUG_PATH_MAX];
+	char		vif[HOTPLUG_VIF_MAX];
+	char		netdev[HOTPLUG_VIF_MAX];
+	uint32_t	timeout_ms;
+};
+
+struct hotplug_done {			/* MSG_HOTPLUG_DONE */
+	uint64_t	id;
+	uint32_t	outcome;	/* enum hotplug_outcome */
+	int64_t		code;
+	uint64_t	duration_us;
+	char		message[HOTPLUG_MSG_MAX + 1];
+};
+
+struct hotplug_cancel {			/* MSG_HOTPLUG_CANCEL */
+	uint64_t	id;
+};
+
+struct msgbuf;
+struct msg;
+void	hotplug_run_put(struct msgbuf *, uint32_t reqid,
+	    const struct hotplug_run *);
+int	hotplug_run_get(struct msg *, struct hotplug_run *);
+void	hotplug_done_put(struct msgbuf *, uint32_t reqid,
+	    const struct hotplug_done *);
+int	hotplug_done_get(struct msg *, struct hotplug_done *);
+void	hotplug_cancel_put(struct msgbuf *, uint32_t reqid,
+	    const struct hotplug_cancel *);
+int	hotplug_cancel_get(struct msg *, struct hotplug_cancel *);
 
 static inline const char *
 hotplug_outcome_name(uint32_t o)

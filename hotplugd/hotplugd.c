@@ -48,19 +48,33 @@ static const struct msg_handler hotplugd_handlers[] = {
 };
 #define N_HANDLERS (sizeof(hotplugd_handlers) / sizeof(hotplugd_handlers[0]))
 
+/* The job's fields from a RUN (common/proto_hotplug.c decodes it). */
+#define SAME_SIZE(f) _Static_assert(sizeof(((struct job *)0)->f) == \
+	sizeof(((struct hotplug_run *)0)->f), #f " as in struct hotplug_run")
+SAME_SIZE(kind);
+SAME_SIZE(action);
+SAME_SIZE(script);
+SAME_SIZE(be_path);
+SAME_SIZE(xs_path);
+SAME_SIZE(vif);
+SAME_SIZE(netdev);
+
 static int
 get_run(struct msg *m, struct job *j)
 {
-	if (msg_get_u64(m, &j->id) == -1 ||
-	    msg_get_str(m, j->kind, sizeof(j->kind)) == -1 ||
-	    msg_get_str(m, j->action, sizeof(j->action)) == -1 ||
-	    msg_get_str(m, j->script, sizeof(j->script)) == -1 ||
-	    msg_get_str(m, j->be_path, sizeof(j->be_path)) == -1 ||
-	    msg_get_str(m, j->xs_path, sizeof(j->xs_path)) == -1 ||
-	    msg_get_str(m, j->vif, sizeof(j->vif)) == -1 ||
-	    msg_get_str(m, j->netdev, sizeof(j->netdev)) == -1 ||
-	    msg_get_u32(m, &j->timeout_ms) == -1 || msg_end(m) == -1)
+	struct hotplug_run r;
+
+	if (hotplug_run_get(m, &r) == -1)
 		return -1;
+	j->id = r.id;
+	memcpy(j->kind, r.kind, sizeof(j->kind));
+	memcpy(j->action, r.action, sizeof(j->action));
+	memcpy(j->script, r.script, sizeof(j->script));
+	memcpy(j->be_path, r.be_path, sizeof(j->be_path));
+	memcpy(j->xs_path, r.xs_path, sizeof(j->xs_path));
+	memcpy(j->vif, r.vif, sizeof(j->vif));
+	memcpy(j->netdev, r.netdev, sizeof(j->netdev));
+	j->timeout_ms = r.timeout_ms;
 	return 0;
 }
 
@@ -135,13 +149,13 @@ reply_error(struct msgchan *c, uint32_t reqid, int err, const char *s)
 static int
 hotplugd_dispatch_watcherd_cancel(struct msgchan *c, struct msg *m)
 {
+	struct hotplug_cancel cancel;
 	struct msgbuf b;
 	struct job *j;
-	uint64_t id;
 
-	if (msg_get_u64(m, &id) == -1 || msg_end(m) == -1)
+	if (hotplug_cancel_get(m, &cancel) == -1)
 		return -1;
-	if ((j = job_find(id)) == NULL) {
+	if ((j = job_find(cancel.id)) == NULL) {
 		reply_error(c, m->hdr.reqid, ENOENT, "no such job");
 		return 0;
 	}

@@ -54,7 +54,7 @@ struct job {
 	uint32_t		 reqid;
 	struct msgchan		*chan;		/* NULL: watcherd went away */
 
-	char			 kind[16];
+	char			 kind[HOTPLUG_KIND_MAX];
 	char			 action[HOTPLUG_ACTION_MAX];
 	char			 script[HOTPLUG_SCRIPT_MAX];	/* as sent */
 	char			 exe[HOTPLUG_SCRIPT_MAX + 64];	/* resolved */

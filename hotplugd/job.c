@@ -60,11 +60,10 @@ job_free(struct job *j)
 void
 job_finish(struct job *j, uint32_t outcome, int64_t code, const char *msg)
 {
+	struct hotplug_done d = { .id = j->id, .outcome = outcome,
+	    .code = code };
 	struct msgbuf b;
-	uint64_t dur = j->start_us ? now_us() - j->start_us : 0;
-	char m[HOTPLUG_MSG_MAX];
 
-	snprintf(m, sizeof(m), "%s", msg ? msg : "");
 	if (j->chan == NULL) {
 		hp->st.dropped_results++;
 		log_warnx(JOB_FMT " outcome=%s code=%lld: watcherd gone, result "
@@ -73,12 +72,9 @@ job_finish(struct job *j, uint32_t outcome, int64_t code, const char *msg)
 		job_free(j);
 		return;
 	}
-	msgbuf_init(&b, MSG_HOTPLUG_DONE, j->reqid);
-	msgbuf_put_u64(&b, j->id);
-	msgbuf_put_u32(&b, outcome);
-	msgbuf_put_i64(&b, code);
-	msgbuf_put_u64(&b, dur);
-	msgbuf_put_str(&b, m);
+	d.duration_us = j->start_us ? now_us() - j->start_us : 0;
+	snprintf(d.message, sizeof(d.message), "%s", msg ? msg : "");
+	hotplug_done_put(&b, j->reqid, &d);
 	if (b.err || msgchan_send(j->chan, &b) == -1)
 		log_warnx(JOB_FMT ": cannot send DONE", JOB_ARGS(j));
 	msgbuf_dispose(&b);

@@ -221,32 +221,43 @@ hpjob_fill(struct hpjob_strs *j, const struct wdev *d, unsigned *slen)
 	return 0;
 }
 
+/* The RUN for j (every field fits: the strings were bounded when the job
+ * was built, the paths are shorter than a socket's or a backend's). */
+static void
+hpjob_run_fill(const struct hpjob *j, struct hotplug_run *r)
+{
+	const char *kind = wd.kinds[j->kind];
+	int vif = strcmp(kind, "vif") == 0;
+
+	memset(r, 0, sizeof(*r));
+	r->id = j->id;
+	snprintf(r->kind, sizeof(r->kind), "%s", kind);
+	if (vif)
+		snprintf(r->action, sizeof(r->action), "%s",
+		    j->remove ? "offline" : "online");
+	else
+		snprintf(r->action, sizeof(r->action), "%s",
+		    j->remove ? "remove" : "add");
+	snprintf(r->script, sizeof(r->script), "%s", j->script);
+	snprintf(r->be_path, sizeof(r->be_path), "%s/%s/%u/%u", wd.be_root,
+	    kind, j->domid, j->devid);
+	snprintf(r->xs_path, sizeof(r->xs_path), "%s",
+	    j->px ? xsproxy_path(j->px) : "");
+	snprintf(r->vif, sizeof(r->vif), "%s", vif ? j->vif : "");
+	snprintf(r->netdev, sizeof(r->netdev), "%s", vif ? j->netdev : "");
+	r->timeout_ms = 0;		/* hotplugd's hotplug_timeout */
+}
+
 static void
 hpjob_send(struct hpjob *j)
 {
+	struct hotplug_run r;
 	struct msgbuf b;
-	char be[192];
-	const char *action;
-	int vif = strcmp(wd.kinds[j->kind], "vif") == 0;
 
 	if (wd.hp == NULL || j->sent)
 		return;
-	snprintf(be, sizeof(be), "%s/%s/%u/%u", wd.be_root, wd.kinds[j->kind],
-	    j->domid, j->devid);
-	if (vif)
-		action = j->remove ? "offline" : "online";
-	else
-		action = j->remove ? "remove" : "add";
-	msgbuf_init(&b, MSG_HOTPLUG_RUN, (uint32_t)j->id);
-	msgbuf_put_u64(&b, j->id);
-	msgbuf_put_str(&b, wd.kinds[j->kind]);
-	msgbuf_put_str(&b, action);
-	msgbuf_put_str(&b, j->script);
-	msgbuf_put_str(&b, be);
-	msgbuf_put_str(&b, j->px ? xsproxy_path(j->px) : "");
-	msgbuf_put_str(&b, vif ? j->vif : "");
-	msgbuf_put_str(&b, vif ? j->netdev : "");
-	msgbuf_put_u32(&b, 0);
+	hpjob_run_fill(j, &r);
+	hotplug_run_put(&b, (uint32_t)j->id, &r);
 	if (msgchan_send(wd.hp, &b) == 0) {
 		j->sent = 1;
 		j->sent_ms = now_ms();
@@ -433,22 +444,17 @@ hpjob_finish(struct hpjob *j, uint32_t outcome, int64_t code, uint64_t dur_us,
 static int
 watcherd_dispatch_hotplugd_done(struct msgchan *c, struct msg *m)
 {
-	uint64_t id, dur;
-	uint32_t outcome;
-	int64_t code;
-	char text[HOTPLUG_MSG_MAX + 1];
+	struct hotplug_done d;
 	struct hpjob *j;
 
-	if (msg_get_u64(m, &id) == -1 || msg_get_u32(m, &outcome) == -1 ||
-	    msg_get_i64(m, &code) == -1 || msg_get_u64(m, &dur) == -1 ||
-	    msg_get_str(m, text, sizeof(text)) == -1 || msg_end(m) == -1)
+	if (hotplug_done_get(m, &d) == -1)
 		return -1;
-	if ((j = hpjob_find(id)) == NULL) {
+	if ((j = hpjob_find(d.id)) == NULL) {
 		log_debug("hotplugd: DONE for unknown job %016llx",
-		    (unsigned long long)id);
+		    (unsigned long long)d.id);
 		return 0;
 	}
-	hpjob_finish(j, outcome, code, dur, text);
+	hpjob_finish(j, d.outcome, d.code, d.duration_us, d.message);
 	pump();
 	return 0;
 }
@@ -562,12 +568,12 @@ hpjobs_xs_back(void)
 static void
 cancel_send(uint64_t id)
 {
+	struct hotplug_cancel c = { .id = id };
 	struct msgbuf b;
 
 	if (wd.hp == NULL)
 		return;
-	msgbuf_init(&b, MSG_HOTPLUG_CANCEL, (uint32_t)id);
-	msgbuf_put_u64(&b, id);
+	hotplug_cancel_put(&b, (uint32_t)id, &c);
 	msgchan_send(wd.hp, &b);
 	msgbuf_dispose(&b);
 }

@@ -240,22 +240,38 @@ connect_admin(void)
 	return msg_connect(path);
 }
 
+/* Copies s (NULL: def) into a RUN field; -1 when it does not fit. */
+static int
+run_field(char *dst, size_t size, const char *s, const char *def)
+{
+	if (s == NULL)
+		s = def;
+	if (strlen(s) >= size) {
+		fprintf(stderr, "send_run: field \"%.32s...\" over %zu bytes\n",
+		    s, size - 1);
+		return -1;
+	}
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+/* Sends r through the codec watcherd uses (common/proto_hotplug.c). */
 int
 send_run(int fd, uint32_t reqid, const struct hp_run *r)
 {
+	struct hotplug_run run = { .id = r->id, .timeout_ms = r->timeout_ms };
 	struct msgbuf b;
 	int rc;
 
-	msgbuf_init(&b, MSG_HOTPLUG_RUN, reqid);
-	msgbuf_put_u64(&b, r->id);
-	msgbuf_put_str(&b, r->kind ? r->kind : "vbd");
-	msgbuf_put_str(&b, r->action ? r->action : "add");
-	msgbuf_put_str(&b, r->script);
-	msgbuf_put_str(&b, r->be_path);
-	msgbuf_put_str(&b, r->xs_path ? r->xs_path : "");
-	msgbuf_put_str(&b, r->vif ? r->vif : "");
-	msgbuf_put_str(&b, r->netdev ? r->netdev : "");
-	msgbuf_put_u32(&b, r->timeout_ms);
+	if (run_field(run.kind, sizeof(run.kind), r->kind, "vbd") == -1 ||
+	    run_field(run.action, sizeof(run.action), r->action, "add") == -1 ||
+	    run_field(run.script, sizeof(run.script), r->script, "") == -1 ||
+	    run_field(run.be_path, sizeof(run.be_path), r->be_path, "") == -1 ||
+	    run_field(run.xs_path, sizeof(run.xs_path), r->xs_path, "") == -1 ||
+	    run_field(run.vif, sizeof(run.vif), r->vif, "") == -1 ||
+	    run_field(run.netdev, sizeof(run.netdev), r->netdev, "") == -1)
+		return -1;
+	hotplug_run_put(&b, reqid, &run);
 	rc = msg_send_fd(fd, &b);
 	msgbuf_dispose(&b);
 	return rc;
@@ -278,6 +294,7 @@ send_raw(int fd, uint32_t type, uint32_t reqid, const void *p, size_t len)
 int
 recv_done(int fd, int timeout_ms, struct hp_done *d)
 {
+	struct hotplug_done done;
 	struct msg m;
 	int rc = -1;
 
@@ -285,13 +302,14 @@ recv_done(int fd, int timeout_ms, struct hp_done *d)
 	if (msg_recv_fd(fd, &m, MSG_MAX_DEFAULT, 0, timeout_ms) == -1)
 		return -1;
 	d->reqid = m.hdr.reqid;
-	if (m.hdr.type == MSG_HOTPLUG_DONE && msg_get_u64(&m, &d->id) == 0 &&
-	    msg_get_u32(&m, &d->outcome) == 0 &&
-	    msg_get_i64(&m, &d->code) == 0 &&
-	    msg_get_u64(&m, &d->dur_us) == 0 &&
-	    msg_get_str(&m, d->msg, sizeof(d->msg)) == 0 && msg_end(&m) == 0)
+	if (hotplug_done_get(&m, &done) == 0) {
+		d->id = done.id;
+		d->outcome = done.outcome;
+		d->code = done.code;
+		d->dur_us = done.duration_us;
+		memcpy(d->msg, done.message, sizeof(d->msg));
 		rc = 0;
-	else
+	} else
 		fprintf(stderr, "unexpected message type %u\n", m.hdr.type);
 	msg_dispose(&m);
 	return rc;

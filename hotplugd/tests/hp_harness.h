@@ -9,13 +9,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proto_hotplug.h"
+
 struct hp_done {
 	uint32_t	reqid;
 	uint64_t	id;
 	uint32_t	outcome;
 	int64_t		code;
 	uint64_t	dur_us;
-	char		msg[512];
+	char		msg[HOTPLUG_MSG_MAX + 1];
 };
 
 struct hp_run {

@@ -58,11 +58,11 @@ static int W;		/* the watcherd connection */
 static int
 send_cancel(int fd, uint32_t reqid, uint64_t id)
 {
+	struct hotplug_cancel c = { .id = id };
 	struct msgbuf b;
 	int rc;
 
-	msgbuf_init(&b, MSG_HOTPLUG_CANCEL, reqid);
-	msgbuf_put_u64(&b, id);
+	hotplug_cancel_put(&b, reqid, &c);
 	rc = msg_send_fd(fd, &b);
 	msgbuf_dispose(&b);
 	return rc;

@@ -10,7 +10,7 @@
 #include "log.h"
 #include "parse.h"
 
-enum ktype { K_MS, K_U32, K_PATH, K_DIRS, K_LEVEL, K_BOOL };
+enum ktype { K_MS, K_U32, K_PATH, K_DIRS, K_LEVEL, K_BOOL, K_MODE };
 
 struct key {
 	const char	*name;
@@ -46,6 +46,7 @@ static const struct key keys[] = {
 	{ "libxl_run_dir",	K_PATH,	OFF(libxl_run_dir), 0, 0, 0 },
 	{ "log_level",		K_LEVEL, OFF(log_level), 0, 0, 1 },
 	{ "seccomp_log",	K_BOOL,	OFF(seccomp_log), 0, 0, 0 },
+	{ "backend_mode",	K_MODE,	OFF(backend_mode), 0, 0, 0 },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -130,6 +131,28 @@ set_level(int *dst, const char *v)
 	return 0;
 }
 
+static const char *const mode_names[] = { "auto", "devsep", "libxl" };
+#define NMODES (sizeof(mode_names) / sizeof(mode_names[0]))
+
+const char *
+backend_mode_name(int m)
+{
+	return m >= 0 && (size_t)m < NMODES ? mode_names[m] : "invalid";
+}
+
+static int
+set_mode(int *dst, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < NMODES; i++)
+		if (strcmp(v, mode_names[i]) == 0) {
+			*dst = (int)i;
+			return 0;
+		}
+	return -1;
+}
+
 static int
 set_value(struct devsep_config *c, const struct key *k, char *v)
 {
@@ -155,6 +178,8 @@ set_value(struct devsep_config *c, const struct key *k, char *v)
 		return set_level(dst, v);
 	case K_BOOL:
 		return parse_bool(v, dst);
+	case K_MODE:
+		return set_mode(dst, v);
 	}
 	return -1;
 }
@@ -281,7 +306,8 @@ config_reload_runtime(struct devsep_config *dst,
 			memcpy(dst->image_dirs, src->image_dirs,
 			    sizeof(dst->image_dirs));
 			dst->n_image_dirs = src->n_image_dirs;
-		} else if (keys[i].type == K_LEVEL || keys[i].type == K_BOOL)
+		} else if (keys[i].type == K_LEVEL || keys[i].type == K_BOOL ||
+		    keys[i].type == K_MODE)
 			*(int *)((char *)dst + keys[i].off) =
 			    *(const int *)((const char *)src + keys[i].off);
 		else
@@ -335,6 +361,10 @@ config_dump(const struct devsep_config *c, int fd)
 		case K_BOOL:
 			dprintf(fd, "%s = %s\n", keys[i].name,
 			    *(const int *)p ? "yes" : "no");
+			break;
+		case K_MODE:
+			dprintf(fd, "%s = %s\n", keys[i].name,
+			    backend_mode_name(*(const int *)p));
 			break;
 		}
 	}

@@ -23,6 +23,21 @@
 #define CONFIG_MAX_DIRS		8
 #define CONFIG_PATH_MAX		256
 
+/*
+ * backend_mode: who drives the lifecycle (scripts, removal, hotplug-status,
+ * qdisk QEMU) of the backends in watcherd's domain.  "libxl": libxl does,
+ * as it always does for backends in its own domain (dom0 with xl); watcherd
+ * only watches them and runs the scripts devsep-relay asks for.  "devsep":
+ * watcherd does (a driver domain, whose scripts libxl never runs).
+ * "auto": libxl in domain 0 (where xl runs), devsep elsewhere.
+ */
+enum backend_mode {
+	BACKEND_MODE_AUTO	= 0,
+	BACKEND_MODE_DEVSEP	= 1,
+	BACKEND_MODE_LIBXL	= 2,
+};
+const char *backend_mode_name(int);
+
 struct devsep_config {
 	/* timeouts, milliseconds (libxl name in the comment) */
 	uint32_t init_timeout_ms;	/* LIBXL_INIT_TIMEOUT 10 s: wait state 2 */
@@ -52,6 +67,7 @@ struct devsep_config {
 	char	 libxl_dir[CONFIG_PATH_MAX];	/* libxl's XEN_LIB_DIR */
 	char	 libxl_run_dir[CONFIG_PATH_MAX];	/* libxl's XEN_RUN_DIR */
 	int	 log_level;		/* LOG_LEVEL_* */
+	int	 backend_mode;		/* BACKEND_MODE_* (watcherd) */
 	int	 seccomp_log;		/* 1: log instead of kill (dev only) */
 };
 

@@ -5,6 +5,7 @@
  *   MSG_COMMON_STATUS, MSG_COMMON_STATS     PEER_ADMIN
  *   MSG_WATCHER_DEVICES                     PEER_ADMIN
  *   MSG_WATCHER_CDROM_UPDATE                PEER_BROKER, PEER_ADMIN
+ *   MSG_WATCHER_RELAY_RUN                   PEER_ADMIN (devsep-relay, root)
  * Anything else drops the peer.
  *
  * Replies echo the request's reqid: the typed reply listed below,
@@ -47,6 +48,36 @@ enum msg_watcher {
 	 * ENOTCONN (xenstore connection down).  OK: empty.
 	 */
 	MSG_WATCHER_CDROM_UPDATE	= 402,
+	/*
+	 * devsep-relay (relay/), exec'd by libxl as a backend's hotplug
+	 * script, asks for the real script to run in hotplugd's sandbox with
+	 * the backend's scoped xenstore (only with backend_mode libxl).
+	 *   str script	the real script: a bare name in script_dir, the
+	 *		relay's own name without "devsep-" (RELAY_PREFIX)
+	 *   str action	"add" | "remove" (vbd; vif with type_if=tap),
+	 *		"online" | "offline" (vif, type_if=vif): libxl's argv[1]
+	 *   str xenbus_path  libxl's XENBUS_PATH, "backend/<kind>/<D>/<N>",
+	 *		relative to watcherd's domain
+	 *   str vif	libxl's `vif` ("" for a vbd)
+	 *   str netdev	libxl's `netdev` ("" when none)
+	 * The backend's `script` node must name the relay for that script
+	 * (basename "devsep-<script>"): watcherd runs only what libxl was
+	 * configured to run on that backend.  reply RELAY_DONE once the
+	 * script ended:
+	 *   u32 outcome (enum hotplug_outcome), i64 code, u64 duration_us,
+	 *   str message (the script's last output line, or why it did not run)
+	 * or ERROR: EPERM (backend_mode devsep: watcherd runs these scripts
+	 * itself), EINVAL (bad field), ENOENT (no such backend, or no
+	 * `script` node), EACCES (the `script` node does not name this
+	 * relay), EBUSY (a relay job for that device and action is running),
+	 * ENOTCONN (xenstore or devsep-hotplugd not connected).  A relay
+	 * that hangs up (libxl killed it at its timeout) has its job
+	 * cancelled: hotplugd kills the script's whole process group.
+	 */
+	MSG_WATCHER_RELAY_RUN		= 403,
+	MSG_WATCHER_RELAY_DONE		= 404,
 };
+
+#define RELAY_PREFIX		"devsep-"	/* devsep-<script> -> relay */
 
 #endif

@@ -141,6 +141,25 @@ status_row(struct table *t, const struct probe *p)
 	table_cell(t, "%s", sb);
 }
 
+/* watcherd's backend_mode: who drives this domain's backends. */
+static void
+mode_lines(const struct probe *p, size_t n)
+{
+	const char *m, *why;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i].rc != CTL_OK || strcmp(p[i].d->name, "watcherd") != 0)
+			continue;
+		m = json_string_value(json_object_get(p[i].j, "backend_mode"));
+		why = json_string_value(json_object_get(p[i].j,
+		    "backend_mode_why"));
+		if (m != NULL)
+			printf("watcherd backend_mode: %s (%s)\n", m,
+			    why ? why : "");
+	}
+}
+
 static int
 run_probes(struct ctl *c, int argc, char **argv, uint32_t type,
     uint32_t reply, struct probe *p, size_t *n)
@@ -192,6 +211,7 @@ cmd_status(struct ctl *c, int argc, char **argv)
 		if (table_print(&t, stdout) == -1)
 			rc = CTL_FAILED;
 		table_dispose(&t);
+		mode_lines(p, n);
 	}
 	probes_free(p, n);
 	return rc;

@@ -1,6 +1,6 @@
 /*
- * <rundir>/watcherd.sock: requests from devsepctl (PEER_ADMIN) and the
- * QEMU broker (PEER_BROKER).  The table below is the permission matrix;
+ * <rundir>/watcherd.sock: requests from devsepctl and devsep-relay
+ * (PEER_ADMIN: root) and the QEMU broker (PEER_BROKER).  The table below is the permission matrix;
  * msg_dispatch() refuses anything else and the peer is dropped.
  */
 #include <ctype.h>
@@ -201,6 +201,8 @@ static const struct msg_handler watcherd_handlers[] = {
 	    watcherd_dispatch_admin_devices },
 	{ MSG_WATCHER_CDROM_UPDATE, "CDROM_UPDATE", PEER_BROKER | PEER_ADMIN,
 	    watcherd_dispatch_broker_cdrom },
+	{ MSG_WATCHER_RELAY_RUN, "RELAY_RUN", PEER_ADMIN,
+	    watcherd_dispatch_admin_relay },
 };
 
 static void
@@ -214,6 +216,7 @@ ctl_msg(struct msgchan *c, struct msg *m, void *arg)
 static void
 ctl_close(struct msgchan *c, void *arg)
 {
+	hpjobs_relay_gone(c);	/* a relay's job, if any, is cancelled */
 	msgchan_free(c);
 	msglisten_closed(ctl_listen);
 }

@@ -311,11 +311,30 @@ remember(struct wdev *d, const struct fsm_in *in)
 	d->hs = (uint8_t)in->hs;
 }
 
+/*
+ * backend_mode libxl (relay.c): libxl drives the device; watcherd keeps
+ * what it read for `devsepctl devices` and forgets the device once its
+ * backend dir is gone.  No state machine: no script, no write, no
+ * removal, no broker.
+ */
+static void
+observe(struct wdev *d, const struct fsm_in *in)
+{
+	if (in->be_state == XS_ABSENT) {
+		if (!d->dirty)
+			dev_free(d);
+		return;
+	}
+	remember(d, in);
+}
+
 /* Before the reads: a hint after removal may be a new device. */
 int
 device_eval_pre(struct wdev *d)
 {
 	wd.st.evals++;
+	if (wd.libxl)
+		return 0;	/* observed only: device_eval_in */
 	if (d->st.phase == P_DONE) {
 		d->want = WANT_ALL;	/* a new device: nothing known */
 		d->st.phase = P_NEW;
@@ -334,6 +353,10 @@ device_eval_in(struct wdev *d, struct fsm_in *in)
 	struct fsm_out o;
 	int i, old;
 
+	if (wd.libxl) {
+		observe(d, in);
+		return;
+	}
 	if (d->st.phase == P_NEW && in->be_state == XS_ABSENT &&
 	    d->job_id == 0) {
 		dev_free(d);	/* stale hint: never existed or long gone */

@@ -22,6 +22,13 @@
  *   waited in hotplugd's queue for one round) is cancelled and ends here as
  *   timed out (hotplugd enforces the timeout itself; this is the backstop
  *   so a device never waits forever).
+ * - Relay jobs (relay.c, backend_mode libxl): devsep-relay, exec'd by
+ *   libxl as the script, asked for the run; the result goes back to it
+ *   (RELAY_DONE), not to a state machine.  Their ids have RELAY_ID_BIT
+ *   (never equal to a device job's).  A relay that hangs up (libxl
+ *   killed it) gets its job cancelled; the job stays until hotplugd's
+ *   DONE, so the same run cannot be asked for twice meanwhile.  hotplugd
+ *   lost: a relay job ends at once (never re-sent: libxl waits).
  * - A job is sized to its content (issue 8: a 10 000-device reconcile
  *   queues ~7000): its strings (script, vifname, gatewaydev) are read into
  *   a struct hpjob_strs on the stack and copied behind the struct; the
@@ -60,6 +67,10 @@ struct hpjob {
 	uint8_t			 hs_known;	/* the script's last touch of
 						   hotplug-status: a write
 						   with its value seen */
+	uint8_t			 relay;		/* a relay job (relay.c) */
+	uint8_t			 tap;		/* vif add/remove, type_if=tap */
+	struct msgchan		*rchan;		/* the relay, NULL once gone */
+	uint32_t		 rreqid;	/* its request's reqid */
 	uint64_t		 sent_ms;
 	struct xsproxy		*px;
 	const char		*script, *vif, *netdev;	/* in strs */
@@ -117,11 +128,21 @@ hpjobs_connected(void)
 	return wd.hp != NULL;
 }
 
+#define RELAY_ID_BIT	(1ull << 61)
+#define TAP_ID_BIT	(1ull << 60)
+
+/* kind < WD_MAX_KINDS (16): bits 56..59. */
+static uint64_t
+hpjob_id(unsigned kind, uint32_t domid, uint32_t devid, int remove)
+{
+	return 1ull << 63 | (uint64_t)(remove ? 1 : 0) << 62 |
+	    (uint64_t)kind << 56 | (uint64_t)domid << 32 | devid;
+}
+
 static uint64_t
 hpjob_id_for(const struct wdev *d, int remove)
 {
-	return 1ull << 63 | (uint64_t)(remove ? 1 : 0) << 62 |
-	    (uint64_t)d->kind << 56 | (uint64_t)d->domid << 32 | d->devid;
+	return hpjob_id(d->kind, d->domid, d->devid, remove);
 }
 
 static struct hpjob *
@@ -221,6 +242,16 @@ hpjob_fill(struct hpjob_strs *j, const struct wdev *d, unsigned *slen)
 	return 0;
 }
 
+/* libxl_linux.c: a vif's vif run is online/offline, its tap run and
+ * every other kind add/remove. */
+static const char *
+hpjob_action(const struct hpjob *j)
+{
+	if (strcmp(wd.kinds[j->kind], "vif") == 0 && !j->tap)
+		return j->remove ? "offline" : "online";
+	return j->remove ? "remove" : "add";
+}
+
 /* The RUN for j (every field fits: the strings were bounded when the job
  * was built, the paths are shorter than a socket's or a backend's). */
 static void
@@ -232,12 +263,7 @@ hpjob_run_fill(const struct hpjob *j, struct hotplug_run *r)
 	memset(r, 0, sizeof(*r));
 	r->id = j->id;
 	snprintf(r->kind, sizeof(r->kind), "%s", kind);
-	if (vif)
-		snprintf(r->action, sizeof(r->action), "%s",
-		    j->remove ? "offline" : "online");
-	else
-		snprintf(r->action, sizeof(r->action), "%s",
-		    j->remove ? "remove" : "add");
+	snprintf(r->action, sizeof(r->action), "%s", hpjob_action(j));
 	snprintf(r->script, sizeof(r->script), "%s", j->script);
 	snprintf(r->be_path, sizeof(r->be_path), "%s/%s/%u/%u", wd.be_root,
 	    kind, j->domid, j->devid);
@@ -299,7 +325,7 @@ proxy_open(struct hpjob *j)
 	    sock_path(j->id, sock, sizeof(sock)) == -1)
 		return -1;
 	j->px = xsproxy_open(wd.base, wd.xs, sock, &sc);
-	if (j->px != NULL && (xsnprintf(be + strlen(be), sizeof(be) -
+	if (j->px != NULL && !j->relay && (xsnprintf(be + strlen(be), sizeof(be) -
 	    strlen(be), "/hotplug-status") == -1 || xsproxy_track(j->px,
 	    be, hpjob_hs_cb, j) == -1))
 		log_warnx("domid=%u kind=%s devid=%u hotplug-status not "
@@ -415,17 +441,8 @@ hpjob_start(struct wdev *d, int remove)
 }
 
 static void
-hpjob_finish(struct hpjob *j, uint32_t outcome, int64_t code, uint64_t dur_us,
-    const char *msg)
+hpjob_unlink(struct hpjob *j)
 {
-	struct wdev *d;
-
-	d = dev_find(j->kind, j->domid, j->devid);
-	/* An add whose script was not seen writing hotplug-status (it used
-	 * another way, or none): read it back, a watch event may still be on
-	 * its way.  A removal does not look at it. */
-	if (d != NULL && d->job_id == j->id && !j->remove && !j->hs_known)
-		d->want |= WANT_HS;
 	xsproxy_close(j->px);
 	LIST_REMOVE(j, hentry);
 	if (j->active) {
@@ -434,9 +451,123 @@ hpjob_finish(struct hpjob *j, uint32_t outcome, int64_t code, uint64_t dur_us,
 	} else
 		TAILQ_REMOVE(&pending, j, qentry);
 	njobs--;
-	if (d != NULL && d->job_id == j->id)
+}
+
+/* A relay job ended: the result goes to the relay (if still there), and
+ * into the device's last script for `devsepctl devices`. */
+static void
+relay_job_finish(struct hpjob *j, struct wdev *d, uint32_t outcome,
+    int64_t code, uint64_t dur_us, const char *msg)
+{
+	log_info("domid=%u kind=%s devid=%u relay: %s %s: %s %lld after %llu "
+	    "ms%s", j->domid, wd.kinds[j->kind], j->devid, j->script,
+	    hpjob_action(j), hotplug_outcome_name(outcome), (long long)code,
+	    (unsigned long long)(dur_us / 1000),
+	    j->rchan == NULL ? " (relay gone)" : "");
+	if (outcome != HOTPLUG_EXITED || code != 0)
+		wd.st.relay_failures++;
+	if (d != NULL) {
+		d->last_action = j->remove ? 2 : 1;
+		d->last_outcome = (uint8_t)outcome;
+		d->last_code = (int32_t)code;
+		d->last_dur_ms = (uint32_t)(dur_us / 1000);
+		d->last_ms = now_ms();
+	}
+	if (j->rchan != NULL)
+		relay_reply_done(j->rchan, j->rreqid, outcome, code, dur_us,
+		    msg);
+}
+
+static void
+hpjob_finish(struct hpjob *j, uint32_t outcome, int64_t code, uint64_t dur_us,
+    const char *msg)
+{
+	struct wdev *d;
+
+	d = dev_find(j->kind, j->domid, j->devid);
+	if (j->relay)
+		relay_job_finish(j, d, outcome, code, dur_us, msg);
+	/* An add whose script was not seen writing hotplug-status (it used
+	 * another way, or none): read it back, a watch event may still be on
+	 * its way.  A removal does not look at it. */
+	else if (d != NULL && d->job_id == j->id && !j->remove &&
+	    !j->hs_known)
+		d->want |= WANT_HS;
+	hpjob_unlink(j);
+	if (!j->relay && d != NULL && d->job_id == j->id)
 		device_job_done(d, outcome, code, dur_us, msg);
 	free(j);
+}
+
+/* ---- relay jobs (relay.c checked the request) ---- */
+
+/*
+ * Queues the run devsep-relay asked for; the reply goes to c once it
+ * ended.  Returns 0, or an errno: EBUSY when that run is still going
+ * (also a cancelled one whose group is being killed), ENOMEM.
+ */
+int
+hpjobs_relay_start(const struct relay_req *r, struct msgchan *c,
+    uint32_t reqid)
+{
+	struct hpjob_strs js;
+	struct hpjob *j;
+	uint64_t id = hpjob_id(r->kind, r->domid, r->devid, r->remove) |
+	    RELAY_ID_BIT | (r->tap ? TAP_ID_BIT : 0);
+
+	if (hpjob_find(id) != NULL)
+		return EBUSY;
+	memset(&js, 0, sizeof(js));
+	snprintf(js.script, sizeof(js.script), "%s", r->script);
+	snprintf(js.vif, sizeof(js.vif), "%s", r->vif);
+	snprintf(js.netdev, sizeof(js.netdev), "%s", r->netdev);
+	if ((j = hpjob_new(&(struct wdev){ .kind = (uint8_t)r->kind,
+	    .domid = r->domid, .devid = r->devid }, id, r->remove,
+	    &js)) == NULL)
+		return ENOMEM;
+	j->relay = 1;
+	j->tap = (uint8_t)r->tap;
+	j->rchan = c;
+	j->rreqid = reqid;
+	wd.st.relay_runs++;
+	LIST_INSERT_HEAD(&jhash[j->id % JOB_HASH], j, hentry);
+	TAILQ_INSERT_TAIL(&pending, j, qentry);
+	njobs++;
+	pump();
+	return 0;
+}
+
+static void cancel_send(uint64_t);
+
+/* The relay hung up before its job ended (libxl killed it at its own
+ * timeout): the script's process group is killed; the job ends with
+ * hotplugd's DONE. */
+void
+hpjobs_relay_gone(struct msgchan *c)
+{
+	struct hpjob *j, *next;
+	struct hpjob *lists[2] = { TAILQ_FIRST(&active), TAILQ_FIRST(&pending) };
+	int i;
+
+	for (i = 0; i < 2; i++)
+		for (j = lists[i]; j != NULL; j = next) {
+			next = TAILQ_NEXT(j, qentry);
+			if (!j->relay || j->rchan != c)
+				continue;
+			j->rchan = NULL;
+			wd.st.relay_gone++;
+			log_warnx("domid=%u kind=%s devid=%u relay: %s %s: the "
+			    "relay hung up (killed by libxl?): job cancelled",
+			    j->domid, wd.kinds[j->kind], j->devid, j->script,
+			    hpjob_action(j));
+			if (!j->sent) {
+				hpjob_finish(j, HOTPLUG_CANCELLED, 0, 0,
+				    "relay gone before the job was sent");
+				continue;
+			}
+			cancel_send(j->id);
+		}
+	pump();
 }
 
 /* ---- hotplugd channel ---- */
@@ -497,13 +628,19 @@ hp_schedule(void)
 static void
 hp_close(struct msgchan *c, void *arg)
 {
-	struct hpjob *j;
+	struct hpjob *j, *next;
 
 	log_warnx("hotplugd: connection lost; %zu jobs to re-send", nactive);
 	msgchan_free(c);
 	wd.hp = NULL;
-	TAILQ_FOREACH(j, &active, qentry)
-		j->sent = 0;
+	for (j = TAILQ_FIRST(&active); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, qentry);
+		if (j->relay && j->sent)  /* libxl waits: fail, never rerun */
+			hpjob_finish(j, HOTPLUG_CANCELLED, 0, 0,
+			    "devsep-hotplugd went away during the job");
+		else
+			j->sent = 0;
+	}
 	hp_schedule();
 }
 

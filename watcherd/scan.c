@@ -240,8 +240,10 @@ scan_all(void)
 				scan_kind(kinds[i]);
 		free(kinds);
 	}
-	scan_orphans();
-	scan_guests();
+	if (!wd.libxl) {	/* libxl cleans up its own backends */
+		scan_orphans();
+		scan_guests();
+	}
 	wd.st.scan_ms = now_ms() - t0;
 	log_info("scan: %zu devices tracked, %zu queued (%llu ms)", wd.ndevs,
 	    wd.ndirty, (unsigned long long)wd.st.scan_ms);
@@ -289,6 +291,8 @@ scan_guests(void)
 	    (GUEST_POLL_MS % 1000) * 1000 };
 	struct guest_arg *g;
 
+	if (wd.libxl)		/* libxl tears down a dead guest's devices */
+		return;
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return;
 	devtab_foreach(check_guest, g);

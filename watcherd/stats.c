@@ -74,6 +74,14 @@ stats_json(void)
 	    json_integer((json_int_t)wd.st.node_reads));
 	json_object_set_new(o, "hints_unused",
 	    json_integer((json_int_t)wd.st.hints_unused));
+	json_object_set_new(o, "relay_runs",
+	    json_integer((json_int_t)wd.st.relay_runs));
+	json_object_set_new(o, "relay_failures",
+	    json_integer((json_int_t)wd.st.relay_failures));
+	json_object_set_new(o, "relay_refused",
+	    json_integer((json_int_t)wd.st.relay_refused));
+	json_object_set_new(o, "relay_gone",
+	    json_integer((json_int_t)wd.st.relay_gone));
 	json_object_set_new(o, "reconcile_ms",
 	    json_integer((json_int_t)wd.st.reconcile_ms));
 	json_object_set_new(o, "attach_latency_ms", hist_json(&attach_ms));
@@ -96,6 +104,11 @@ status_json(void)
 	    "run_dir", wd.cfg.run_dir);
 	if (extra == NULL)
 		return NULL;
+	json_object_set_new(extra, "backend_mode",
+	    json_string(wd.mode_why ? relay_mode_name() : "unknown"));
+	json_object_set_new(extra, "backend_mode_why",
+	    json_string(wd.mode_why ? wd.mode_why : "not connected to "
+	    "xenstore yet (own domid unknown)"));
 	return dump_json(status_json_new("watcherd",
 	    (now_ms() - wd.start_ms) / 1000, extra));
 }
@@ -140,7 +153,7 @@ list_dev(struct wdev *d, void *arg)
 	    "devid", (json_int_t)d->devid, "backend_state", d->be_state,
 	    "frontend_state", d->fe_state, "online", d->online,
 	    "hotplug_status", hs_name(d->hs),
-	    "phase", fsm_phase_name(d->st.phase),
+	    "phase", wd.libxl ? "libxl" : fsm_phase_name(d->st.phase),
 	    "handovers", (json_int_t)d->handovers,
 	    "last_script", last_script(d)));
 }

@@ -9,6 +9,8 @@
  *   jobs.c      hotplugd client: job queue, scoped xenstore per job
  *   broker.c    qdisk hand-over to devsep-qemu-broker
  *   control.c   watcherd.sock: status, stats, device list, CD-ROM updates
+ *   relay.c     backend_mode (who drives the backends), devsep-relay's
+ *               requests (backends libxl drives)
  *   stats.c     STATUS/STATS/DEVICES JSON, latency histograms
  */
 #ifndef WATCHERD_WD_H
@@ -24,6 +26,8 @@ struct event_base;
 struct event;
 struct xs_handle;
 struct xsproxy;
+struct msgchan;
+struct msg;
 
 #define WD_MAX_KINDS	16
 #define WD_DEVS_MAX	65536	/* devices tracked; more are refused */
@@ -89,6 +93,16 @@ struct wd_stats {
 	uint64_t	invalid_values, guests_died, xs_reconnects;
 	uint64_t	scan_devices, scan_ms, reconcile_ms, hs_from_job;
 	uint64_t	node_reads, hints_unused;
+	uint64_t	relay_runs, relay_failures, relay_refused, relay_gone;
+};
+
+/* A checked MSG_WATCHER_RELAY_RUN (relay.c -> jobs.c). */
+struct relay_req {
+	unsigned	 kind;		/* wd.kinds index */
+	uint32_t	 domid, devid;
+	int		 remove, tap;
+	char		 script[256];
+	char		 vif[64], netdev[64];
 };
 
 struct wd {
@@ -97,6 +111,9 @@ struct wd {
 	struct xs_handle	*xs;		/* NULL while disconnected */
 	uint32_t		 self;		/* our domid (backend domain) */
 	int			 self_forced;	/* --domid given */
+	int			 libxl;		/* backend_mode resolved: libxl
+						   drives our backends */
+	const char		*mode_why;	/* how it was resolved */
 	char			 be_root[64];	/* /local/domain/<self>/backend */
 	char			 jobdir[CONFIG_PATH_MAX]; /* proxy sockets */
 	char			 kinds[WD_MAX_KINDS][16];
@@ -196,11 +213,22 @@ void		 hpjobs_xs_lost(void);
 void		 hpjobs_xs_back(void);
 size_t		 hpjobs_outstanding(void);
 int		 hpjobs_connected(void);
+int		 hpjobs_relay_start(const struct relay_req *, struct msgchan *,
+		    uint32_t reqid);
+void		 hpjobs_relay_gone(struct msgchan *);
 
 /* broker.c */
 int		 broker_available(void);
 void		 broker_attach(struct wdev *);
 void		 broker_detach(struct wdev *);
+
+/* relay.c */
+void		 relay_mode_resolve(void);
+const char	*relay_mode_name(void);
+int		 watcherd_dispatch_admin_relay(struct msgchan *, struct msg *);
+void		 relay_reply_done(struct msgchan *, uint32_t reqid,
+		    uint32_t outcome, int64_t code, uint64_t dur_us,
+		    const char *msg);
 
 /* control.c */
 int		 control_listen(void);

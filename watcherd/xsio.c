@@ -127,6 +127,7 @@ xsio_connect(void)
 	}
 	if (find_self() == -1)
 		goto fail;
+	relay_mode_resolve();
 	probe_privilege();
 	if (xsnprintf(wd.be_root, sizeof(wd.be_root),
 	    "/local/domain/%u/backend", wd.self) == -1)

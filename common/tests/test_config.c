@@ -84,6 +84,7 @@ test_defaults(void **state)
 	assert_int_equal(c.n_image_dirs, 1);
 	assert_int_equal(c.log_level, LOG_LEVEL_INFO);
 	assert_int_equal(c.seccomp_log, 0);
+	assert_int_equal(c.backend_mode, BACKEND_MODE_AUTO);
 	assert_true(c.max_jobs > 0);
 }
 
@@ -119,6 +120,10 @@ static const struct {
 	{ "log_level = debug", INTF(log_level), LOG_LEVEL_DEBUG, NULL },
 	{ "log_level = warn", INTF(log_level), LOG_LEVEL_WARN, NULL },
 	{ "seccomp_log = yes", INTF(seccomp_log), 1, NULL },
+	{ "backend_mode = libxl", INTF(backend_mode), BACKEND_MODE_LIBXL, NULL },
+	{ "backend_mode = devsep", INTF(backend_mode), BACKEND_MODE_DEVSEP,
+	    NULL },
+	{ "backend_mode = auto", INTF(backend_mode), BACKEND_MODE_AUTO, NULL },
 	{ "  \tmax_jobs=3\t # three", U32F(max_jobs), 3, NULL },
 	{ "max_jobs = 4\r", U32F(max_jobs), 4, NULL },
 };
@@ -189,6 +194,9 @@ static const struct {
 	{ "log_level = verbose", "bad value" },
 	{ "log_level = DEBUG", "bad value" },
 	{ "seccomp_log = maybe", "bad value" },
+	{ "backend_mode = xl", "bad value" },
+	{ "backend_mode = LIBXL", "bad value" },
+	{ "backend_mode =", "bad value" },
 	{ "image_dirs = /a /b /c /d /e /f /g /h /i", "bad value" },
 	{ "image_dirs = /a rel", "bad value" },
 	{ "image_dirs = /a\r\r/b", "bad value" },	/* found by fuzz_config */
@@ -341,8 +349,8 @@ test_reload_runtime(void **state)
 	    "log_level = debug\n"
 	    "script_dir = /new/scripts\nqemu_uid_base = 5000\n"
 	    "qemu_binary = /new/qemu\nqemu_chroot = /new/chroot\n"
-	    "run_dir = /new/run\nstate_dir = /new/state\nseccomp_log = yes\n",
-	    err, sizeof(err)), 0);
+	    "run_dir = /new/run\nstate_dir = /new/state\nseccomp_log = yes\n"
+	    "backend_mode = libxl\n", err, sizeof(err)), 0);
 	config_reload_runtime(&dst, &src);
 	/* runtime keys follow the new file */
 	assert_int_equal(dst.init_timeout_ms, 1000);
@@ -367,6 +375,7 @@ test_reload_runtime(void **state)
 	assert_string_equal(dst.run_dir, DEVSEP_RUNDIR);
 	assert_string_equal(dst.state_dir, DEVSEP_STATEDIR);
 	assert_int_equal(dst.seccomp_log, 0);
+	assert_int_equal(dst.backend_mode, BACKEND_MODE_AUTO);
 }
 
 /* Dumps c into a malloc'ed NUL-terminated string. */
@@ -410,6 +419,7 @@ roundtrip(const struct devsep_config *a)
 	assert_int_equal(a->qemu_bodge_timeout_ms, b.qemu_bodge_timeout_ms);
 	assert_int_equal(a->log_level, b.log_level);
 	assert_int_equal(a->seccomp_log, b.seccomp_log);
+	assert_int_equal(a->backend_mode, b.backend_mode);
 	assert_int_equal(a->n_image_dirs, b.n_image_dirs);
 	for (i = 0; i < a->n_image_dirs; i++)
 		assert_string_equal(a->image_dirs[i], b.image_dirs[i]);
@@ -430,7 +440,8 @@ test_dump_roundtrip(void **state)
 	assert_int_equal(parse(&c, "init_timeout = 250ms\nmax_jobs = 3\n"
 	    "image_dirs = /a /b /c /d /e /f /g /h\nlog_level = debug\n"
 	    "seccomp_log = on\nqemu_bodge_timeout = 0\n"
-	    "state_dir = /s p a c e\n", err, sizeof(err)), 0);
+	    "state_dir = /s p a c e\nbackend_mode = libxl\n", err,
+	    sizeof(err)), 0);
 	roundtrip(&c);
 	config_defaults(&c);
 	assert_int_equal(parse(&c, "image_dirs =\nlog_level = warn\n", err,

@@ -84,8 +84,12 @@ S
 }
 
 # write_conf [extra "key = value" lines...]: test defaults, overridable.
+# backend_mode devsep: the test toolstack (actors/toolstack.c) runs no
+# scripts, so watcherd drives dom0's backends as in a driver domain
+# (auto would leave them to libxl in domain 0).
 write_conf() {
 	local l k defaults=(
+		"backend_mode = devsep"
 		"script_dir = $W/scripts" "init_timeout = 5s"
 		"destroy_timeout = 2s" "hotplug_timeout = 2s"
 		"io_drain_timeout = 3s" "qemu_bodge_timeout = 1s"

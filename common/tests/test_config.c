@@ -461,7 +461,7 @@ static const char *const all_keys[] = {
 	"script_kill_grace", "lock_timeout", "peer_retry", "busy_retry",
 	"busy_tries", "script_dir", "max_jobs", "script_output_max",
 	"image_dirs", "qemu_uid_base", "qemu_binary", "qemu_chroot",
-	"run_dir", "state_dir", "log_level", "seccomp_log",
+	"run_dir", "state_dir", "log_level", "seccomp_log", "backend_mode",
 };
 #define DOC_MAX		(64 * 1024)	/* bytes read of a doc file */
 #define DOC_LINE_MAX	512

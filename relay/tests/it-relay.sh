@@ -81,6 +81,19 @@ grep -q '"phase":"libxl"' <<<"$dev" && grep -q '"outcome":"exited"' <<<"$dev" &&
 	ok "devices lists it as libxl's, with the relay's last script" ||
 	fail "devices: $dev"
 
+# ---- a qdisk backend (libxl's device model serves it): left alone
+"$B/actor-toolstack" add --backend-domid 0 --domid 5 --kind qdisk \
+	--devid 51712 --type qdisk --params "$W/q.img" || fail "toolstack qdisk"
+Q=$(be qdisk 51712)
+wait_for sh -c "'$B/wd-client' '$W/run/watcherd.sock' devices 5 | grep -q '\"kind\":\"qdisk\"'" ||
+	fail "qdisk not tracked"
+sleep 0.3
+[ -z "$(xenstore-read "$Q/hotplug-status" 2>/dev/null)" ] &&
+	! xenstore-exists "$Q/hotplug-error" &&
+	ok "qdisk: no hotplug-status/-error written (libxl's QEMU serves it)" ||
+	fail "watcherd wrote into libxl's qdisk: $(xenstore-read "$Q/hotplug-error" 2>&1)"
+grep -q "kind=qdisk" "$W/watcherd.log" && fail "watcherd acted on the qdisk"
+
 # ---- exit status and output reach libxl
 add_dev vif 1 "$S/devsep-test-fail"
 wait_for node_is "$(be vif 1)/state" 2 || fail "vif 1 InitWait"

@@ -67,13 +67,16 @@ item_missing(json_t *cfg, const struct inv_item *it)
 static const char *
 check_item(json_t *doms, const struct inv_item *it)
 {
-	json_t *d = find_domain(doms, it->domid), *cfg;
+	json_t *d = find_domain(doms, it->domid), *cfg, *ts;
 
 	if (d == NULL)
 		return "domain has no JSON config at all";
 	cfg = json_object_get(d, "config");
 	if (!json_is_object(cfg))
 		return "domain's JSON was removed (destroy) but this remains";
+	ts = json_object_get(d, "toolstack");
+	if (json_is_string(ts) && strcmp(json_string_value(ts), "libxl") == 0)
+		return inv_libxl_missing(cfg, it);
 	return item_missing(cfg, it);
 }
 

@@ -46,6 +46,17 @@ typedef void (*inv_report_fn)(void *arg, const struct inv_item *,
 int	inv_check(const char *store_json, const struct inv_item *items,
 	    size_t n, inv_report_fn, void *arg, char *err, size_t errsz);
 
+/*
+ * A domain that xl manages (LIST entry "toolstack": "libxl"): its config
+ * is libxl's JSON; common/inv_libxl.c has the matching table.
+ * inv_libxl_missing: NULL when cfg describes the item, else why not.
+ * inv_vdev_devid: libxl's vdev name ("xvda", "hdc", "sdb1", "d0p1",
+ * "51712") to the xenstore devid; 0 or -1.
+ */
+struct json_t;
+const char *inv_libxl_missing(struct json_t *cfg, const struct inv_item *);
+int	inv_vdev_devid(const char *vdev, uint32_t *devid);
+
 /* "DOMID xs KIND DEVID" or "DOMID qmp KIND ID" (tests, devsepctl). */
 int	inv_item_parse(const char *line, struct inv_item *);
 void	inv_item_format(const struct inv_item *, char *buf, size_t sz);

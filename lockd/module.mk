@@ -44,7 +44,7 @@ TEST_PROGS += $(BUILD)/tests/lockd-test-async
 INT_TESTS += lockd/tests/test-locks.sh lockd/tests/test-contend.sh \
              lockd/tests/test-restart.sh lockd/tests/test-seed002.sh \
              lockd/tests/test-async.sh lockd/tests/test-invariant-xs.sh \
-             lockd/tests/test-xl-locks.sh
+             lockd/tests/test-xl-locks.sh lockd/tests/test-xl-world.sh
 INT_TESTS += lockd/model/check-model.sh
 
 # bench/lock-bench (not a test): the binary it runs.
@@ -59,7 +59,8 @@ LOCKD_FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -I. -Icommon \
     -Wall -Wextra -Werror -Wno-unused-parameter
 ifneq ($(wildcard $(FUZZ_RT)/libclang_rt.fuzzer*.a),)
 $(BUILD)/fuzz/fuzz_lockd_store: lockd/fuzz/fuzz_store.c lockd/store.c \
-    common/invariant.c common/parse.c common/log.c common/fdio.c \
+    common/invariant.c common/inv_libxl.c common/parse.c common/log.c \
+    common/fdio.c \
     lockd/store.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(LOCKD_FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ljansson -lxenstore

@@ -109,6 +109,67 @@ test_bad_inputs(void **state)
 	assert_int_equal(inv_item_parse("1 xs vif", &it), -1);
 }
 
+/* An xl domain: the config is libxl's JSON (common/inv_libxl.c). */
+static const char *xlstore =
+    "{\"domains\":[{\"domid\":5,\"state\":\"active\",\"generation\":1,"
+    " \"dm_gone\":false,\"toolstack\":\"libxl\",\"config\":{"
+    "  \"c_info\":{\"type\":\"hvm\"},"
+    "  \"disks\":[{\"vdev\":\"hdc\",\"is_cdrom\":1,\"pdev_path\":\"\"},"
+    "   {\"vdev\":\"xvdb\"}],"
+    "  \"nics\":[{\"devid\":0}]}}]}";
+
+static int
+check_xl(const char *line)
+{
+	struct inv_item it;
+	char err[128];
+
+	assert_int_equal(inv_item_parse(line, &it), 0);
+	return inv_check(xlstore, &it, 1, report, NULL, err, sizeof(err));
+}
+
+static void
+test_libxl_json(void **state)
+{
+	assert_int_equal(check_xl("5 xs vbd 5632"), 0);	/* hdc */
+	assert_int_equal(check_xl("5 xs qdisk 5632"), 0);
+	assert_int_equal(check_xl("5 xs vbd 51728"), 0);	/* xvdb */
+	assert_int_equal(check_xl("5 xs vif 0"), 0);
+	assert_int_equal(check_xl("5 xs console 0"), 0);	/* implicit */
+	assert_int_equal(check_xl("5 qmp dm qemu"), 0);
+	assert_int_equal(check_xl("5 qmp cdrom 5632"), 0);
+	assert_int_equal(check_xl("5 xs vbd 5696"), 1);	/* hdd: none */
+	assert_non_null(strstr(last, "libxl's JSON"));
+	assert_int_equal(check_xl("5 xs vif 1"), 1);
+	assert_int_equal(check_xl("5 qmp cdrom 51728"), 1);	/* not a CD */
+	assert_int_equal(check_xl("5 qmp disk 5632"), 1);	/* a CD */
+	assert_int_equal(check_xl("5 xs vkbd 0"), 1);
+	assert_int_equal(check_xl("5 xs foo 0"), 1);
+}
+
+static void
+test_vdev(void **state)
+{
+	static const struct { const char *v; uint32_t id; } ok[] = {
+		{ "xvda", 51712 }, { "xvdb", 51728 }, { "xvda1", 51713 },
+		{ "xvdq", (1u << 28) | (16 << 8) }, { "xvdaa", (1u << 28) |
+		(26 << 8) }, { "hda", 768 }, { "hdb", 832 }, { "hdc", 5632 },
+		{ "hdd", 5696 }, { "sda", 2048 }, { "sdb1", 2065 },
+		{ "d0p1", (1u << 28) | 1 }, { "51712", 51712 },
+	};
+	static const char *bad[] = { "", "xvd", "hde", "sdq", "xvda256",
+	    "hda64", "d0", "dxp1", "xvdA", "vda", "-1" };
+	uint32_t id;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(inv_vdev_devid(ok[i].v, &id), 0);
+		assert_int_equal(id, ok[i].id);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(inv_vdev_devid(bad[i], &id), -1);
+}
+
 int
 main(void)
 {
@@ -117,6 +178,8 @@ main(void)
 		cmocka_unit_test(test_violations),
 		cmocka_unit_test(test_dm_entry),
 		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_libxl_json),
+		cmocka_unit_test(test_vdev),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

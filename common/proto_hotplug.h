@@ -17,6 +17,9 @@
  *	str action	"add" | "remove" (vbd & others: argv[1])
  *			"online" | "offline" (vif: argv[1], argv[2] =
  *			"type_if=vif", as libxl_linux.c does)
+ *			vif "add" | "remove": the tap of an HVM guest's
+ *			emulated NIC (argv[2] "type_if=tap", env INTERFACE=
+ *			vif<D>.<N>-emu); only devsep-relay asks for it
  *	str script	the backend's `script` node as the toolstack wrote it:
  *			a bare name ("block") or an absolute path; it must
  *			resolve to an executable regular file inside
@@ -37,6 +40,7 @@
  *	    (relative, as libxl passes them: xenstored - and xsproxy -
  *	    resolve relative paths against /local/domain/<B>)
  *	vif=<vif> netdev=<netdev>   (vif jobs only)
+ *	INTERFACE=vif<D>.<N>-emu    (vif add/remove: the tap)
  *	XENSTORED_PATH=<xenstored_path>   (when not "")
  *
  * MSG_HOTPLUG_DONE (hotplugd -> watcherd, reqid of the RUN)

@@ -134,13 +134,23 @@ valid_ifname(const char *s, int empty_ok)
 	    "0123456789._-") == n;
 }
 
+/* libxl_linux.c: vif online/offline (type_if=vif), or add/remove of an
+ * emulated NIC's tap (type_if=tap, devsep-relay only); others add/remove. */
 static int
 valid_action(const char *kind, const char *action)
 {
-	if (strcmp(kind, "vif") == 0)
-		return strcmp(action, "online") == 0 ||
-		    strcmp(action, "offline") == 0;
+	if (strcmp(kind, "vif") == 0 && (strcmp(action, "online") == 0 ||
+	    strcmp(action, "offline") == 0))
+		return 1;
 	return strcmp(action, "add") == 0 || strcmp(action, "remove") == 0;
+}
+
+/* A vif job adding/removing the tap of an HVM guest's emulated NIC. */
+static int
+is_tap(const struct job *j)
+{
+	return strcmp(j->kind, "vif") == 0 && (strcmp(j->action, "add") == 0 ||
+	    strcmp(j->action, "remove") == 0);
 }
 
 /*
@@ -157,7 +167,8 @@ hp_job_check(struct job *j, const char **why)
 		return *why = "invalid kind", -1;
 	if (!valid_action(j->kind, j->action))
 		return *why = "invalid action for this kind (vif: "
-		    "online|offline, others: add|remove)", -1;
+		    "online|offline, or add|remove of its tap; others: "
+		    "add|remove)", -1;
 	if (parse_backend_path(j->be_path, &bp) == -1 || *bp.rest != '\0')
 		return *why = "backend path is not "
 		    "/local/domain/<B>/backend/<kind>/<D>/<N>", -1;
@@ -178,7 +189,7 @@ hp_job_check(struct job *j, const char **why)
 	    sizeof(j->exe), why);
 }
 
-/* argv as libxl_linux.c: script action [type_if=vif].  Returns argc. */
+/* argv as libxl_linux.c: script action [type_if=vif|tap].  Returns argc. */
 size_t
 hp_build_argv(const struct job *j, const char **argv, size_t n)
 {
@@ -189,7 +200,7 @@ hp_build_argv(const struct job *j, const char **argv, size_t n)
 	argv[i++] = j->exe;
 	argv[i++] = j->action;
 	if (strcmp(j->kind, "vif") == 0)
-		argv[i++] = "type_if=vif";
+		argv[i++] = is_tap(j) ? "type_if=tap" : "type_if=vif";
 	argv[i] = NULL;
 	return i;
 }
@@ -219,7 +230,7 @@ size_t
 hp_build_env(const struct job *j, char *store, size_t storesz, char **envp,
     size_t n)
 {
-	char xbpath[HOTPLUG_PATH_MAX], mark[64];
+	char xbpath[HOTPLUG_PATH_MAX], mark[64], tap[HOTPLUG_VIF_MAX];
 	size_t ne = 0, used = 0;
 	int ok = 1;
 
@@ -243,6 +254,11 @@ hp_build_env(const struct job *j, char *store, size_t storesz, char **envp,
 		ok = ok && env_add(envp, &ne, n, store, storesz, &used,
 		    "netdev", j->netdev) == 0;
 	}
+	/* the tap's name: libxl__device_nic_devname(..., VIF_IOEMU) */
+	if (ok && is_tap(j))
+		ok = xsnprintf(tap, sizeof(tap), "vif%u.%u-emu", j->domid,
+		    j->devid) != -1 && env_add(envp, &ne, n, store, storesz,
+		    &used, "INTERFACE", tap) == 0;
 	if (ok && j->xs_path[0] != '\0')
 		ok = env_add(envp, &ne, n, store, storesz, &used,
 		    "XENSTORED_PATH", j->xs_path) == 0;

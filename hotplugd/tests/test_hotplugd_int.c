@@ -414,7 +414,7 @@ t_refusals(void)
 	refuse("", NULL, NULL, NULL, "empty");
 	refuse("ok.sh", NULL, NULL, "/local/domain/0/backend/vbd/5", "backend");
 	refuse("ok.sh", "vif", "online", BE(5, 1), "kind differs");
-	refuse("ok.sh", "vif", "add", "/local/domain/0/backend/vif/5/1",
+	refuse("ok.sh", "vif", "attach", "/local/domain/0/backend/vif/5/1",
 	    "invalid action");
 	refuse("ok.sh", NULL, "online", NULL, "invalid action");
 	snprintf(p, sizeof(p), "%s/outside-ran", OUT);

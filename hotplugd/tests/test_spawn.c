@@ -167,6 +167,8 @@ test_job_check(void **state)
 	assert_int_equal(hp_job_check(j, &why), 0);
 	assert_int_equal(j->bdomid, 3);
 	assert_int_equal(hp_job_check(mkjob("vif", "add",
+	    "/local/domain/0/backend/vif/5/0", "vif5.0"), &why), 0);
+	assert_int_equal(hp_job_check(mkjob("vif", "attach",
 	    "/local/domain/0/backend/vif/5/0", "vif5.0"), &why), -1);
 	assert_int_equal(hp_job_check(mkjob("vbd", "online",
 	    "/local/domain/0/backend/vbd/5/1", ""), &why), -1);
@@ -220,6 +222,16 @@ test_argv_env(void **state)
 	assert_string_equal(envp[7], "XENSTORED_PATH=/run/x.sock");
 	assert_string_equal(envp[8], "DEVSEP_HOTPLUG_JOB=9223372058329612290");
 	assert_null(envp[9]);
+
+	/* the tap of an emulated NIC (libxl: "add type_if=tap", INTERFACE) */
+	j = mkjob("vif", "remove", "/local/domain/0/backend/vif/7/1", "vif7.1");
+	assert_int_equal(hp_job_check(j, &why), 0);
+	assert_int_equal(hp_build_argv(j, argv, 5), 3);
+	assert_string_equal(argv[1], "remove");
+	assert_string_equal(argv[2], "type_if=tap");
+	assert_int_equal(hp_build_env(j, store, sizeof(store), envp, 16), 9);
+	assert_string_equal(envp[5], "vif=vif7.1");
+	assert_string_equal(envp[7], "INTERFACE=vif7.1-emu");
 
 	j = mkjob("vbd", "remove", "/local/domain/0/backend/vbd/5/1", "");
 	assert_int_equal(hp_job_check(j, &why), 0);

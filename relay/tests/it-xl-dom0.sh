@@ -31,6 +31,9 @@ for n in 0 1 2; do
 	ip -n "$NS" link add "vif5.$n" type veth peer name "gst5.$n" ||
 		fail "veth vif5.$n"
 done
+# HVM guest 6: netback's vif6.0 and the device model's tap vif6.0-emu
+ip -n "$NS" link add vif6.0 type veth peer name gst6.0 || fail "veth vif6.0"
+ip -n "$NS" link add vif6.0-emu type veth peer name gst6.0e || fail "veth vif6.0-emu"
 port() { ip -n "$NS" -br link show master xenbr0 | grep -q "^$1[ @]"; }
 
 new_world
@@ -56,6 +59,7 @@ write_conf "backend_mode = auto" "script_dir = $W/hpscripts" \
 	"hotplug_timeout = 30s" "run_dir = $W/run"
 export DEVSEP_CONF=$W/devsep.conf	# xl's env reaches the relay
 xl_guest_create 5 || fail "guest 5"
+xl_guest_create 6 hvm || fail "guest 6 (hvm)"
 ip netns exec "$NS" "$BIN/devsep-hotplugd" -F -c "$W/devsep.conf" \
 	--rundir "$W/run" >>"$W/hotplugd.log" 2>&1 &
 HP=$!; PIDS+=($HP)
@@ -124,9 +128,25 @@ expect_eq "vif 2 online once" "$(ran vif-bridge online vif/5/2)" 1
 expect_eq "vif 2 offline once" "$(ran vif-bridge offline vif/5/2)" 1
 expect_gone /local/domain/0/backend/vif/5
 
+# ---- HVM: for an emulated NIC (type=ioemu, what `xl create` gives an
+# HVM guest's nics) libxl runs the script twice, for the vif and for the
+# device model's tap (online type_if=vif, then add type_if=tap, env
+# INTERFACE=vif6.0-emu)
+xl_ok network-attach 6 bridge=xenbr0 script=devsep-vif-bridge mac=00:16:3e:00:06:00 type=ioemu
+port vif6.0 && ok "hvm: vif6.0 in the bridge" || fail "hvm: vif6.0 not in the bridge"
+port vif6.0-emu && ok "hvm: the tap vif6.0-emu in the bridge" ||
+	fail "hvm: tap not in the bridge"
+expect_eq "hvm: vif online once" "$(ran vif-bridge online vif/6/0)" 1
+expect_eq "hvm: tap add once" "$(ran vif-bridge add vif/6/0)" 1
+xl_ok network-detach 6 0
+port vif6.0 || port vif6.0-emu && fail "hvm: a port left in the bridge" ||
+	ok "hvm: offline and tap remove took both out"
+expect_eq "hvm: vif offline once" "$(ran vif-bridge offline vif/6/0)" 1
+expect_eq "hvm: tap remove once" "$(ran vif-bridge remove vif/6/0)" 1
+
 # ---- nothing ran but what the relay asked for, watcherd wrote nothing
-expect_eq "jobs run by hotplugd" "$(grep -c 'pid=[0-9]*: /' "$W/hotplugd.log")" 8
-expect_eq "relay jobs in watcherd" "$(grep -c 'relay: .*: exited 0' "$W/watcherd.log")" 8
+expect_eq "jobs run by hotplugd" "$(grep -c 'pid=[0-9]*: /' "$W/hotplugd.log")" 12
+expect_eq "relay jobs in watcherd" "$(grep -c 'relay: .*: exited 0' "$W/watcherd.log")" 12
 grep -q "device in error\|removed$\|attached$" "$W/watcherd.log" &&
 	fail "watcherd acted on a libxl backend: $(grep 'device in error\|removed$\|attached$' "$W/watcherd.log" | head -3)"
 wd_finish

@@ -14,6 +14,8 @@
 #ifndef DEVSEP_PROTO_WATCHER_H
 #define DEVSEP_PROTO_WATCHER_H
 
+#include <stdint.h>
+
 #include "proto.h"
 
 #define WATCHER_DOMID_ALL	0xffffffffu	/* DEVICES: every guest */
@@ -21,6 +23,8 @@
 #define WATCHER_REPLY_MAX	(1024 * 1024)	/* DEVICES reply (truncated
 						 * listing says so) */
 #define WATCHER_PARAMS_MAX	1024		/* CDROM_UPDATE params */
+#define WATCHER_TYPE_MAX	8		/* CDROM_UPDATE type, with NUL */
+#define WATCHER_MODE_MAX	4		/* CDROM_UPDATE mode, with NUL */
 
 enum msg_watcher {
 	/*
@@ -79,5 +83,31 @@ enum msg_watcher {
 };
 
 #define RELAY_PREFIX		"devsep-"	/* devsep-<script> -> relay */
+
+/*
+ * One struct per request with its put/get (common/proto_watcher.c), as in
+ * proto_hotplug.h: put initializes b for reqid; get reads the whole
+ * payload or returns -1 (wrong type, short, a field over its bound,
+ * trailing bytes) with the struct zeroed.
+ */
+struct watcher_devices {		/* MSG_WATCHER_DEVICES */
+	uint32_t	domid;		/* or WATCHER_DOMID_ALL */
+};
+
+struct watcher_cdrom_update {		/* MSG_WATCHER_CDROM_UPDATE */
+	uint32_t	domid, devid;
+	char		params[WATCHER_PARAMS_MAX + 1];
+	char		type[WATCHER_TYPE_MAX];
+	char		mode[WATCHER_MODE_MAX];
+};
+
+struct msgbuf;
+struct msg;
+void	watcher_devices_put(struct msgbuf *, uint32_t reqid,
+	    const struct watcher_devices *);
+int	watcher_devices_get(struct msg *, struct watcher_devices *);
+void	watcher_cdrom_update_put(struct msgbuf *, uint32_t reqid,
+	    const struct watcher_cdrom_update *);
+int	watcher_cdrom_update_get(struct msg *, struct watcher_cdrom_update *);
 
 #endif

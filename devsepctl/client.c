@@ -185,17 +185,25 @@ int
 ctl_query_domid(struct ctl *c, const char *name, uint32_t type,
     uint32_t domid, uint32_t expect, int (*render)(struct ctl *, json_t *))
 {
-	const struct ctl_daemon *d = ctl_daemon_find(name);
-	struct ctl_reply r;
 	struct msgbuf b;
-	json_t *j;
-	int rc;
 
 	msgbuf_init(&b, type, ctl_next_reqid(c));
 	msgbuf_put_u32(&b, domid);
-	rc = ctl_call_json(c, d, &b, expect, ctl_timeout(c,
+	return ctl_query(c, name, &b, expect, render);
+}
+
+int
+ctl_query(struct ctl *c, const char *name, struct msgbuf *b,
+    uint32_t expect, int (*render)(struct ctl *, json_t *))
+{
+	const struct ctl_daemon *d = ctl_daemon_find(name);
+	struct ctl_reply r;
+	json_t *j;
+	int rc;
+
+	rc = ctl_call_json(c, d, b, expect, ctl_timeout(c,
 	    CTL_TIMEOUT_QUERY_MS), &r, &j);
-	msgbuf_dispose(&b);
+	msgbuf_dispose(b);
 	if (rc != CTL_OK)
 		ctl_report(c, d, rc, &r);
 	else if (c->json)

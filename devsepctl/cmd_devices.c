@@ -100,12 +100,13 @@ render(struct ctl *c, json_t *j)
 int
 cmd_devices(struct ctl *c, int argc, char **argv)
 {
-	uint32_t domid = WATCHER_DOMID_ALL;
+	struct watcher_devices req = { WATCHER_DOMID_ALL };
+	struct msgbuf b;
 	int rc, set;
 
-	if ((rc = ctl_args_domid(c, argc, argv, "domid", "devices [--domid N]", &domid,
-	    &set)) != CTL_OK)
+	if ((rc = ctl_args_domid(c, argc, argv, "domid", "devices [--domid N]",
+	    &req.domid, &set)) != CTL_OK)
 		return rc;
-	return ctl_query_domid(c, "watcherd", MSG_WATCHER_DEVICES, domid,
-	    MSG_WATCHER_DEVICES_REPLY, render);
+	watcher_devices_put(&b, ctl_next_reqid(c), &req);
+	return ctl_query(c, "watcherd", &b, MSG_WATCHER_DEVICES_REPLY, render);
 }

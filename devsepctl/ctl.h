@@ -97,6 +97,9 @@ int	ctl_call_json(struct ctl *, const struct ctl_daemon *,
 int	ctl_query_domid(struct ctl *, const char *name, uint32_t type,
 	    uint32_t domid, uint32_t expect,
 	    int (*render)(struct ctl *, json_t *));
+/* The same for a request built by its codec; disposes b. */
+int	ctl_query(struct ctl *, const char *name, struct msgbuf *b,
+	    uint32_t expect, int (*render)(struct ctl *, json_t *));
 void	ctl_reply_dispose(struct ctl_reply *);
 /* Prints "devsepctl: <why or daemon error>" for a failed call. */
 void	ctl_report(struct ctl *, const struct ctl_daemon *, int rc,

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "broker.h"
+#include "codec.h"
 #include "log.h"
 #include "parse.h"
 #include "proto_watcher.h"
@@ -91,6 +92,7 @@ xs_cdrom_update(struct op *op, const char *params, void (*next)(struct op *))
 	struct timeval tv = { B->cfg.qmp_cmd_timeout_ms / 1000,
 	    (B->cfg.qmp_cmd_timeout_ms % 1000) * 1000 };
 	char path[CONFIG_PATH_MAX + 32];
+	struct watcher_cdrom_update u;
 	struct msgbuf b;
 	struct xsreq *x;
 	int fd;
@@ -113,12 +115,13 @@ xs_cdrom_update(struct op *op, const char *params, void (*next)(struct op *))
 	x->op = op;
 	x->next = next;
 	event_add(x->timer, &tv);
-	msgbuf_init(&b, MSG_WATCHER_CDROM_UPDATE, 1);
-	msgbuf_put_u32(&b, op->domid);
-	msgbuf_put_u32(&b, op->devid);
-	msgbuf_put_str(&b, params);
-	msgbuf_put_str(&b, *params ? "file" : "");
-	msgbuf_put_str(&b, *params ? "r" : "");
+	u.domid = op->domid;
+	u.devid = op->devid;
+	/* too long a path: the put fails, and so the send, as "failed: send" */
+	CODEC_SET_STR(u.params, params);
+	CODEC_SET_STR(u.type, *params ? "file" : "");
+	CODEC_SET_STR(u.mode, *params ? "r" : "");
+	watcher_cdrom_update_put(&b, 1, &u);
 	if (msgchan_send(x->chan, &b) == -1)
 		xs_done(x, "failed: ", "send");
 	msgbuf_dispose(&b);

@@ -75,12 +75,12 @@ watcherd_dispatch_admin_stats(struct msgchan *c, struct msg *m)
 static int
 watcherd_dispatch_admin_devices(struct msgchan *c, struct msg *m)
 {
-	uint32_t domid;
+	struct watcher_devices req;
 
-	if (msg_get_u32(m, &domid) == -1 || msg_end(m) == -1)
+	if (watcher_devices_get(m, &req) == -1)
 		return -1;
 	reply_str(c, MSG_WATCHER_DEVICES_REPLY, m->hdr.reqid,
-	    devices_json(domid));
+	    devices_json(req.domid));
 	return 0;
 }
 
@@ -159,31 +159,28 @@ cdrom_check(uint32_t domid, uint32_t devid, const char *params,
 static int
 watcherd_dispatch_broker_cdrom(struct msgchan *c, struct msg *m)
 {
-	uint32_t domid, devid;
-	char params[WATCHER_PARAMS_MAX + 1], type[8], mode[4], be[192];
+	struct watcher_cdrom_update u;
+	char be[192];
 	const char *why;
 	struct msgbuf b;
 	int err;
 
-	if (msg_get_u32(m, &domid) == -1 || msg_get_u32(m, &devid) == -1 ||
-	    msg_get_str(m, params, sizeof(params)) == -1 ||
-	    msg_get_str(m, type, sizeof(type)) == -1 ||
-	    msg_get_str(m, mode, sizeof(mode)) == -1 || msg_end(m) == -1)
+	if (watcher_cdrom_update_get(m, &u) == -1)
 		return -1;
-	err = cdrom_check(domid, devid, params, type, mode, be, sizeof(be),
-	    &why);
-	if (err == 0 && cdrom_write(be, params, type, mode) == -1) {
+	err = cdrom_check(u.domid, u.devid, u.params, u.type, u.mode, be,
+	    sizeof(be), &why);
+	if (err == 0 && cdrom_write(be, u.params, u.type, u.mode) == -1) {
 		err = errno ? errno : EIO;
 		why = "xenstore write failed";
 	}
 	if (err) {
 		log_warnx("domid=%u kind=vbd devid=%u cdrom update refused: %s",
-		    domid, devid, why);
+		    u.domid, u.devid, why);
 		reply_err(c, m->hdr.reqid, err, why);
 		return 0;
 	}
-	log_info("domid=%u kind=vbd devid=%u cdrom params=\"%s\"", domid,
-	    devid, params);
+	log_info("domid=%u kind=vbd devid=%u cdrom params=\"%s\"", u.domid,
+	    u.devid, u.params);
 	msgbuf_init(&b, MSG_COMMON_OK, m->hdr.reqid);
 	if (msgchan_send(c, &b) == -1)
 		msgchan_drop(c, "reply queue full");

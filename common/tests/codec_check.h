@@ -107,6 +107,56 @@ codec_check(const struct codec *c, const void *sample)
 	free(out);
 }
 
+/*
+ * An oversized string field: sample has the field (array of `size`) full,
+ * size - 1 bytes of `fill` (a byte found nowhere else).  The payload is
+ * put, the field found by its u32 length and bytes, and rebuilt with one
+ * byte more (over the bound), then with a NUL inside: both gets fail and
+ * leave the struct zeroed.
+ */
+static inline void
+codec_check_over(const struct codec *c, const void *sample, size_t size,
+    char fill)
+{
+	struct msgbuf b;
+	uint32_t len = (uint32_t)(size - 1), big = (uint32_t)size;
+	uint8_t *p, *q;
+	void *out = malloc(c->size);
+	size_t n, k, i;
+
+	assert_non_null(out);
+	c->put(&b, 1, sample);
+	assert_int_equal(b.err, 0);
+	p = b.data + MSG_HDR_SIZE;
+	n = b.len - MSG_HDR_SIZE;
+	for (k = 0; k + 4 + len <= n; k++) {
+		if (memcmp(p + k, &len, 4) != 0)
+			continue;
+		for (i = 0; i < len && p[k + 4 + i] == (uint8_t)fill; i++)
+			;
+		if (i == len)
+			break;
+	}
+	assert_true(k + 4 + len <= n);		/* the field was found */
+	q = malloc(n + 1);
+	assert_non_null(q);
+	memcpy(q, p, k);
+	memcpy(q + k, &big, 4);
+	memset(q + k + 4, fill, size);
+	memcpy(q + k + 4 + size, p + k + 4 + len, n - k - 4 - len);
+	assert_int_equal(codec_get_raw(c, c->type, q, n + 1, out), -1);
+	assert_true(all_zero(out, c->size));
+	memcpy(q, p, n);			/* at the bound, a NUL inside */
+	q[k + 4 + len / 2] = '\0';
+	assert_int_equal(codec_get_raw(c, c->type, q, n, out), -1);
+	assert_true(all_zero(out, c->size));
+	memcpy(q, p, n);			/* and as put: fine */
+	assert_int_equal(codec_get_raw(c, c->type, q, n, out), 0);
+	free(q);
+	msgbuf_dispose(&b);
+	free(out);
+}
+
 /* Fills a string field with n bytes of 'x' (n < its size). */
 #define FILL(f, n)	do { memset((f), 'x', (n)); (f)[(n)] = '\0'; } while (0)
 

@@ -23,22 +23,18 @@
 static void
 serve(int fd, FILE *log, const char *mode)
 {
-	char params[WATCHER_PARAMS_MAX + 1], type[16], rmode[16];
-	uint32_t domid, devid;
+	struct watcher_cdrom_update u;
 	struct msgbuf b;
 	struct msg m;
 
 	if (msg_recv_fd(fd, &m, WATCHER_MSG_MAX, 0, 5000) == -1)
 		return;
-	if (m.hdr.type != MSG_WATCHER_CDROM_UPDATE ||
-	    msg_get_u32(&m, &domid) == -1 || msg_get_u32(&m, &devid) == -1 ||
-	    msg_get_str(&m, params, sizeof(params)) == -1 ||
-	    msg_get_str(&m, type, sizeof(type)) == -1 ||
-	    msg_get_str(&m, rmode, sizeof(rmode)) == -1 || msg_end(&m) == -1) {
+	if (watcher_cdrom_update_get(&m, &u) == -1) {	/* as watcherd */
 		fprintf(log, "MALFORMED\n");
 		goto out;
 	}
-	fprintf(log, "%u %u %s|%s|%s\n", domid, devid, params, type, rmode);
+	fprintf(log, "%u %u %s|%s|%s\n", u.domid, u.devid, u.params, u.type,
+	    u.mode);
 	if (strcmp(mode, "silent") == 0) {
 		sleep(30);
 		goto out;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "msg.h"
 #include "parse.h"
 #include "proto_watcher.h"
@@ -54,19 +55,21 @@ build(struct msgbuf *b, int argc, char **argv)
 	else if (strcmp(argv[0], "stats") == 0)
 		msgbuf_init(b, MSG_COMMON_STATS, 7);
 	else if (strcmp(argv[0], "devices") == 0) {
-		msgbuf_init(b, MSG_WATCHER_DEVICES, 7);
-		if (argc > 1 && parse_u32(argv[1], UINT32_MAX, &v) == -1)
+		struct watcher_devices d = { WATCHER_DOMID_ALL };
+
+		if (argc > 1 && parse_u32(argv[1], UINT32_MAX, &d.domid) == -1)
 			return -1;
-		msgbuf_put_u32(b, argc > 1 ? v : WATCHER_DOMID_ALL);
+		watcher_devices_put(b, 7, &d);
 	} else if (strcmp(argv[0], "cdrom") == 0 && argc == 6) {
-		msgbuf_init(b, MSG_WATCHER_CDROM_UPDATE, 7);
-		for (i = 1; i <= 2; i++) {
-			if (parse_u32(argv[i], UINT32_MAX, &v) == -1)
-				return -1;
-			msgbuf_put_u32(b, v);
-		}
-		for (i = 3; i <= 5; i++)
-			msgbuf_put_str(b, argv[i]);
+		struct watcher_cdrom_update u;
+
+		if (parse_u32(argv[1], UINT32_MAX, &u.domid) == -1 ||
+		    parse_u32(argv[2], UINT32_MAX, &u.devid) == -1 ||
+		    CODEC_SET_STR(u.params, argv[3]) == -1 ||
+		    CODEC_SET_STR(u.type, argv[4]) == -1 ||
+		    CODEC_SET_STR(u.mode, argv[5]) == -1)
+			return -1;
+		watcher_cdrom_update_put(b, 7, &u);
 	} else if (strcmp(argv[0], "raw") == 0 && argc >= 2) {
 		if (parse_u32(argv[1], UINT32_MAX, &v) == -1)
 			return -1;

@@ -1,0 +1,49 @@
+/*
+ * The requests to watcherd (proto_watcher.h): one put and one get per
+ * message, the field order written once.
+ */
+#include "codec.h"
+#include "msg.h"
+#include "proto_watcher.h"
+
+void
+watcher_devices_put(struct msgbuf *b, uint32_t reqid,
+    const struct watcher_devices *d)
+{
+	msgbuf_init(b, MSG_WATCHER_DEVICES, reqid);
+	msgbuf_put_u32(b, d->domid);
+}
+
+int
+watcher_devices_get(struct msg *m, struct watcher_devices *d)
+{
+	int ok = m->hdr.type == MSG_WATCHER_DEVICES &&
+	    msg_get_u32(m, &d->domid) == 0;
+
+	return codec_get_end(m, ok, d, sizeof(*d));
+}
+
+void
+watcher_cdrom_update_put(struct msgbuf *b, uint32_t reqid,
+    const struct watcher_cdrom_update *c)
+{
+	msgbuf_init(b, MSG_WATCHER_CDROM_UPDATE, reqid);
+	msgbuf_put_u32(b, c->domid);
+	msgbuf_put_u32(b, c->devid);
+	CODEC_PUT_STR(b, c->params);
+	CODEC_PUT_STR(b, c->type);
+	CODEC_PUT_STR(b, c->mode);
+}
+
+int
+watcher_cdrom_update_get(struct msg *m, struct watcher_cdrom_update *c)
+{
+	int ok = m->hdr.type == MSG_WATCHER_CDROM_UPDATE &&
+	    msg_get_u32(m, &c->domid) == 0 &&
+	    msg_get_u32(m, &c->devid) == 0 &&
+	    CODEC_GET_STR(m, c->params) == 0 &&
+	    CODEC_GET_STR(m, c->type) == 0 &&
+	    CODEC_GET_STR(m, c->mode) == 0;
+
+	return codec_get_end(m, ok, c, sizeof(*c));
+}

@@ -1,0 +1,85 @@
+/*
+ * test_proto_watcher: proves the codecs of common/proto_watcher.c (used by
+ * watcherd, the broker, devsepctl and the test clients):
+ *  - DEVICES and CDROM_UPDATE come back equal through put -> get (typical,
+ *    empty and at-bound strings, extreme numbers);
+ *  - every truncation, a trailing byte and a wrong type fail the get and
+ *    leave the struct zeroed; each string field one byte over its bound or
+ *    with a NUL inside fails (codec_check.h);
+ *  - a put of an unterminated field fails the msgbuf.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "msg.h"
+#include "proto_watcher.h"
+#include "codec_check.h"
+
+CODEC(watcher_devices, MSG_WATCHER_DEVICES);
+CODEC(watcher_cdrom_update, MSG_WATCHER_CDROM_UPDATE);
+
+static void
+test_devices(void **state)
+{
+	struct watcher_devices d = { .domid = 7 };
+
+	codec_check(&watcher_devices_codec, &d);
+	d.domid = WATCHER_DOMID_ALL;
+	codec_check(&watcher_devices_codec, &d);
+}
+
+static void
+test_cdrom_update(void **state)
+{
+	struct watcher_cdrom_update c;
+
+	memset(&c, 0, sizeof(c));
+	c.domid = 5;
+	c.devid = 5632;
+	snprintf(c.params, sizeof(c.params), "/iso/b.iso");
+	snprintf(c.type, sizeof(c.type), "file");
+	snprintf(c.mode, sizeof(c.mode), "r");
+	codec_check(&watcher_cdrom_update_codec, &c);
+	memset(&c, 0, sizeof(c));		/* eject: every string "" */
+	c.domid = c.devid = UINT32_MAX;
+	codec_check(&watcher_cdrom_update_codec, &c);
+	memset(c.params, 'p', sizeof(c.params) - 1);
+	memset(c.type, 't', sizeof(c.type) - 1);
+	memset(c.mode, 'm', sizeof(c.mode) - 1);
+	codec_check(&watcher_cdrom_update_codec, &c);
+	codec_check_over(&watcher_cdrom_update_codec, &c, sizeof(c.params),
+	    'p');
+	codec_check_over(&watcher_cdrom_update_codec, &c, sizeof(c.type), 't');
+	codec_check_over(&watcher_cdrom_update_codec, &c, sizeof(c.mode), 'm');
+}
+
+static void
+test_put_unterminated(void **state)
+{
+	struct watcher_cdrom_update c;
+	struct msgbuf b;
+
+	memset(&c, 0, sizeof(c));
+	memset(c.mode, 'm', sizeof(c.mode));
+	watcher_cdrom_update_put(&b, 1, &c);
+	assert_int_equal(b.err, EINVAL);
+	msgbuf_dispose(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_cdrom_update),
+		cmocka_unit_test(test_put_unterminated),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

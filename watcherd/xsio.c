@@ -257,8 +257,8 @@ hint_above(const char *rest)
 /*
  * An event below a tracked device names what changed: `state`, `online`
  * and `hotplug-status` are the state machine's inputs and only that node
- * is read; `shutdown-done` is read by the evaluation itself (vbd,
- * closing); the device dir itself (created, removed) reads all.  Anything
+ * is read; `shutdown-request` and `shutdown-done` are read by the
+ * evaluation itself (vbd, closing); the device dir itself (created, removed) reads all.  Anything
  * else (the backend's feature-* nodes, script, vifname...) is no input:
  * no evaluation.  A hotplug-status event caused by a write of ours whose
  * value is known (xsio_own_hs) is used up without a read.  For a device
@@ -280,7 +280,8 @@ hint_node(struct wdev *d, const char *rest)
 		wd.st.hs_from_job++;
 	} else if (strcmp(rest, "hotplug-status") == 0)
 		dev_mark(d, WANT_HS);
-	else if (strcmp(rest, "shutdown-done") == 0)
+	else if (strcmp(rest, "shutdown-done") == 0 ||
+	    strcmp(rest, "shutdown-request") == 0)
 		dev_mark(d, 0);
 	else
 		wd.st.hints_unused++;
@@ -533,11 +534,16 @@ read_state(const char *dir, const char *node, int *out)
 }
 
 /*
- * The I/O-done signal (seed 003): a vbd backend writes `shutdown-done`
- * once its outstanding I/O has completed (before it reaches state 6).
- * Other kinds have no disk I/O: state 6 is enough.  io_drain_timeout = 0
- * disables the wait (e.g. Linux blkback, which only reaches Closed after
- * xen_blkif_disconnect drained the rings).
+ * The I/O-done signal (seed 003) is a request and an answer: the toolstack
+ * writes `shutdown-request` into a vbd backend, and a backend that speaks
+ * the protocol (XenServer's blkback and tapback, asked by xenopsd's
+ * Device.Vbd.request_shutdown) writes `shutdown-done` once its outstanding
+ * I/O completed.  Where nobody asked (libxl and xl never write the
+ * request; Linux's xen-blkback never writes the answer) state 6 is the
+ * signal: xen-blkback switches to Closed after xen_blkif_disconnect()
+ * stopped its rings, and a request still in flight holds the physical
+ * device until it completes (docs/WATCHERD.md "I/O done before release").
+ * Other kinds have no disk I/O.  io_drain_timeout = 0 disables the wait.
  */
 static int
 read_io_done(const struct wdev *d, const char *dir, int be_state, int *out)
@@ -551,6 +557,12 @@ read_io_done(const struct wdev *d, const char *dir, int be_state, int *out)
 	*out = 0;
 	if (be_state != XenbusStateClosed && d->st.phase != P_IO_DRAIN)
 		return 0;	/* not closed: not drained either */
+	if (xsnprintf(p, sizeof(p), "%s/shutdown-request", dir) == -1)
+		return 0;
+	if (!xsio_exists(p)) {
+		*out = 1;	/* not asked: state 6 is the signal */
+		return wd.xs ? 0 : -1;
+	}
 	if (xsnprintf(p, sizeof(p), "%s/shutdown-done", dir) == -1)
 		return 0;
 	*out = xsio_exists(p);

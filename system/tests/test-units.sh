@@ -8,6 +8,8 @@
 #    (/proc/xen, /dev/xen/xenbus or a Xen guest), ordered after
 #    xenstored.service and xen-init-dom0.service, before
 #    xendomains.service;
+#  - devsep-watcherd.service and devsep-driverdomain.target conflict with
+#    (and order after) xendriverdomain.service, xl devd;
 #  - no restart cascade: hotplugd KillMode=mixed with a TimeoutStopSec
 #    above the longest default script run (hotplug_timeout +
 #    script_kill_grace), the broker KillMode=process and not PartOf
@@ -80,6 +82,13 @@ s=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s$/\1/p' "$U/devsep-hotplugd.service")
 grep -qx KillMode=process "$U/devsep-qemu-broker.service" || fail "broker KillMode"
 grep -q '^PartOf=' "$U/devsep-qemu-broker.service" && fail "broker PartOf"
 ok "notify, Xen conditions and ordering, no restart cascade"
+# xl devd and watcherd never run together (docs/DEPLOY.md)
+for f in devsep-watcherd.service devsep-driverdomain.target; do
+	grep -qx 'Conflicts=.*xendriverdomain.service' "$U/$f" &&
+		grep -qx 'After=.*xendriverdomain.service' "$U/$f" ||
+		fail "$f does not conflict with xendriverdomain.service"
+done
+ok "watcherd and the driver-domain target conflict with xl devd"
 
 # --- run time ---------------------------------------------------------
 scripts/create-users

@@ -47,3 +47,51 @@ watcher_cdrom_update_get(struct msg *m, struct watcher_cdrom_update *c)
 
 	return codec_get_end(m, ok, c, sizeof(*c));
 }
+
+void
+watcher_relay_run_put(struct msgbuf *b, uint32_t reqid,
+    const struct watcher_relay_run *r)
+{
+	msgbuf_init(b, MSG_WATCHER_RELAY_RUN, reqid);
+	CODEC_PUT_STR(b, r->script);
+	CODEC_PUT_STR(b, r->action);
+	CODEC_PUT_STR(b, r->xenbus_path);
+	CODEC_PUT_STR(b, r->vif);
+	CODEC_PUT_STR(b, r->netdev);
+}
+
+int
+watcher_relay_run_get(struct msg *m, struct watcher_relay_run *r)
+{
+	int ok = m->hdr.type == MSG_WATCHER_RELAY_RUN &&
+	    CODEC_GET_STR(m, r->script) == 0 &&
+	    CODEC_GET_STR(m, r->action) == 0 &&
+	    CODEC_GET_STR(m, r->xenbus_path) == 0 &&
+	    CODEC_GET_STR(m, r->vif) == 0 &&
+	    CODEC_GET_STR(m, r->netdev) == 0;
+
+	return codec_get_end(m, ok, r, sizeof(*r));
+}
+
+void
+watcher_relay_done_put(struct msgbuf *b, uint32_t reqid,
+    const struct watcher_relay_done *d)
+{
+	msgbuf_init(b, MSG_WATCHER_RELAY_DONE, reqid);
+	msgbuf_put_u32(b, d->outcome);
+	msgbuf_put_i64(b, d->code);
+	msgbuf_put_u64(b, d->duration_us);
+	CODEC_PUT_STR(b, d->message);
+}
+
+int
+watcher_relay_done_get(struct msg *m, struct watcher_relay_done *d)
+{
+	int ok = m->hdr.type == MSG_WATCHER_RELAY_DONE &&
+	    msg_get_u32(m, &d->outcome) == 0 &&
+	    msg_get_i64(m, &d->code) == 0 &&
+	    msg_get_u64(m, &d->duration_us) == 0 &&
+	    CODEC_GET_STR(m, d->message) == 0;
+
+	return codec_get_end(m, ok, d, sizeof(*d));
+}

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "proto.h"
+#include "proto_hotplug.h"
 
 #define WATCHER_DOMID_ALL	0xffffffffu	/* DEVICES: every guest */
 #define WATCHER_MSG_MAX		(8 * 1024)	/* request channel maxsize */
@@ -101,8 +102,31 @@ struct watcher_cdrom_update {		/* MSG_WATCHER_CDROM_UPDATE */
 	char		mode[WATCHER_MODE_MAX];
 };
 
+/* MSG_WATCHER_RELAY_RUN (devsep-relay -> watcherd); bounds as hotplugd's */
+struct watcher_relay_run {
+	char		script[HOTPLUG_SCRIPT_MAX];
+	char		action[HOTPLUG_ACTION_MAX];
+	char		xenbus_path[HOTPLUG_PATH_MAX];
+	char		vif[HOTPLUG_VIF_MAX];
+	char		netdev[HOTPLUG_VIF_MAX];
+};
+
+/* MSG_WATCHER_RELAY_DONE (watcherd -> devsep-relay) */
+struct watcher_relay_done {
+	uint32_t	outcome;	/* enum hotplug_outcome */
+	int64_t		code;
+	uint64_t	duration_us;
+	char		message[HOTPLUG_MSG_MAX];
+};
+
 struct msgbuf;
 struct msg;
+void	watcher_relay_run_put(struct msgbuf *, uint32_t reqid,
+	    const struct watcher_relay_run *);
+int	watcher_relay_run_get(struct msg *, struct watcher_relay_run *);
+void	watcher_relay_done_put(struct msgbuf *, uint32_t reqid,
+	    const struct watcher_relay_done *);
+int	watcher_relay_done_get(struct msg *, struct watcher_relay_done *);
 void	watcher_devices_put(struct msgbuf *, uint32_t reqid,
 	    const struct watcher_devices *);
 int	watcher_devices_get(struct msg *, struct watcher_devices *);

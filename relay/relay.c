@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "config.h"
 #include "msg.h"
 #include "parse.h"
@@ -162,10 +163,9 @@ exit_code(const struct relay *r, uint32_t outcome, int64_t code,
 static int
 reply(const struct relay *r, struct msg *m)
 {
+	struct watcher_relay_done d;
 	char text[RELAY_REPLY_MAX];
-	uint32_t outcome, err;
-	uint64_t dur;
-	int64_t code;
+	uint32_t err;
 
 	if (m->hdr.type == MSG_COMMON_ERROR && msg_get_u32(m, &err) == 0 &&
 	    msg_get_str(m, text, sizeof(text)) == 0 && msg_end(m) == 0) {
@@ -173,22 +173,30 @@ reply(const struct relay *r, struct msg *m)
 		    "not run", text, strerror((int)err));
 		return RELAY_EXIT_FAIL;
 	}
-	if (m->hdr.type != MSG_WATCHER_RELAY_DONE ||
-	    msg_get_u32(m, &outcome) == -1 || msg_get_i64(m, &code) == -1 ||
-	    msg_get_u64(m, &dur) == -1 ||
-	    msg_get_str(m, text, sizeof(text)) == -1 || msg_end(m) == -1) {
+	if (watcher_relay_done_get(m, &d) == -1) {
 		say(r, "malformed reply from devsep-watcherd");
 		return RELAY_EXIT_FAIL;
 	}
-	return exit_code(r, outcome, code, text);
+	return exit_code(r, d.outcome, d.code, d.message);
 }
 
 static int
 ask(const struct relay *r)
 {
+	struct watcher_relay_run q;
 	struct msgbuf b;
 	struct msg m;
 	int fd, rc;
+
+	memset(&q, 0, sizeof(q));
+	if (CODEC_SET_STR(q.script, r->script) == -1 ||
+	    CODEC_SET_STR(q.action, r->action) == -1 ||
+	    CODEC_SET_STR(q.xenbus_path, r->xbpath) == -1 ||
+	    CODEC_SET_STR(q.vif, r->vif) == -1 ||
+	    CODEC_SET_STR(q.netdev, r->netdev) == -1) {
+		say(r, "an argument or environment value is too long");
+		return RELAY_EXIT_USAGE;
+	}
 
 	if ((fd = msg_connect(r->sock)) == -1) {
 		say(r, "devsep-watcherd is not running (%s: %s): the script "
@@ -196,12 +204,7 @@ ask(const struct relay *r)
 		    "itself instead of the relay", r->sock, strerror(errno));
 		return RELAY_EXIT_FAIL;
 	}
-	msgbuf_init(&b, MSG_WATCHER_RELAY_RUN, 1);
-	msgbuf_put_str(&b, r->script);
-	msgbuf_put_str(&b, r->action);
-	msgbuf_put_str(&b, r->xbpath);
-	msgbuf_put_str(&b, r->vif);
-	msgbuf_put_str(&b, r->netdev);
+	watcher_relay_run_put(&b, 1, &q);
 	rc = msg_send_fd(fd, &b);
 	msgbuf_dispose(&b);
 	/* No timeout of our own: libxl kills us at LIBXL_HOTPLUG_TIMEOUT,

@@ -75,13 +75,11 @@ void
 relay_reply_done(struct msgchan *c, uint32_t reqid, uint32_t outcome,
     int64_t code, uint64_t dur_us, const char *msg)
 {
+	struct watcher_relay_done d = { outcome, code, dur_us, "" };
 	struct msgbuf b;
 
-	msgbuf_init(&b, MSG_WATCHER_RELAY_DONE, reqid);
-	msgbuf_put_u32(&b, outcome);
-	msgbuf_put_i64(&b, code);
-	msgbuf_put_u64(&b, dur_us);
-	msgbuf_put_str(&b, msg);
+	snprintf(d.message, sizeof(d.message), "%s", msg);	/* may cut */
+	watcher_relay_done_put(&b, reqid, &d);
 	if (b.err || msgchan_send(c, &b) == -1)
 		msgchan_drop(c, "reply queue full");
 	msgbuf_dispose(&b);
@@ -202,20 +200,18 @@ relay_check(const char *action, const char *xbpath, struct relay_req *r,
 int
 watcherd_dispatch_admin_relay(struct msgchan *c, struct msg *m)
 {
+	struct watcher_relay_run q;
 	struct relay_req r;
-	char action[HOTPLUG_ACTION_MAX], xbpath[HOTPLUG_PATH_MAX];
-	const char *why = NULL;
+	const char *why = NULL, *action = q.action, *xbpath = q.xenbus_path;
 	struct msgbuf b;
 	int err;
 
 	memset(&r, 0, sizeof(r));
-	if (msg_get_str(m, r.script, sizeof(r.script)) == -1 ||
-	    msg_get_str(m, action, sizeof(action)) == -1 ||
-	    msg_get_str(m, xbpath, sizeof(xbpath)) == -1 ||
-	    msg_get_str(m, r.vif, sizeof(r.vif)) == -1 ||
-	    msg_get_str(m, r.netdev, sizeof(r.netdev)) == -1 ||
-	    msg_end(m) == -1)
+	if (watcher_relay_run_get(m, &q) == -1)
 		return -1;
+	memcpy(r.script, q.script, sizeof(q.script));
+	memcpy(r.vif, q.vif, sizeof(q.vif));
+	memcpy(r.netdev, q.netdev, sizeof(q.netdev));
 	if ((err = relay_check(action, xbpath, &r, &why)) == 0 &&
 	    (err = hpjobs_relay_start(&r, c, m->hdr.reqid)) != 0)
 		why = err == EBUSY ? "this script is already running for "

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "fsm.h"
+#include "proto_hotplug.h"
 
 struct event_base;
 struct event;
@@ -101,8 +102,8 @@ struct relay_req {
 	unsigned	 kind;		/* wd.kinds index */
 	uint32_t	 domid, devid;
 	int		 remove, tap;
-	char		 script[256];
-	char		 vif[64], netdev[64];
+	char		 script[HOTPLUG_SCRIPT_MAX];
+	char		 vif[HOTPLUG_VIF_MAX], netdev[HOTPLUG_VIF_MAX];
 };
 
 struct wd {

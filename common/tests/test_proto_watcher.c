@@ -1,7 +1,7 @@
 /*
  * test_proto_watcher: proves the codecs of common/proto_watcher.c (used by
  * watcherd, the broker, devsepctl and the test clients):
- *  - DEVICES and CDROM_UPDATE come back equal through put -> get (typical,
+ *  - DEVICES, CDROM_UPDATE, RELAY_RUN and RELAY_DONE come back equal through put -> get (typical,
  *    empty and at-bound strings, extreme numbers);
  *  - every truncation, a trailing byte and a wrong type fail the get and
  *    leave the struct zeroed; each string field one byte over its bound or
@@ -24,6 +24,47 @@
 
 CODEC(watcher_devices, MSG_WATCHER_DEVICES);
 CODEC(watcher_cdrom_update, MSG_WATCHER_CDROM_UPDATE);
+CODEC(watcher_relay_run, MSG_WATCHER_RELAY_RUN);
+CODEC(watcher_relay_done, MSG_WATCHER_RELAY_DONE);
+
+static void
+test_relay_run(void **state)
+{
+	struct watcher_relay_run r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.script, sizeof(r.script), "vif-bridge");
+	snprintf(r.action, sizeof(r.action), "online");
+	snprintf(r.xenbus_path, sizeof(r.xenbus_path), "backend/vif/5/0");
+	snprintf(r.vif, sizeof(r.vif), "vif5.0");
+	codec_check(&watcher_relay_run_codec, &r);
+	memset(r.script, 's', sizeof(r.script) - 1);
+	memset(r.action, 'a', sizeof(r.action) - 1);
+	memset(r.xenbus_path, 'x', sizeof(r.xenbus_path) - 1);
+	memset(r.vif, 'v', sizeof(r.vif) - 1);
+	memset(r.netdev, 'n', sizeof(r.netdev) - 1);
+	codec_check(&watcher_relay_run_codec, &r);
+	codec_check_over(&watcher_relay_run_codec, &r, sizeof(r.script), 's');
+	codec_check_over(&watcher_relay_run_codec, &r, sizeof(r.xenbus_path),
+	    'x');
+	codec_check_over(&watcher_relay_run_codec, &r, sizeof(r.netdev), 'n');
+}
+
+static void
+test_relay_done(void **state)
+{
+	struct watcher_relay_done d;
+
+	memset(&d, 0, sizeof(d));
+	d.outcome = 1;
+	d.code = -9;
+	d.duration_us = UINT64_MAX;
+	codec_check(&watcher_relay_done_codec, &d);
+	memset(d.message, 'm', sizeof(d.message) - 1);
+	codec_check(&watcher_relay_done_codec, &d);
+	codec_check_over(&watcher_relay_done_codec, &d, sizeof(d.message),
+	    'm');
+}
 
 static void
 test_devices(void **state)
@@ -79,6 +120,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_cdrom_update),
+		cmocka_unit_test(test_relay_run),
+		cmocka_unit_test(test_relay_done),
 		cmocka_unit_test(test_put_unterminated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,7 @@ INT_TESTS   :=
 FUZZERS     :=
 CLEAN_EXTRA :=
 
-.PHONY: all deps check test-unit test-integration asan asan-check fuzz demo bench clean install progs
+.PHONY: all deps check test-unit test-integration asan asan-check fuzz demo bench clean install uninstall programs progs deb
 all: progs
 
 # Module fragments: common first (everyone links libdevsep.a).

@@ -1,5 +1,5 @@
 # system/: configuration example, systemd units, sysusers.d/tmpfiles.d
-# entries, and `make install` (DESTDIR, PREFIX=/usr/local, sbindir for the
+# entries, `make install` / `make uninstall` (DESTDIR, PREFIX=/usr/local, sbindir for the
 # daemons, bindir for devsepctl).  See system/install-tree.
 PREFIX      ?= /usr/local
 sbindir     ?= $(PREFIX)/sbin
@@ -20,6 +20,22 @@ install:
 	sysusersdir="$(sysusersdir)" tmpfilesdir="$(tmpfilesdir)" \
 	datadir="$(datadir)" system/install-tree $(PROGS)
 
+# `make uninstall`: removes what `make install` put there (same variables);
+# keeps the users, the state dir and an administrator's devsep.conf.
+uninstall:
+	DESTDIR="$(DESTDIR)" sbindir="$(sbindir)" bindir="$(bindir)" \
+	mandir="$(mandir)" sysconfdir="$(sysconfdir)" unitdir="$(unitdir)" \
+	sysusersdir="$(sysusersdir)" tmpfilesdir="$(tmpfilesdir)" \
+	datadir="$(datadir)" system/uninstall-tree $(PROGS)
+
+# Only the installed programs, no test program (the Debian package build).
+programs:
+	$(MAKE) $(PROGS)
+
+# The Debian packages (debian/) into $(BUILD)/deb, from a clean copy.
+deb:
+	system/build-deb $(BUILD)/deb
+
 # The configuration example cannot drift from common/config.c.
 SYS_UNIT := $(BUILD)/tests/unit/sys_test_conf_example
 $(SYS_UNIT): $(BUILD)/system/tests/test_conf_example.o $(LIBDEVSEP)
@@ -36,4 +52,4 @@ $(BUILD)/tests/unit-run: $(BUILD)/system/tests/unit-run.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LDLIBS)
 TEST_PROGS += $(BUILD)/tests/unit-run
-INT_TESTS += system/tests/test-units.sh
+INT_TESTS += system/tests/test-units.sh system/tests/test-deb.sh

@@ -13,7 +13,9 @@
 #  - `systemd-analyze verify` accepts every unit and target (ExecStart
 #    paths are re-pointed into DESTDIR, MANPATH at the installed pages, so
 #    missing binaries or man pages make it fail).  Skipping is not an
-#    option: no systemd-analyze is a failure.
+#    option: no systemd-analyze is a failure;
+#  - `make uninstall` removes every installed file but a devsep.conf the
+#    administrator changed (and says so).
 set -u
 BUILD=${BUILD:-build}
 root=$(mktemp -d /tmp/devsep-install.XXXXXX)
@@ -93,4 +95,18 @@ out=$(cd "$V" && MANPATH=$D/usr/share/man systemd-analyze verify \
 r=$?
 echo "$out"
 [ $r -eq 0 ] && [ -z "$out" ] || fail "systemd-analyze verify"
-echo "PASS: install tree and units"
+# `make uninstall` takes back everything but the administrator's file.
+make -s uninstall DESTDIR="$D" PREFIX=/usr >"$root/log" 2>&1 ||
+	{ cat "$root/log"; fail "make uninstall"; }
+grep -q "kept $D/etc/devsep/devsep.conf" "$root/log" ||
+	fail "uninstall did not say it kept devsep.conf: $(cat "$root/log")"
+left=$(cd "$D" && find . -type f -o -type l)
+[ "$left" = "./etc/devsep/devsep.conf" ] || fail "left after uninstall: $left"
+# An unchanged devsep.conf goes too.
+rm -rf "$D"
+make -s install DESTDIR="$D" PREFIX=/usr >"$root/log" 2>&1 || fail "install"
+make -s uninstall DESTDIR="$D" PREFIX=/usr >"$root/log" 2>&1 ||
+	fail "uninstall"
+left=$(cd "$D" && find . -type f -o -type l)
+[ -z "$left" ] || fail "left after uninstall: $left"
+echo "PASS: install tree, units and uninstall"

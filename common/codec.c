@@ -16,6 +16,22 @@ codec_put_str(struct msgbuf *b, const char *s, size_t size)
 }
 
 int
+codec_put_type(struct msgbuf *b, uint32_t type)
+{
+	struct msg_hdr h;
+
+	if (b->data == NULL || b->len < MSG_HDR_SIZE)
+		goto bad;
+	memcpy(&h, b->data, sizeof(h));
+	if (h.type == type)
+		return 0;
+bad:
+	if (b->err == 0)
+		b->err = EINVAL;
+	return -1;
+}
+
+int
 codec_set_str(char *dst, size_t size, const char *s)
 {
 	size_t n = strnlen(s, size);

@@ -6,6 +6,7 @@
 #define DEVSEP_CODEC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "msg.h"
 
@@ -16,6 +17,9 @@
 #define CODEC_GET_STR(m, f)	msg_get_str((m), (f), sizeof(f))
 
 void	codec_put_str(struct msgbuf *, const char *, size_t size);
+/* 0 when b was initialized as a message of type (msgbuf_init or
+ * msgbuf_init_buf); else b fails with EINVAL and -1. */
+int	codec_put_type(struct msgbuf *, uint32_t type);
 /*
  * Sets string field f (an array) to s: 0 when it fits; else -1 and f holds
  * sizeof(f) bytes with no NUL, so that a put of it fails (EINVAL) rather

@@ -7,9 +7,10 @@
 #include "proto_hotplug.h"
 
 void
-hotplug_run_put(struct msgbuf *b, uint32_t reqid, const struct hotplug_run *r)
+hotplug_run_put(struct msgbuf *b, const struct hotplug_run *r)
 {
-	msgbuf_init(b, MSG_HOTPLUG_RUN, reqid);
+	if (codec_put_type(b, MSG_HOTPLUG_RUN) == -1)
+		return;
 	msgbuf_put_u64(b, r->id);
 	CODEC_PUT_STR(b, r->kind);
 	CODEC_PUT_STR(b, r->action);
@@ -39,10 +40,10 @@ hotplug_run_get(struct msg *m, struct hotplug_run *r)
 }
 
 void
-hotplug_done_put(struct msgbuf *b, uint32_t reqid,
-    const struct hotplug_done *d)
+hotplug_done_put(struct msgbuf *b, const struct hotplug_done *d)
 {
-	msgbuf_init(b, MSG_HOTPLUG_DONE, reqid);
+	if (codec_put_type(b, MSG_HOTPLUG_DONE) == -1)
+		return;
 	msgbuf_put_u64(b, d->id);
 	msgbuf_put_u32(b, d->outcome);
 	msgbuf_put_i64(b, d->code);
@@ -63,10 +64,10 @@ hotplug_done_get(struct msg *m, struct hotplug_done *d)
 }
 
 void
-hotplug_cancel_put(struct msgbuf *b, uint32_t reqid,
-    const struct hotplug_cancel *c)
+hotplug_cancel_put(struct msgbuf *b, const struct hotplug_cancel *c)
 {
-	msgbuf_init(b, MSG_HOTPLUG_CANCEL, reqid);
+	if (codec_put_type(b, MSG_HOTPLUG_CANCEL) == -1)
+		return;
 	msgbuf_put_u64(b, c->id);
 }
 

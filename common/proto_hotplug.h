@@ -94,14 +94,17 @@ enum hotplug_outcome {
 #define HOTPLUG_MSG_MAX		512	/* DONE message: HOTPLUG_MSG_MAX bytes */
 
 /*
- * One struct per message, with its put (initializes b as that message for
- * reqid; the caller sends and disposes it) and get (decodes a received
- * message of that type, all of it: 0, or -1 on a wrong type, a short
- * payload, a field over its bound, an embedded NUL or trailing bytes;
- * the struct is then zeroed).  Used by watcherd, hotplugd and the test
- * harnesses alike (common/proto_hotplug.c, tests/test_proto_hotplug.c).
- * A put of a string field that is not NUL-terminated within its array
- * fails the msgbuf (b->err = EINVAL).
+ * One struct per message, with its put and get (common/codec.h):
+ *  - put writes the payload into b, which the caller initialized as that
+ *    message (msgbuf_init, or msgbuf_init_buf on its stack), then sends
+ *    and disposes; b fails (b->err = EINVAL, never sent) when it was
+ *    initialized as another type or a string field is not NUL-terminated
+ *    within its array;
+ *  - get decodes a received message of that type, all of it: 0, or -1 on
+ *    a wrong type, a short payload, a field over its bound, an embedded
+ *    NUL or trailing bytes, the struct then zeroed.
+ * Used by watcherd, hotplugd and the test harnesses alike
+ * (common/proto_hotplug.c, common/tests/test_proto_hotplug.c).
  */
 struct hotplug_run {			/* MSG_HOTPLUG_RUN */
 	uint64_t	id;
@@ -129,14 +132,11 @@ struct hotplug_cancel {			/* MSG_HOTPLUG_CANCEL */
 
 struct msgbuf;
 struct msg;
-void	hotplug_run_put(struct msgbuf *, uint32_t reqid,
-	    const struct hotplug_run *);
+void	hotplug_run_put(struct msgbuf *, const struct hotplug_run *);
 int	hotplug_run_get(struct msg *, struct hotplug_run *);
-void	hotplug_done_put(struct msgbuf *, uint32_t reqid,
-	    const struct hotplug_done *);
+void	hotplug_done_put(struct msgbuf *, const struct hotplug_done *);
 int	hotplug_done_get(struct msg *, struct hotplug_done *);
-void	hotplug_cancel_put(struct msgbuf *, uint32_t reqid,
-	    const struct hotplug_cancel *);
+void	hotplug_cancel_put(struct msgbuf *, const struct hotplug_cancel *);
 int	hotplug_cancel_get(struct msg *, struct hotplug_cancel *);
 
 static inline const char *

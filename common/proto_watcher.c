@@ -7,10 +7,10 @@
 #include "proto_watcher.h"
 
 void
-watcher_devices_put(struct msgbuf *b, uint32_t reqid,
-    const struct watcher_devices *d)
+watcher_devices_put(struct msgbuf *b, const struct watcher_devices *d)
 {
-	msgbuf_init(b, MSG_WATCHER_DEVICES, reqid);
+	if (codec_put_type(b, MSG_WATCHER_DEVICES) == -1)
+		return;
 	msgbuf_put_u32(b, d->domid);
 }
 
@@ -24,10 +24,11 @@ watcher_devices_get(struct msg *m, struct watcher_devices *d)
 }
 
 void
-watcher_cdrom_update_put(struct msgbuf *b, uint32_t reqid,
+watcher_cdrom_update_put(struct msgbuf *b,
     const struct watcher_cdrom_update *c)
 {
-	msgbuf_init(b, MSG_WATCHER_CDROM_UPDATE, reqid);
+	if (codec_put_type(b, MSG_WATCHER_CDROM_UPDATE) == -1)
+		return;
 	msgbuf_put_u32(b, c->domid);
 	msgbuf_put_u32(b, c->devid);
 	CODEC_PUT_STR(b, c->params);
@@ -49,10 +50,10 @@ watcher_cdrom_update_get(struct msg *m, struct watcher_cdrom_update *c)
 }
 
 void
-watcher_relay_run_put(struct msgbuf *b, uint32_t reqid,
-    const struct watcher_relay_run *r)
+watcher_relay_run_put(struct msgbuf *b, const struct watcher_relay_run *r)
 {
-	msgbuf_init(b, MSG_WATCHER_RELAY_RUN, reqid);
+	if (codec_put_type(b, MSG_WATCHER_RELAY_RUN) == -1)
+		return;
 	CODEC_PUT_STR(b, r->script);
 	CODEC_PUT_STR(b, r->action);
 	CODEC_PUT_STR(b, r->xenbus_path);
@@ -74,10 +75,10 @@ watcher_relay_run_get(struct msg *m, struct watcher_relay_run *r)
 }
 
 void
-watcher_relay_done_put(struct msgbuf *b, uint32_t reqid,
-    const struct watcher_relay_done *d)
+watcher_relay_done_put(struct msgbuf *b, const struct watcher_relay_done *d)
 {
-	msgbuf_init(b, MSG_WATCHER_RELAY_DONE, reqid);
+	if (codec_put_type(b, MSG_WATCHER_RELAY_DONE) == -1)
+		return;
 	msgbuf_put_u32(b, d->outcome);
 	msgbuf_put_i64(b, d->code);
 	msgbuf_put_u64(b, d->duration_us);

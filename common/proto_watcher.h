@@ -87,9 +87,9 @@ enum msg_watcher {
 
 /*
  * One struct per request with its put/get (common/proto_watcher.c), as in
- * proto_hotplug.h: put initializes b for reqid; get reads the whole
- * payload or returns -1 (wrong type, short, a field over its bound,
- * trailing bytes) with the struct zeroed.
+ * proto_hotplug.h: put writes the payload into b initialized as that
+ * message by the caller; get reads the whole payload or returns -1 (wrong
+ * type, short, a field over its bound, trailing bytes), struct zeroed.
  */
 struct watcher_devices {		/* MSG_WATCHER_DEVICES */
 	uint32_t	domid;		/* or WATCHER_DOMID_ALL */
@@ -121,16 +121,15 @@ struct watcher_relay_done {
 
 struct msgbuf;
 struct msg;
-void	watcher_relay_run_put(struct msgbuf *, uint32_t reqid,
+void	watcher_relay_run_put(struct msgbuf *,
 	    const struct watcher_relay_run *);
 int	watcher_relay_run_get(struct msg *, struct watcher_relay_run *);
-void	watcher_relay_done_put(struct msgbuf *, uint32_t reqid,
+void	watcher_relay_done_put(struct msgbuf *,
 	    const struct watcher_relay_done *);
 int	watcher_relay_done_get(struct msg *, struct watcher_relay_done *);
-void	watcher_devices_put(struct msgbuf *, uint32_t reqid,
-	    const struct watcher_devices *);
+void	watcher_devices_put(struct msgbuf *, const struct watcher_devices *);
 int	watcher_devices_get(struct msg *, struct watcher_devices *);
-void	watcher_cdrom_update_put(struct msgbuf *, uint32_t reqid,
+void	watcher_cdrom_update_put(struct msgbuf *,
 	    const struct watcher_cdrom_update *);
 int	watcher_cdrom_update_get(struct msg *, struct watcher_cdrom_update *);
 

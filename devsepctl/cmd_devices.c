@@ -107,6 +107,7 @@ cmd_devices(struct ctl *c, int argc, char **argv)
 	if ((rc = ctl_args_domid(c, argc, argv, "domid", "devices [--domid N]",
 	    &req.domid, &set)) != CTL_OK)
 		return rc;
-	watcher_devices_put(&b, ctl_next_reqid(c), &req);
+	msgbuf_init(&b, MSG_WATCHER_DEVICES, ctl_next_reqid(c));
+	watcher_devices_put(&b, &req);
 	return ctl_query(c, "watcherd", &b, MSG_WATCHER_DEVICES_REPLY, render);
 }

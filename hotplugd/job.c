@@ -74,7 +74,8 @@ job_finish(struct job *j, uint32_t outcome, int64_t code, const char *msg)
 	}
 	d.duration_us = j->start_us ? now_us() - j->start_us : 0;
 	snprintf(d.message, sizeof(d.message), "%s", msg ? msg : "");
-	hotplug_done_put(&b, j->reqid, &d);
+	msgbuf_init(&b, MSG_HOTPLUG_DONE, j->reqid);
+	hotplug_done_put(&b, &d);
 	if (b.err || msgchan_send(j->chan, &b) == -1)
 		log_warnx(JOB_FMT ": cannot send DONE", JOB_ARGS(j));
 	msgbuf_dispose(&b);

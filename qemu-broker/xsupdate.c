@@ -121,7 +121,8 @@ xs_cdrom_update(struct op *op, const char *params, void (*next)(struct op *))
 	CODEC_SET_STR(u.params, params);
 	CODEC_SET_STR(u.type, *params ? "file" : "");
 	CODEC_SET_STR(u.mode, *params ? "r" : "");
-	watcher_cdrom_update_put(&b, 1, &u);
+	msgbuf_init(&b, MSG_WATCHER_CDROM_UPDATE, 1);
+	watcher_cdrom_update_put(&b, &u);
 	if (msgchan_send(x->chan, &b) == -1)
 		xs_done(x, "failed: ", "send");
 	msgbuf_dispose(&b);

@@ -204,7 +204,8 @@ ask(const struct relay *r)
 		    "itself instead of the relay", r->sock, strerror(errno));
 		return RELAY_EXIT_FAIL;
 	}
-	watcher_relay_run_put(&b, 1, &q);
+	msgbuf_init(&b, MSG_WATCHER_RELAY_RUN, 1);
+	watcher_relay_run_put(&b, &q);
 	rc = msg_send_fd(fd, &b);
 	msgbuf_dispose(&b);
 	/* No timeout of our own: libxl kills us at LIBXL_HOTPLUG_TIMEOUT,

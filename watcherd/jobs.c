@@ -283,7 +283,8 @@ hpjob_send(struct hpjob *j)
 	if (wd.hp == NULL || j->sent)
 		return;
 	hpjob_run_fill(j, &r);
-	hotplug_run_put(&b, (uint32_t)j->id, &r);
+	msgbuf_init(&b, MSG_HOTPLUG_RUN, (uint32_t)j->id);
+	hotplug_run_put(&b, &r);
 	if (msgchan_send(wd.hp, &b) == 0) {
 		j->sent = 1;
 		j->sent_ms = now_ms();
@@ -710,7 +711,8 @@ cancel_send(uint64_t id)
 
 	if (wd.hp == NULL)
 		return;
-	hotplug_cancel_put(&b, (uint32_t)id, &c);
+	msgbuf_init(&b, MSG_HOTPLUG_CANCEL, (uint32_t)id);
+	hotplug_cancel_put(&b, &c);
 	msgchan_send(wd.hp, &b);
 	msgbuf_dispose(&b);
 }

@@ -79,7 +79,8 @@ relay_reply_done(struct msgchan *c, uint32_t reqid, uint32_t outcome,
 	struct msgbuf b;
 
 	snprintf(d.message, sizeof(d.message), "%s", msg);	/* may cut */
-	watcher_relay_done_put(&b, reqid, &d);
+	msgbuf_init(&b, MSG_WATCHER_RELAY_DONE, reqid);
+	watcher_relay_done_put(&b, &d);
 	if (b.err || msgchan_send(c, &b) == -1)
 		msgchan_drop(c, "reply queue full");
 	msgbuf_dispose(&b);

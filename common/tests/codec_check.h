@@ -8,6 +8,7 @@
 #ifndef CODEC_CHECK_H
 #define CODEC_CHECK_H
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,14 +18,14 @@ struct codec {
 	const char	*name;
 	uint32_t	 type;
 	size_t		 size;		/* sizeof the struct */
-	void		(*put)(struct msgbuf *, uint32_t, const void *);
+	void		(*put)(struct msgbuf *, const void *);	/* payload */
 	int		(*get)(struct msg *, void *);
 };
 
 /* Wraps NAME_put/NAME_get of struct NAME for struct codec. */
 #define CODEC(NAME, TYPE)						\
-static void NAME##_put_v(struct msgbuf *b, uint32_t reqid, const void *s) \
-{ NAME##_put(b, reqid, s); }						\
+static void NAME##_put_v(struct msgbuf *b, const void *s)		\
+{ NAME##_put(b, s); }							\
 static int NAME##_get_v(struct msg *m, void *s)				\
 { return NAME##_get(m, s); }						\
 static const struct codec NAME##_codec = { #NAME, TYPE,		\
@@ -65,8 +66,9 @@ all_zero(const void *p, size_t n)
 
 /*
  * The whole check for one sample value (zero-filled before its fields
- * were set, so memcmp is exact): round trip, reqid and type kept, every
- * truncation, one trailing byte, a wrong type.
+ * were set, so memcmp is exact): a put into a msgbuf of another type
+ * fails; round trip, reqid and type kept, every truncation, one trailing
+ * byte, a wrong type.
  */
 static inline void
 codec_check(const struct codec *c, const void *sample)
@@ -78,7 +80,12 @@ codec_check(const struct codec *c, const void *sample)
 	size_t n, cut;
 
 	assert_non_null(out);
-	c->put(&b, 4242, sample);
+	msgbuf_init(&b, c->type + 1, 4242);	/* initialized as another type */
+	c->put(&b, sample);
+	assert_int_equal(b.err, EINVAL);
+	msgbuf_dispose(&b);
+	msgbuf_init(&b, c->type, 4242);
+	c->put(&b, sample);
 	assert_int_equal(b.err, 0);
 	assert_int_equal(msg_parse(&m, b.data, b.len, MSG_MAX_LIMIT), 0);
 	assert_int_equal(m.hdr.type, c->type);
@@ -125,7 +132,8 @@ codec_check_over(const struct codec *c, const void *sample, size_t size,
 	size_t n, k, i;
 
 	assert_non_null(out);
-	c->put(&b, 1, sample);
+	msgbuf_init(&b, c->type, 1);
+	c->put(&b, sample);
 	assert_int_equal(b.err, 0);
 	p = b.data + MSG_HDR_SIZE;
 	n = b.len - MSG_HDR_SIZE;

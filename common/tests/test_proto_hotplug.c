@@ -177,13 +177,15 @@ test_put_unterminated(void **state)
 
 	run_sample(&r);
 	memset(r.vif, 'v', sizeof(r.vif));	/* no NUL inside */
-	hotplug_run_put(&b, 1, &r);
+	msgbuf_init(&b, MSG_HOTPLUG_RUN, 1);
+	hotplug_run_put(&b, &r);
 	assert_int_equal(b.err, EINVAL);
 	assert_int_equal(msgbuf_check(&b), -1);
 	msgbuf_dispose(&b);
 	memset(&d, 0, sizeof(d));
 	memset(d.message, 'm', sizeof(d.message));
-	hotplug_done_put(&b, 1, &d);
+	msgbuf_init(&b, MSG_HOTPLUG_DONE, 1);
+	hotplug_done_put(&b, &d);
 	assert_int_equal(b.err, EINVAL);
 	msgbuf_dispose(&b);
 }

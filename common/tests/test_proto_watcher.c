@@ -109,7 +109,8 @@ test_put_unterminated(void **state)
 
 	memset(&c, 0, sizeof(c));
 	memset(c.mode, 'm', sizeof(c.mode));
-	watcher_cdrom_update_put(&b, 1, &c);
+	msgbuf_init(&b, MSG_WATCHER_CDROM_UPDATE, 1);
+	watcher_cdrom_update_put(&b, &c);
 	assert_int_equal(b.err, EINVAL);
 	msgbuf_dispose(&b);
 }

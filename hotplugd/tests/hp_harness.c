@@ -271,7 +271,8 @@ send_run(int fd, uint32_t reqid, const struct hp_run *r)
 	    run_field(run.vif, sizeof(run.vif), r->vif, "") == -1 ||
 	    run_field(run.netdev, sizeof(run.netdev), r->netdev, "") == -1)
 		return -1;
-	hotplug_run_put(&b, reqid, &run);
+	msgbuf_init(&b, MSG_HOTPLUG_RUN, reqid);
+	hotplug_run_put(&b, &run);
 	rc = msg_send_fd(fd, &b);
 	msgbuf_dispose(&b);
 	return rc;

@@ -62,7 +62,8 @@ send_cancel(int fd, uint32_t reqid, uint64_t id)
 	struct msgbuf b;
 	int rc;
 
-	hotplug_cancel_put(&b, reqid, &c);
+	msgbuf_init(&b, MSG_HOTPLUG_CANCEL, reqid);
+	hotplug_cancel_put(&b, &c);
 	rc = msg_send_fd(fd, &b);
 	msgbuf_dispose(&b);
 	return rc;

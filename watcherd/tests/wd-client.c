@@ -59,7 +59,8 @@ build(struct msgbuf *b, int argc, char **argv)
 
 		if (argc > 1 && parse_u32(argv[1], UINT32_MAX, &d.domid) == -1)
 			return -1;
-		watcher_devices_put(b, 7, &d);
+		msgbuf_init(b, MSG_WATCHER_DEVICES, 7);
+		watcher_devices_put(b, &d);
 	} else if (strcmp(argv[0], "cdrom") == 0 && argc == 6) {
 		struct watcher_cdrom_update u;
 
@@ -69,7 +70,8 @@ build(struct msgbuf *b, int argc, char **argv)
 		    CODEC_SET_STR(u.type, argv[4]) == -1 ||
 		    CODEC_SET_STR(u.mode, argv[5]) == -1)
 			return -1;
-		watcher_cdrom_update_put(b, 7, &u);
+		msgbuf_init(b, MSG_WATCHER_CDROM_UPDATE, 7);
+		watcher_cdrom_update_put(b, &u);
 	} else if (strcmp(argv[0], "raw") == 0 && argc >= 2) {
 		if (parse_u32(argv[1], UINT32_MAX, &v) == -1)
 			return -1;

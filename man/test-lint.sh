@@ -7,7 +7,7 @@ set -u
 cd "$(dirname "$0")" || exit 1
 rc=0
 for p in devsep.conf.5 devsepctl.8 devsep-watcherd.8 devsep-hotplugd.8 \
-    devsep-lockd.8 devsep-qemu-broker.8; do
+    devsep-lockd.8 devsep-qemu-broker.8 devsep-relay.8; do
 	[ -f "$p" ] || { echo "missing man/$p"; rc=1; }
 done
 for p in *.5 *.8; do

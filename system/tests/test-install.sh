@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proves `make install DESTDIR=...` produces the documented tree and that
 # the installed systemd units really verify:
-#  - programs: daemons in sbindir, devsepctl in bindir, executable;
+#  - programs: daemons and devsep-relay in sbindir, devsepctl in bindir,
+#    executable; the relay's devsep-<script> links in /etc/xen/scripts;
 #    man pages, the config example, sysusers.d and tmpfiles.d entries;
 #  - devsep.conf is created from the example, but an existing one is never
 #    overwritten by a second install;
@@ -29,8 +30,14 @@ for d in devsep-watcherd devsep-hotplugd devsep-lockd devsep-qemu-broker; do
 	[ -x "$D/usr/sbin/$d" ] || fail "$d not installed in sbindir"
 done
 [ -x "$D/usr/bin/devsepctl" ] || fail "devsepctl not in bindir"
+[ -x "$D/usr/sbin/devsep-relay" ] || fail "devsep-relay not in sbindir"
+for s in block vif-bridge; do
+	[ "$(readlink "$D/etc/xen/scripts/devsep-$s")" = /usr/sbin/devsep-relay ] ||
+		fail "/etc/xen/scripts/devsep-$s is not a link to the relay"
+done
 for m in man5/devsep.conf.5 man8/devsepctl.8 man8/devsep-watcherd.8 \
-    man8/devsep-hotplugd.8 man8/devsep-lockd.8 man8/devsep-qemu-broker.8; do
+    man8/devsep-hotplugd.8 man8/devsep-lockd.8 man8/devsep-qemu-broker.8 \
+    man8/devsep-relay.8; do
 	[ -f "$D/usr/share/man/$m" ] || fail "man page $m"
 done
 cmp -s system/devsep.conf.example "$D/etc/devsep/devsep.conf.example" ||

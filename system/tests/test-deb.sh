@@ -73,7 +73,11 @@ expect_files devsep-dom0 "$A" /usr/sbin/devsep-lockd \
 	/lib/systemd/system/devsep-qemu-broker.service \
 	/lib/systemd/system/devsep.target \
 	/usr/share/man/man8/devsep-lockd.8.gz \
-	/usr/share/man/man8/devsep-qemu-broker.8.gz
+	/usr/share/man/man8/devsep-qemu-broker.8.gz \
+	/usr/sbin/devsep-relay /usr/share/man/man8/devsep-relay.8.gz \
+	/etc/xen/scripts/devsep-block /etc/xen/scripts/devsep-vif-bridge \
+	/etc/xen/scripts/devsep-vif-route /etc/xen/scripts/devsep-vif-nat \
+	/etc/xen/scripts/devsep-vif-openvswitch
 dpkg-deb -f "$(deb devsep-driverdomain "$A")" Depends | grep -q devsep-dom0 &&
 	fail "driver domain package depends on devsep-dom0"
 dpkg-deb -e "$(deb devsep-common all)" "$T/common"

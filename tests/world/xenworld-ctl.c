@@ -11,6 +11,9 @@
  *                                              --no-introduce: no XS_INTRODUCE
  *                                              (no guest socket, no per-guest
  *                                              cost in xenstored's main loop)
+ *   xenworld-ctl DIR introduce N               XS_INTRODUCE of a domain made
+ *                                              with --no-introduce (as a
+ *                                              migration's receiver does late)
  *   xenworld-ctl DIR shutdown N REASON         poweroff|reboot|suspend|crash|...
  *   xenworld-ctl DIR crash N
  *   xenworld-ctl DIR destroy N                 dying -> gone (@releaseDomain),
@@ -38,6 +41,7 @@ static int usage(int rc)
 		"       xenworld-ctl DIR init\n"
 		"       xenworld-ctl DIR create N [NAME] [--hvm]\n"
 		"       xenworld-ctl DIR create-many FIRST COUNT [--no-introduce]\n"
+		"       xenworld-ctl DIR introduce N\n"
 		"       xenworld-ctl DIR shutdown N REASON\n"
 		"       xenworld-ctl DIR crash|destroy|info N\n");
 	return rc;
@@ -266,6 +270,8 @@ int main(int argc, char **argv)
 			rc = create(dir, xs, domid, NULL, argc == 5, false);
 	} else if (!strcmp(cmd, "destroy") && argc == 4)
 		rc = destroy(dir, xs, domid);
+	else if (!strcmp(cmd, "introduce") && argc == 4)
+		rc = xs_introduce_domain(xs, (unsigned int)domid, 0, 1) ? 0 : -1;
 	else {
 		xs_close(xs);
 		return usage(2);

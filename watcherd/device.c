@@ -341,8 +341,6 @@ device_eval_pre(struct wdev *d)
 		d->st.flags &= F_QEMU;
 		d->t_start_ms = now_ms();
 	}
-	if (guest_dead(d->domid) && d->st.phase == P_NEW)
-		guest_recheck(d);
 	return 0;
 }
 
@@ -362,6 +360,8 @@ device_eval_in(struct wdev *d, struct fsm_in *in)
 		dev_free(d);	/* stale hint: never existed or long gone */
 		return;
 	}
+	if (d->st.phase == P_NEW)
+		guest_check_new(d);	/* first device of a guest, or reuse */
 	remember(d, in);
 	in->guest_dead = guest_dead(d->domid);
 	in->busy_max = (int)wd.cfg.busy_tries;

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "liveness.h"
 #include "log.h"
 #include "parse.h"
 #include "wd.h"
@@ -177,6 +178,7 @@ dev_add(unsigned kind, uint32_t domid, uint32_t devid)
 	d->hnext = wd.hash[k];
 	wd.hash[k] = d;
 	wd.ndevs++;
+	guest_dev_added(domid);
 	return d;
 }
 
@@ -191,6 +193,7 @@ dev_free(struct wdev *d)
 		if (*pp == d) {
 			*pp = d->hnext;
 			wd.ndevs--;
+			guest_dev_freed(d->domid);
 			break;
 		}
 	free(d);

@@ -105,7 +105,7 @@ struct fsm_in {
 	int	online;		/* 0, 1, XS_ABSENT/XS_INVALID */
 	int	hs;		/* enum hs_value */
 	int	io_done;	/* 1: I/O-done seen, or not advertised */
-	int	guest_dead;	/* frontend domain gone (@releaseDomain) */
+	int	guest_dead;	/* frontend domain dead (liveness.c rule) */
 	int	timer;		/* 1: this phase's timer fired */
 	int	job;		/* enum job_result for this phase's job */
 	int	busy_max;	/* busy retries allowed (config busy_tries) */

@@ -10,12 +10,15 @@
  * scan_orphans() (dom0 only) then removes frontend dirs whose backend,
  * one of ours, is gone: see there.
  *
- * scan_guests() runs on @releaseDomain: each guest that has devices here
- * is asked for (xs_is_domain_introduced); a guest that is gone gets its
+ * scan_guests() runs after the scan, on @releaseDomain and on
+ * @introduceDomain: each guest that has devices here is asked about and
+ * the one rule of liveness.c says whether it is dead (positive evidence
+ * only: "not introduced" alone is not); a guest that dies gets its
  * devices queued with guest_dead set (device.c), which tears them down.
- * A driver domain neither may ask that (privileged) nor receives
- * @releaseDomain (xenstored checks the special node's permissions), so
- * there scan_guests() also runs every GUEST_POLL_MS: one read per guest.
+ * A driver domain may not ask XS_IS_DOMAIN_INTRODUCED (privileged) and
+ * receives neither event (xenstored checks the special nodes'
+ * permissions): there its frontend dirs are the evidence, read every
+ * GUEST_POLL_MS (one read per live guest).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 #include <xenstore.h>
 
 #include "daemon.h"
+#include "liveness.h"
 #include "log.h"
 #include "parse.h"
 #include "wd.h"
@@ -32,23 +36,6 @@
 
 #define DOMID_WORDS	((DOMID_MAX + 64) / 64)
 #define GUEST_POLL_MS	2000	/* driver domain: guest-death poll */
-
-static uint64_t dead[DOMID_WORDS];
-
-int
-guest_dead(uint32_t domid)
-{
-	return domid <= DOMID_MAX && (dead[domid / 64] >> (domid % 64)) & 1;
-}
-
-static void
-set_dead(uint32_t domid, int on)
-{
-	if (on)
-		dead[domid / 64] |= 1ull << (domid % 64);
-	else
-		dead[domid / 64] &= ~(1ull << (domid % 64));
-}
 
 static char **
 list(const char *path, unsigned *n)
@@ -242,62 +229,167 @@ scan_all(void)
 	}
 	if (!wd.libxl) {	/* libxl cleans up its own backends */
 		scan_orphans();
-		scan_guests();
+		scan_guests(GUESTS_NOT_DEAD);
 	}
 	wd.st.scan_ms = now_ms() - t0;
 	log_info("scan: %zu devices tracked, %zu queued (%llu ms)", wd.ndevs,
 	    wd.ndirty, (unsigned long long)wd.st.scan_ms);
 }
 
-struct guest_arg { uint64_t seen[DOMID_WORDS]; };
+/*
+ * Guest death (the rule: liveness.c).  A pass asks about each guest that
+ * has devices here and whose state is in the pass's mask, once per guest:
+ * in dom0 the evidence is the guest's (introduced / domain dir), in a
+ * driver domain each device's frontend dir is its own evidence, combined
+ * per guest: one readable = LIFE; else any error = UNKNOWN; else any
+ * ENOENT = GONE; else NONE.  A guest that becomes DEAD gets its devices
+ * queued; they see guest_dead() and are torn down (fsm rows 5-7).
+ */
+struct guest_pass {
+	unsigned	 states;		/* G_MASK()s to ask about */
+	uint64_t	 done[DOMID_WORDS];	/* evidence final */
+	uint64_t	 died[DOMID_WORDS];	/* became DEAD in this pass */
+	uint8_t		 ev[DOMID_MAX + 1];	/* E_* + 1 so far, 0 none */
+};
 
-static void
-check_guest(struct wdev *d, void *arg)
+static int
+bit(const uint64_t *v, uint32_t id)
 {
-	struct guest_arg *g = arg;
-	uint32_t id = d->domid;
-	int alive;
-
-	if (id > DOMID_MAX || (g->seen[id / 64] >> (id % 64)) & 1)
-		return;
-	g->seen[id / 64] |= 1ull << (id % 64);
-	if ((alive = xsio_domain_alive(id, d)) == -1)
-		return;		/* unknown: ask again next time */
-	if (!alive && !guest_dead(id)) {
-		log_info("domid=%u guest is gone: removing its devices", id);
-		wd.st.guests_died++;
-	}
-	set_dead(id, !alive);
+	return (v[id / 64] >> (id % 64)) & 1;
 }
 
 static void
-mark_dead(struct wdev *d, void *arg)
+set_bit(uint64_t *v, uint32_t id)
 {
-	if (guest_dead(d->domid))
+	v[id / 64] |= 1ull << (id % 64);
+}
+
+/* The evidence that moved a guest from state old, for the log. */
+static const char *
+why(int old, int ev)
+{
+	int dd = xsio_unprivileged();
+
+	switch (ev) {
+	case E_LIFE:
+		return dd ? "frontend readable" : "introduced";
+	case E_GONE:
+		return dd ? "frontend gone" : "domain dir gone";
+	case E_NONE:
+		if (old == G_ALIVE)
+			return dd ? "frontends no longer readable" :
+			    "released by xenstored";
+		return dd ? "no frontend readable" :
+		    "not introduced, domain dir present";
+	}
+	return "unknown";
+}
+
+/* Applies evidence ev to guest id: the one rule, logged.  1: it died. */
+static int
+guest_apply(uint32_t id, int ev)
+{
+	int old = guest_state(id), st = guest_next(old, ev);
+
+	if (st == old)
+		return 0;
+	guest_set(id, st);
+	if (st == G_DEAD) {
+		log_info("domid=%u guest is gone (%s): removing its devices",
+		    id, why(old, ev));
+		wd.st.guests_died++;
+		return 1;
+	}
+	if (st == G_PENDING)
+		log_info("domid=%u not taken for dead (%s): devices kept",
+		    id, why(old, ev));
+	else if (old == G_UNKNOWN)
+		log_debug("domid=%u alive (%s)", id, why(old, ev));
+	else
+		log_info("domid=%u %s: alive (was %s)", id, why(old, ev),
+		    guest_state_name(old));
+	return 0;
+}
+
+/* Combined evidence of a driver domain's frontends (see above). */
+static int
+ev_rank(int ev)
+{
+	static const uint8_t rank[E__COUNT] = {
+		[E_NONE] = 0, [E_GONE] = 1, [E_UNKNOWN] = 2, [E_LIFE] = 3 };
+
+	return rank[ev];
+}
+
+static void
+check_dev(struct wdev *d, void *arg)
+{
+	struct guest_pass *g = arg;
+	uint32_t id = d->domid;
+	int ev;
+
+	if (id > DOMID_MAX || bit(g->done, id) ||
+	    !(g->states & G_MASK(guest_state(id))))
+		return;
+	ev = xsio_guest_evidence(id, d);
+	if (!xsio_unprivileged() || ev == E_LIFE)
+		set_bit(g->done, id);
+	if (g->ev[id] == 0 || ev_rank(ev) > ev_rank(g->ev[id] - 1))
+		g->ev[id] = (uint8_t)(ev + 1);
+}
+
+static void
+mark_died(struct wdev *d, void *arg)
+{
+	const struct guest_pass *g = arg;
+
+	if (d->domid <= DOMID_MAX && bit(g->died, d->domid))
 		dev_mark_dirty(d);
 }
 
 static void
 poll_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	scan_guests();
+	scan_guests(GUESTS_NOT_DEAD);
 }
 
+static void
+guest_pass(unsigned states)
+{
+	struct guest_pass *g;
+	uint32_t id;
+	int died = 0;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return;
+	g->states = states;
+	devtab_foreach(check_dev, g);
+	for (id = 0; id <= DOMID_MAX; id++)
+		if (g->ev[id] != 0 && guest_apply(id, g->ev[id] - 1)) {
+			set_bit(g->died, id);
+			died = 1;
+		}
+	if (died)
+		devtab_foreach(mark_died, g);
+	free(g);
+}
+
+/*
+ * Asks about the guests in states (G_MASK()s): after the scan, on
+ * @releaseDomain (the not-dead ones) and @introduceDomain (the ones not
+ * seen alive).  A driver domain gets neither event (the special nodes'
+ * permissions): there the not-dead guests are asked every GUEST_POLL_MS.
+ */
 void
-scan_guests(void)
+scan_guests(unsigned states)
 {
 	static struct event *ev_poll;
 	struct timeval tv = { GUEST_POLL_MS / 1000,
 	    (GUEST_POLL_MS % 1000) * 1000 };
-	struct guest_arg *g;
 
 	if (wd.libxl)		/* libxl tears down a dead guest's devices */
 		return;
-	if ((g = calloc(1, sizeof(*g))) == NULL)
-		return;
-	devtab_foreach(check_guest, g);
-	free(g);
-	devtab_foreach(mark_dead, NULL);
+	guest_pass(states);
 	if (!xsio_unprivileged() || wd.shutting_down)
 		return;
 	if (ev_poll == NULL && (ev_poll = evtimer_new(wd.base, poll_cb,
@@ -306,10 +398,51 @@ scan_guests(void)
 	evtimer_add(ev_poll, &tv);
 }
 
-/* A guest we saw die may come back under the same domid (a new domain). */
-void
-guest_recheck(const struct wdev *d)
+int
+guest_dead(uint32_t domid)
 {
-	if (guest_dead(d->domid) && xsio_domain_alive(d->domid, d) == 1)
-		set_dead(d->domid, 0);
+	return guest_state(domid) == G_DEAD;
+}
+
+/*
+ * A new device of a guest not asked about yet (it got its first device
+ * here, or the connection is new), or of a dead one (a new domain may
+ * reuse the domid): ask, with this device as the driver domain's
+ * evidence.  This runs inside an evaluation batch (device_eval_in), so a
+ * death queues the guest's devices only after the batch: queued now, a
+ * device of this batch could be popped into it a second time and be
+ * evaluated (and freed) twice.
+ */
+static uint64_t	 died_later[DOMID_WORDS];
+static struct event *ev_died;
+
+static void
+mark_died_later(struct wdev *d, void *arg)
+{
+	if (d->domid <= DOMID_MAX && bit(died_later, d->domid))
+		dev_mark_dirty(d);
+}
+
+static void
+died_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	devtab_foreach(mark_died_later, NULL);
+	memset(died_later, 0, sizeof(died_later));
+}
+
+void
+guest_check_new(const struct wdev *d)
+{
+	static const struct timeval now = { 0, 0 };
+	int st = guest_state(d->domid);
+
+	if (d->domid > DOMID_MAX || (st != G_UNKNOWN && st != G_DEAD))
+		return;
+	if (!guest_apply(d->domid, xsio_guest_evidence(d->domid, d)))
+		return;
+	set_bit(died_later, d->domid);
+	if (ev_died == NULL && (ev_died = evtimer_new(wd.base, died_cb,
+	    NULL)) == NULL)
+		return;
+	evtimer_add(ev_died, &now);	/* after this loop pass */
 }

@@ -4,7 +4,9 @@
  *   watcherd.c  main, sandbox, signals, shutdown
  *   devtab.c    device hash table, dirty queue (coalescing), timer heap
  *   xsio.c      the xenstore connection: watch, reads, writes, reconnect
- *   scan.c      start-up / reconnect scan (iterative, bounded)
+ *   scan.c      start-up / reconnect scan (iterative, bounded), guest
+ *               death (the evidence, checked; the rule is liveness.c)
+ *   liveness.c  guest death: the rule (pure) and the table of guests
  *   device.c    evaluate one device: read nodes -> fsm_next -> act
  *   jobs.c      hotplugd client: job queue, scoped xenstore per job
  *   broker.c    qdisk hand-over to devsep-qemu-broker
@@ -178,7 +180,7 @@ struct xsio_rmpath {		/* rm path, then its empty parents */
 int		 xsio_rm_paths(const struct xsio_rmpath *, size_t);
 int		 xsio_rm_orphan(const char *anchor, const char *want,
 		    const struct xsio_rmpath *, size_t);
-int		 xsio_domain_alive(uint32_t domid, const struct wdev *);
+int		 xsio_guest_evidence(uint32_t domid, const struct wdev *);
 int		 xsio_unprivileged(void);
 int		 dev_be_path(const struct wdev *, char *, size_t);
 int		 dev_fe_path(const struct wdev *, char *, size_t);
@@ -188,9 +190,9 @@ void		 xsio_own_hs(struct wdev *, const char *written);
 
 /* scan.c */
 void		 scan_all(void);
-void		 scan_guests(void);
+void		 scan_guests(unsigned states);	/* G_MASK()s, liveness.h */
 int		 guest_dead(uint32_t domid);
-void		 guest_recheck(const struct wdev *);
+void		 guest_check_new(const struct wdev *);
 
 /* device.c */
 struct dev_paths {		/* a removal's paths (dev_rm_paths) */

@@ -1,8 +1,9 @@
 /*
  * The xenstore side of watcherd: one libxenstore handle (XENSTORED_PATH is
- * honoured by xs_open), ONE watch on /local/domain/<self>/backend and one
- * on @releaseDomain.  Watch events are hints: the path is mapped to its
- * device, which is queued (coalesced) for re-evaluation.
+ * honoured by xs_open), ONE watch on /local/domain/<self>/backend, one on
+ * @releaseDomain and one on @introduceDomain (guest death: scan.c).
+ * Watch events are hints: the path is mapped to its device, which is
+ * queued (coalesced) for re-evaluation.
  *
  * Connection loss (xenstored restarted): every failing call lands in
  * xsio_lost(), which closes the handle, closes the jobs' scoped proxies,
@@ -21,6 +22,7 @@
 #include <xenstore.h>
 
 #include "daemon.h"
+#include "liveness.h"
 #include "log.h"
 #include "parse.h"
 #include "wd.h"
@@ -29,6 +31,7 @@
 
 #define TOK_BACKEND	"b"
 #define TOK_RELEASE	"r"
+#define TOK_INTRODUCE	"i"
 #define XS_BACKOFF_MIN	100
 #define XS_BACKOFF_MAX	5000
 #define XS_PING_MS	1000
@@ -132,8 +135,10 @@ xsio_connect(void)
 	if (xsnprintf(wd.be_root, sizeof(wd.be_root),
 	    "/local/domain/%u/backend", wd.self) == -1)
 		goto fail;
+	guests_forget();	/* "seen introduced" was the old connection's */
 	if (!xs_watch(wd.xs, wd.be_root, TOK_BACKEND) ||
-	    !xs_watch(wd.xs, "@releaseDomain", TOK_RELEASE)) {
+	    !xs_watch(wd.xs, "@releaseDomain", TOK_RELEASE) ||
+	    !xs_watch(wd.xs, "@introduceDomain", TOK_INTRODUCE)) {
 		log_warn("xenstore: xs_watch");
 		goto fail;
 	}
@@ -330,12 +335,14 @@ watch_cb(evutil_socket_t fd, short ev, void *arg)
 			return;
 		}
 		wd.st.watch_events++;
-		if (strcmp(vec[XS_WATCH_TOKEN], TOK_RELEASE) != 0)
+		if (strcmp(vec[XS_WATCH_TOKEN], TOK_INTRODUCE) == 0)
+			scan_guests(GUESTS_UNSEEN);
+		else if (strcmp(vec[XS_WATCH_TOKEN], TOK_RELEASE) != 0)
 			xsio_hint(vec[XS_WATCH_PATH]);
 		else if (!release_seen++ && scanned)
 			wd.st.hints_coalesced++;	/* registration event */
 		else
-			scan_guests();
+			scan_guests(GUESTS_NOT_DEAD);
 		if (release_seen > 1)
 			release_seen = 1;
 		free(vec);
@@ -405,45 +412,69 @@ xsio_unprivileged(void)
 }
 
 /*
- * 1 alive, 0 gone, -1 unknown.  XS_IS_DOMAIN_INTRODUCED is privileged: a
- * driver domain (EACCES, remembered) looks instead at the frontend dir of
- * one of the guest's devices, which the toolstack makes readable to the
- * backend domain: once the guest is gone the dir is gone and xenstored
- * answers EACCES (a missing node under an unreadable parent) or ENOENT.
- * The guest owns that dir and could hide it; it only tears down its own
- * devices that way.
+ * What xenstore says now about guest domid (enum guest_evidence; the rule
+ * that turns it into dead or alive is liveness.c).  dom0: introduced ->
+ * LIFE; not introduced: /local/domain/<domid> absent -> GONE, present ->
+ * NONE.  XS_IS_DOMAIN_INTRODUCED is privileged: a driver domain (EACCES,
+ * remembered) reads the frontend dir of device d instead, which the
+ * toolstack makes readable to the backend domain: readable -> LIFE,
+ * ENOENT -> GONE, EACCES -> NONE (xenstored answers EACCES for a missing
+ * node under an unreadable parent - a dead guest's frontend - and for a
+ * node it may not read: no proof of absence).  The guest owns its
+ * frontend dir and could hide it; that only affects its own devices.
  */
-int
-xsio_domain_alive(uint32_t domid, const struct wdev *d)
+static int
+evidence_dir(uint32_t domid)
+{
+	char p[64];
+	unsigned len;
+	char *v;
+
+	if (xsnprintf(p, sizeof(p), "/local/domain/%u", domid) == -1)
+		return E_UNKNOWN;
+	errno = 0;
+	if ((v = xsio_read(p, &len)) != NULL) {
+		free(v);
+		return E_NONE;
+	}
+	return errno == ENOENT ? E_GONE : E_UNKNOWN;
+}
+
+static int
+evidence_frontend(const struct wdev *d)
 {
 	char p[192];
 	unsigned len;
 	char *v;
-	bool r;
 
-	if (wd.xs == NULL)
-		return -1;
-	if (!unprivileged) {
-		errno = 0;
-		r = xs_is_domain_introduced(wd.xs, domid);
-		if (r)
-			return 1;
-		if (errno == 0 || errno == ENOENT || errno == ESRCH)
-			return 0;
-		if (errno != EACCES) {
-			check_err("is_domain_introduced");
-			return -1;
-		}
-		unprivileged = 1;
-	}
 	if (d == NULL || dev_fe_path(d, p, sizeof(p)) == -1)
-		return -1;
+		return E_UNKNOWN;
 	errno = 0;
 	if ((v = xsio_read(p, &len)) != NULL) {
 		free(v);
-		return 1;
+		return E_LIFE;
 	}
-	return errno == EACCES || errno == ENOENT ? 0 : -1;
+	return errno == ENOENT ? E_GONE : errno == EACCES ? E_NONE : E_UNKNOWN;
+}
+
+int
+xsio_guest_evidence(uint32_t domid, const struct wdev *d)
+{
+	if (wd.xs == NULL)
+		return E_UNKNOWN;
+	if (!unprivileged) {
+		errno = 0;
+		if (xs_is_domain_introduced(wd.xs, domid))
+			return E_LIFE;
+		if (errno == 0 || errno == ENOENT || errno == ESRCH)
+			return evidence_dir(domid);
+		if (errno != EACCES) {
+			check_err("is_domain_introduced");
+			return E_UNKNOWN;
+		}
+		unprivileged = 1;
+	}
+	return evidence_frontend(d);
 }
 
 int

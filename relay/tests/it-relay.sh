@@ -126,6 +126,30 @@ expect_eq "test-fail not run on vif 0" "$(calls online backend/vif/5/0)" 1
 relay 0 test-hp online type_if=tap >"$W/r.out" 2>&1; rc=$?
 expect_eq "type_if=tap with online" "$rc" 2
 
+# ---- bad requests: refused with a reason, nothing runs, watcherd lives
+# bad_relay WHY-PATTERN NAME ACTION XENBUS_PATH
+bad_relay() {
+	local why=$1 name=$2 a=$3 xb=$4 rc
+	ln -sf "$BIN/devsep-relay" "$S/$name"
+	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEVSEP_CONF="$W/devsep.conf" \
+		XENBUS_TYPE=vif XENBUS_PATH="$xb" vif=vif5.0 netdev= \
+		"$S/$name" "$a" >"$W/r.out" 2>&1; rc=$?
+	if [ "$rc" = 1 ] && grep -q "$why" "$W/r.out"; then
+		ok "refused: $name $a $xb"
+	else
+		fail "$name $a $xb: rc $rc: $(cat "$W/r.out")"
+	fi
+}
+n0=$(wc -l <"$W/calls.log")
+bad_relay "no such backend" devsep-test-hp online backend/vif/5/9
+bad_relay "XENBUS_PATH is not" devsep-test-hp online backend/vif/5/0/../../1
+bad_relay "XENBUS_PATH is not" devsep-test-hp online /local/domain/0/backend/vif/5/0
+bad_relay "XENBUS_PATH is not" devsep-test-hp add backend/console/5/0
+bad_relay "not a relay" devsep-devsep-test-hp online backend/vif/5/0
+bad_relay "action is not" devsep-test-hp attach backend/vif/5/0
+expect_eq "no script ran for a bad request" "$(wc -l <"$W/calls.log")" "$n0"
+kill -0 "$WD" && ok "watcherd alive" || fail "watcherd died"
+
 # ---- only root may ask (the scripts run as devsep-hotplugd)
 "$B/wd-client" --as devsep-hotplugd "$W/run/watcherd.sock" raw 403 \
 	>"$W/r.out" 2>&1; rc=$?

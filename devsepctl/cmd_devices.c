@@ -5,6 +5,7 @@
  * hotplug script run.  Everything shown that a guest can write (frontend state,
  * hotplug-status in a driver domain) is sanitized by the table renderer.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,7 +29,29 @@ state_cell(struct table *t, json_t *j)
 		table_cell(t, "-");
 }
 
-/* "add exited 0 120ms 5s ago" */
+/* The code of an outcome in words: exit status, signal or errno name. */
+static const char *
+code_text(const char *outcome, json_t *code, char *buf, size_t sz)
+{
+	json_int_t c = json_is_integer(code) ? json_integer_value(code) : -1;
+	const char *n = NULL;
+
+	if (strcmp(outcome, "signaled") == 0 || strcmp(outcome, "timed-out") == 0)
+		n = c > 0 && c < 65 ? sigabbrev_np((int)c) : NULL;
+	else if (strcmp(outcome, "refused") == 0 ||
+	    strcmp(outcome, "spawn-failed") == 0)
+		n = c > 0 ? strerrorname_np((int)c) : NULL;
+	if (n != NULL)
+		snprintf(buf, sz, "%s%s", strcmp(outcome, "refused") == 0 ||
+		    strcmp(outcome, "spawn-failed") == 0 ? "" : "SIG", n);
+	else if (strcmp(outcome, "cancelled") == 0)
+		buf[0] = '\0';
+	else
+		snprintf(buf, sz, "%lld", (long long)c);
+	return buf;
+}
+
+/* "add exited 0 120ms 5s ago", "add timed-out SIGTERM 10003ms 5s ago" */
 static void
 script_cell(struct table *t, json_t *s)
 {
@@ -41,11 +64,33 @@ script_cell(struct table *t, json_t *s)
 	}
 	ag = json_integer_value(json_object_get(s, "age_s"));
 	ctl_fmt_duration(ag > 0 ? (uint64_t)ag : 0, age, sizeof(age));
+	ctl_json_text(json_object_get(s, "outcome"), o, sizeof(o));
 	table_cell(t, "%s %s %s %sms %s ago",
-	    ctl_json_text(json_object_get(s, "action"), a, sizeof(a)),
-	    ctl_json_text(json_object_get(s, "outcome"), o, sizeof(o)),
-	    ctl_json_text(json_object_get(s, "code"), c, sizeof(c)),
+	    ctl_json_text(json_object_get(s, "action"), a, sizeof(a)), o,
+	    code_text(o, json_object_get(s, "code"), c, sizeof(c)),
 	    ctl_json_text(json_object_get(s, "ms"), ms, sizeof(ms)), age);
+}
+
+/* After the table: each failed device's last script error in words. */
+static void
+print_errors(json_t *devs)
+{
+	char b[3][64], text[2048];
+	json_t *d, *e;
+	size_t i;
+
+	json_array_foreach(devs, i, d) {
+		e = json_object_get(json_object_get(d, "last_script"), "error");
+		if (!json_is_string(e))
+			continue;
+		table_sanitize(text, sizeof(text), json_string_value(e));
+		printf("%s %s/%s: %s\n",
+		    ctl_json_text(json_object_get(d, "kind"), b[0], sizeof(b[0])),
+		    ctl_json_text(json_object_get(d, "domid"), b[1],
+		    sizeof(b[1])),
+		    ctl_json_text(json_object_get(d, "devid"), b[2],
+		    sizeof(b[2])), text);
+	}
 }
 
 static void
@@ -91,6 +136,7 @@ render(struct ctl *c, json_t *j)
 	if (table_print(&t, stdout) == -1)
 		rc = CTL_FAILED;
 	table_dispose(&t);
+	print_errors(devs);
 	if (json_is_true(json_object_get(j, "truncated")))
 		fprintf(stderr, "%s: listing truncated by watcherd (use "
 		    "--domid)\n", c->prog);

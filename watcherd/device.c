@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "errtext.h"
 #include "log.h"
 #include "parse.h"
 #include "proto_hotplug.h"
@@ -66,20 +67,48 @@ mark_error(struct wdev *d, const char *why)
 	be_write(d, "hotplug-status", "error");
 }
 
+void
+device_set_error(struct wdev *d, const char *text)
+{
+	free(d->last_err);
+	d->last_err = NULL;
+	if (text != NULL && (d->last_err = strdup(text)) == NULL)
+		log_warn(LOGF " error text", LOGA(d));
+}
+
+/* The device's hotplug-error: what failed, in words (errtext.c), with the
+ * value and config key of the timeout or limit that ended it. */
 static const char *
 error_text(const struct wdev *d, int note, char *buf, size_t sz)
 {
+	char t[24];
+
 	switch (note) {
 	case N_INIT_TIMEOUT:
-		return "backend did not reach InitWait within init_timeout";
+		errtext_dur(t, sizeof(t), wd.cfg.init_timeout_ms);
+		snprintf(buf, sz, "backend did not reach InitWait (2) within "
+		    "init_timeout (%s): is the backend driver loaded?", t);
+		return buf;
 	case N_BUSY_EXHAUSTED:
-		return "hotplug script: device busy, retries exhausted";
+		errtext_dur(t, sizeof(t), wd.cfg.busy_retry_ms);
+		snprintf(buf, sz, "hotplug script kept reporting busy "
+		    "(hotplug-status=busy) after busy_tries (%u) retries every "
+		    "busy_retry (%s): the device is in use elsewhere",
+		    wd.cfg.busy_tries, t);
+		return buf;
 	case N_SCRIPT_TIMEOUT:
-		return "hotplug script timed out (hotplug_timeout)";
+		if (d->last_err != NULL)
+			return d->last_err;
+		errtext_dur(t, sizeof(t), wd.cfg.hotplug_timeout_ms);
+		snprintf(buf, sz, "hotplug script did not finish within "
+		    "hotplug_timeout (%s) and was killed", t);
+		return buf;
 	case N_NO_STATUS:
 		return "hotplug script exited 0 without writing "
 		    "hotplug-status=connected";
 	default:
+		if (d->last_err != NULL && d->last_outcome != WD_OUT_BUILD)
+			return d->last_err;
 		if (d->last_outcome == WD_OUT_BUILD && d->last_code > 0) {
 			snprintf(buf, sz, "script name too long (%d bytes, "
 			    "max %d)", (int)d->last_code,
@@ -254,7 +283,7 @@ frontend_cleaned(struct wdev *d)
 static void
 act(struct wdev *d, const struct fsm_in *in, const struct fsm_out *o)
 {
-	char buf[128];
+	char buf[HOTPLUG_MSG_MAX];
 
 	switch (o->action) {
 	case A_RUN_ADD:		run_job(d, 0); break;
@@ -416,7 +445,9 @@ device_job_done(struct wdev *d, uint32_t outcome, int64_t code,
 		wd.st.script_timeouts++;
 	else if (d->job_result == JOB_FAIL)
 		wd.st.script_failures++;
-	if (d->job_result != JOB_OK)
+	if (d->job_result != JOB_OK && d->last_err != NULL)
+		log_warnx(LOGF " %s", LOGA(d), d->last_err);
+	else if (d->job_result != JOB_OK)
 		log_warnx(LOGF " %s script: %s %lld: %s", LOGA(d),
 		    d->last_action == WD_JOB_REMOVE ? "remove" : "add",
 		    hotplug_outcome_name(outcome), (long long)code, msg);

@@ -196,6 +196,7 @@ dev_free(struct wdev *d)
 			guest_dev_freed(d->domid);
 			break;
 		}
+	free(d->last_err);
 	free(d);
 }
 

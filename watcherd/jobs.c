@@ -45,6 +45,7 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "errtext.h"
 #include "log.h"
 #include "msg.h"
 #include "parse.h"
@@ -479,6 +480,23 @@ relay_job_finish(struct hpjob *j, struct wdev *d, uint32_t outcome,
 		    msg);
 }
 
+/* The device's words for a failed script (hotplug-error, devsepctl). */
+static void
+hpjob_error_words(const struct hpjob *j, struct wdev *d, uint32_t outcome,
+    int64_t code, const char *msg)
+{
+	struct errtext_job e = { j->script, hpjob_action(j), outcome, code,
+	    msg };
+	char text[HOTPLUG_MSG_MAX + HOTPLUG_SCRIPT_MAX + 256];
+
+	if (outcome == HOTPLUG_EXITED && code == 0) {
+		device_set_error(d, NULL);
+		return;
+	}
+	errtext_script(text, sizeof(text), &e, &wd.cfg);
+	device_set_error(d, text);
+}
+
 static void
 hpjob_finish(struct hpjob *j, uint32_t outcome, int64_t code, uint64_t dur_us,
     const char *msg)
@@ -495,8 +513,10 @@ hpjob_finish(struct hpjob *j, uint32_t outcome, int64_t code, uint64_t dur_us,
 	    !j->hs_known)
 		d->want |= WANT_HS;
 	hpjob_unlink(j);
-	if (!j->relay && d != NULL && d->job_id == j->id)
+	if (!j->relay && d != NULL && d->job_id == j->id) {
+		hpjob_error_words(j, d, outcome, code, msg);
 		device_job_done(d, outcome, code, dur_us, msg);
+	}
 	free(j);
 }
 

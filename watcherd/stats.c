@@ -123,15 +123,21 @@ struct list_arg {
 static json_t *
 last_script(const struct wdev *d)
 {
+	json_t *o;
+
 	if (d->last_outcome == WD_OUT_NONE)
 		return json_null();
-	return json_pack("{s:s, s:s, s:I, s:I, s:I}",
+	o = json_pack("{s:s, s:s, s:I, s:I, s:I}",
 	    "action", d->last_action == WD_JOB_REMOVE ? "remove" : "add",
 	    "outcome", d->last_outcome == WD_OUT_BUILD ? "not-built" :
 	    hotplug_outcome_name(d->last_outcome),
 	    "code", (json_int_t)d->last_code,
 	    "ms", (json_int_t)d->last_dur_ms,
 	    "age_s", (json_int_t)((now_ms() - d->last_ms) / 1000));
+	/* what failed, in words (errtext.c) */
+	if (o != NULL && d->last_err != NULL)
+		json_object_set_new(o, "error", json_string(d->last_err));
+	return o;
 }
 
 static void

@@ -60,6 +60,8 @@ struct wdev {
 	uint64_t	 job_id;	/* outstanding job, 0 = none */
 	uint64_t	 t_start_ms;	/* attach/detach start (latency) */
 	uint64_t	 last_ms;	/* last script end */
+	char		*last_err;	/* words of the last failed script
+					   (errtext.c), NULL after a success */
 	uint32_t	 domid, devid;
 	uint32_t	 timer_gen;	/* current timer's generation */
 	uint32_t	 handovers;
@@ -206,6 +208,7 @@ void		 device_eval_in(struct wdev *, struct fsm_in *);
 void		 device_job_done(struct wdev *, uint32_t outcome, int64_t code,
 		    uint64_t dur_us, const char *msg);
 void		 device_broker_result(struct wdev *, int ok, const char *msg);
+void		 device_set_error(struct wdev *, const char *text);
 const char	*dev_kind(const struct wdev *);
 
 /* jobs.c */

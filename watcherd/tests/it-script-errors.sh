@@ -17,7 +17,7 @@ add_dev vif 0 test-hang
 add_dev vif 1 test-fail
 wait_long 6 node_is "$(be vif 0)/hotplug-status" error || fail "hung -> error"
 expect_eq "timeout hotplug-error" "$(xenstore-read "$(be vif 0)/hotplug-error")" \
-	"hotplug script timed out (hotplug_timeout)"
+	"hotplug script \"test-hang\" (online) did not finish within hotplug_timeout (2s) and was killed (SIGTERM)"
 pgrep -f "sleep 1000" >/dev/null && fail "hung script survived" \
 	|| ok "hung script's group killed"
 wait_for node_is "$(be vif 1)/hotplug-status" error || fail "fail -> error"
@@ -41,7 +41,7 @@ add_dev vbd 51728 test-busy --params /dev/loop8
 wait_long 6 node_is "$(be vbd 51728)/hotplug-status" error \
 	&& ok "busy_tries = 1: error after one retry" || fail "busy_tries"
 expect_eq "two tries" "$(grep -c 'test-busy add .*/51728 ' "$W/calls.log")" 2
-grep -q "kind=vbd devid=51728 .*retries exhausted" "$W/watcherd.log" \
+grep -q "kind=vbd devid=51728 device in error: hotplug script kept reporting busy (hotplug-status=busy) after busy_tries (1) retries every busy_retry (300ms)" "$W/watcherd.log" \
 	&& ok "retries exhausted logged" || fail "busy error log"
 kill -STOP "$HP"
 add_dev vif 5 test-hp

@@ -5,7 +5,7 @@
 # (before the fix: "hotplug script failed: unknown 0"), nothing runs in
 # hotplugd, and the device can still be removed (dirs gone).  A 255-byte
 # name (the longest allowed) is passed on: hotplugd refuses it as missing
-# (ENOENT, "refused 2"), not watcherd as too long.
+# (ENOENT, said in words), not watcherd as too long.
 . "$(dirname "$0")/wdlib.sh"
 setup
 long=$(printf 'x%.0s' $(seq 300))
@@ -20,7 +20,7 @@ grep -q "kind=vif devid=7 script name too long (300 bytes, max 255)" \
 wait_long 6 node_is "$(be vif 8)/hotplug-status" error || fail "max -> error"
 expect_eq "255 bytes reach hotplugd" \
 	"$(xenstore-read "$(be vif 8)/hotplug-error" 2>&1)" \
-	"hotplug script failed: refused 2"
+	"hotplug script \"$max\" (online) not run: script does not exist: No such file or directory (script_dir $W/scripts)"
 expect_eq "nothing ran" "$(grep -c . "$W/calls.log")" 0
 remove_dev vif 7
 remove_dev vif 8

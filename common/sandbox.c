@@ -75,7 +75,7 @@ hide_path(const char *path)
 }
 
 static int
-step_mountns(const struct policy *p, const struct sandbox_spec *s)
+step_mountns(const struct policy *p)
 {
 	const char *path;
 	size_t i;
@@ -96,11 +96,6 @@ step_mountns(const struct policy *p, const struct sandbox_spec *s)
 			log_warn("sandbox: hide %s", path);
 			return -1;
 		}
-	}
-	if (s->bind_src != NULL && mount(s->bind_src, s->bind_dst, NULL,
-	    MS_BIND, NULL) == -1) {
-		log_warn("sandbox: bind %s on %s", s->bind_src, s->bind_dst);
-		return -1;
 	}
 	return 0;
 }
@@ -341,7 +336,7 @@ sandbox_enter(const struct sandbox_spec *s)
 		log_warnx("sandbox: %s not started as root: uid, capabilities, "
 		    "chroot and mount namespace unchanged", p->name);
 	if (lookup_user(p, root, &pw) == -1 ||
-	    (root && step_mountns(p, s) == -1) ||
+	    (root && step_mountns(p) == -1) ||
 	    step_root(p, s, root) == -1 ||
 	    step_user(p, pw, root) == -1 ||
 	    step_rlimits(p) == -1)

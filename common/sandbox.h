@@ -28,8 +28,6 @@ struct sandbox_spec {
 					 * config script_dir (hotplugd) */
 	int		 seccomp_log;	/* 1: log violations (development only) */
 	int		 no_user;	/* 1: keep the current uid (tests as non-root) */
-	const char	*bind_src;	/* policy `mountns yes`: bind-mount this */
-	const char	*bind_dst;	/* dir onto this one (inside the chroot) */
 };
 
 /* Returns 0, or -1 (logged) when a step failed: the caller must exit. */

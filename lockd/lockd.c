@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,6 +122,17 @@ libxl_prepare(void)
 	if (mkdirat(lockd->statefd, LOCKD_LIBXL_MNT, 0755) == -1 &&
 	    errno != EEXIST)
 		fatal("mkdir %s", lockd->libxl_mnt);
+	if (getuid() != 0 || lockd->no_user)
+		return 1;	/* no chroot: the real dir is used */
+	/* a private mount namespace (needs CAP_SYS_ADMIN here, at setup) */
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1 ||
+	    mount(lockd->cfg.libxl_dir, lockd->libxl_mnt, NULL, MS_BIND,
+	    NULL) == -1) {
+		log_warn("libxl dir %s: cannot bind it into the chroot: xl "
+		    "mode off", lockd->cfg.libxl_dir);
+		return 0;
+	}
 	return 1;
 }
 
@@ -275,8 +288,7 @@ main(int argc, char **argv)
 	 * libxl's dir bind-mounted inside it) is all lockd touches */
 	if (sandbox_enter(&(struct sandbox_spec){ .daemon = "lockd",
 	    .chroot_dir = l.cfg.state_dir, .seccomp_log = l.cfg.seccomp_log,
-	    .no_user = l.no_user, .bind_src = xl ? l.cfg.libxl_dir : NULL,
-	    .bind_dst = xl ? l.libxl_mnt : NULL }) == -1)
+	    .no_user = l.no_user }) == -1)
 		fatalx("sandbox_enter failed");
 	if (xl)
 		libxl_open(chrooted);

@@ -8,6 +8,7 @@
  * lazily, after the drop, so they see PEER_BROKER.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,13 +171,13 @@ launcher_msg(struct msgchan *ch, struct msg *m, void *arg)
 static void
 launcher_close(struct msgchan *ch, void *arg)
 {
-	fatalx("the launcher went away");
+	fatalx("the launcher went away (QEMUs keep running; a restarted broker adopts them)");
 }
 
 static void
 on_term(void *arg)
 {
-	log_info("terminating: the launcher kills every QEMU");
+	log_info("terminating: QEMUs keep running (the next broker adopts them)");
 	event_base_loopexit(B->base, NULL);
 }
 
@@ -199,6 +200,18 @@ static const struct daemon_extra_opt extra[] = {
 	    "-machine pc (tests: no hypervisor)", opt_qdisk_test },
 };
 
+/* <run_dir>/qmp belongs to the broker's user (it binds sockets there). */
+static void
+qmp_dir_prepare(void)
+{
+	struct passwd *pw = getuid() == 0 && opts.user != NULL ?
+	    getpwnam(opts.user) : NULL;
+
+	if (qmpsock_dir_prepare(pw ? pw->pw_uid : getuid(),
+	    pw ? pw->pw_gid : getgid()) == -1)
+		fatal("%s/qmp", B->cfg.run_dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -211,6 +224,7 @@ main(int argc, char **argv)
 	if (daemon_mkdir(B->cfg.run_dir, 0755) == -1)
 		fatal("%s", B->cfg.run_dir);
 	opts.user = policy_find("broker")->user;
+	qmp_dir_prepare();
 	daemon_start(&opts);
 	peer_init();
 	B->start_ms = now_ms();
@@ -228,15 +242,17 @@ main(int argc, char **argv)
 	if ((listener = msglisten_new(B->base, lfd, 0, "broker", client_accept,
 	    NULL)) == NULL)
 		fatalx("listen event");
+	adopt_scan();		/* the QMP dir is listed before the drop */
 	if (sandbox_enter(&(struct sandbox_spec){ .daemon = "broker",
 	    .seccomp_log = B->cfg.seccomp_log }) == -1)
 		fatalx("sandbox");
+	adopt_all();		/* QEMUs a previous broker left running */
 	daemon_signals(B->base, on_term, on_hup, NULL, NULL);
 	log_info("ready: socket %s, launcher pid %d", path,
 	    (int)B->launcher_pid);
 	daemon_ready("answering on broker.sock");
 	event_base_dispatch(B->base);
-	msgchan_free(B->launcher);	/* the launcher kills our QEMUs */
+	msgchan_free(B->launcher);	/* the launcher exits; QEMUs stay */
 	unlink(path);
 	pidfile_remove(&opts);
 	return 0;

@@ -76,6 +76,8 @@ struct dm {
 	uint32_t		 qdevs[64];
 	uint32_t		 nqdevs;
 	int			 ops;		/* qmp things in flight */
+	int			 adopting;	/* a previous broker's QEMU:
+						   reconciling, no ops yet */
 	uint32_t		 launch_reqid;
 	uint32_t		 flags;		/* DM_START flags */
 	dm_started_fn		 on_started;	/* instead of replying to req */
@@ -116,6 +118,7 @@ void		 dm_start_qmp(struct op *);
 int		 dm_destroy(struct dm *, struct client *, uint32_t reqid,
 		    uint32_t timeout_ms);
 void		 dm_launcher_msg(struct msg *);
+int		 dm_adopt(uint32_t kind, uint32_t domid);
 void		 dm_destroy_absent(uint32_t domid, struct client *,
 		    uint32_t reqid);
 /* QMP on a running dm: like qmp_cmd, -ESRCH when it is not running. */
@@ -137,6 +140,25 @@ int		 qdisk_attach(struct client *, uint32_t reqid, uint32_t domid,
 int		 qdisk_detach(struct client *, uint32_t reqid, uint32_t domid,
 		    uint32_t devid);
 const char	*dm_state_name(enum dm_state);
+
+/* ---- qmpsock.c: QMP sockets in <run_dir>/qmp that outlive the broker ---- */
+struct sockaddr_un;
+struct ucred;
+int		 qmpsock_path(uint32_t kind, uint32_t domid,
+		    struct sockaddr_un *);
+int		 qmpsock_dir_prepare(uid_t, gid_t);	/* before the drop */
+int		 qmpsock_bind(uint32_t kind, uint32_t domid);	/* fd, -errno */
+int		 qmpsock_connect(uint32_t kind, uint32_t domid,
+		    struct ucred *peer);		/* fd, -errno */
+void		 qmpsock_remove(uint32_t kind, uint32_t domid);
+int		 qmpsock_scan(void (*fn)(void *, uint32_t kind,
+		    uint32_t domid), void *arg);	/* before the drop */
+
+/* ---- adopt.c: QEMUs left running by a previous broker ---- */
+void		 adopt_scan(void);		/* before the drop */
+void		 adopt_all(void);		/* after it */
+/* QMP ready on an adopted QEMU: drop fdsets no device uses, then ops */
+void		 adopt_reconcile(struct dm *);
 
 /* ---- image.c ---- */
 /* Checks path against image_dirs and opens it; fd or -errno, msg set. */

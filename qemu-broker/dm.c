@@ -52,6 +52,7 @@ struct tramp {
 
 static void confirm_gone(uint32_t, uint32_t, pid_t, int, struct client *,
     uint32_t);
+static void qmp_attach(struct dm *);
 
 static const char *state_names[] = { "starting", "running", "broken",
     "stopping", "exited" };
@@ -171,8 +172,13 @@ on_ready(struct qmp *q, int rc, void *arg)
 
 	d->state = DM_RUNNING;
 	B->st.dm_started++;
-	log_info("domid=%u kind=%s QEMU pid=%d ready (QMP negotiated)",
-	    d->domid, d->kind ? "qdisk" : "dm", (int)d->pid);
+	log_info("domid=%u kind=%s QEMU pid=%d ready (QMP negotiated)%s",
+	    d->domid, d->kind ? "qdisk" : "dm", (int)d->pid,
+	    d->adopting ? ", adopted" : "");
+	if (d->adopting) {
+		adopt_reconcile(d);	/* clears adopting when done */
+		return;
+	}
 	if ((d->flags & BROKER_DM_RUN) &&
 	    qmp_cmd(q, "cont", NULL, -1, cont_replied, d) == 0)
 		return;	/* reply once the VM runs */
@@ -265,11 +271,24 @@ launcher_replied(struct dm *d, struct msg *m)
 		send_kill(d, SIGKILL);
 		return;
 	}
-	d->qmp = qmp_new(B->base, d->qmpfd, B->cfg.qmp_cmd_timeout_ms,
-	    on_ready, on_dead, on_event, d);
+	qmp_attach(d);
+}
+
+/* Connects to the QEMU's QMP socket and starts the handshake. */
+static void
+qmp_attach(struct dm *d)
+{
+	struct ucred peer;
+	int fd;
+
+	if ((fd = qmpsock_connect(d->kind, d->domid, &peer)) < 0) {
+		on_dead(NULL, fd, d);
+		return;
+	}
+	d->qmp = qmp_new(B->base, fd, B->cfg.qmp_cmd_timeout_ms, on_ready,
+	    on_dead, on_event, d);
 	if (d->qmp == NULL)
 		fatal("qmp_new");
-	d->qmpfd = -1;
 }
 
 static void
@@ -340,6 +359,7 @@ dm_exited(struct dm *d, int status)
 	    d->kind ? "qdisk" : "dm", (int)d->pid, status);
 	B->st.dm_exited++;
 	d->status = status;
+	qmpsock_remove(d->kind, d->domid);
 	if (d->qmp != NULL) {
 		qmp_free(d->qmp);	/* pending commands fail with EPIPE */
 		d->qmp = NULL;
@@ -396,25 +416,26 @@ dm_start(struct client *c, uint32_t reqid, const struct launch_req *r,
 {
 	struct msgbuf b;
 	struct dm *d;
-	int sv[2], rc;
+	int lfd, rc;
 	uint32_t i;
 
 	if (dm_find(r->domid, r->kind) != NULL)
 		return -EEXIST;
 	if (launch_req_valid(r) == -1)
 		return -EINVAL;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
-		return -errno;
+	/* QEMU's QMP listens on a path, so that a restarted broker can
+	 * connect again (qmpsock.c) */
+	if ((lfd = qmpsock_bind(r->kind, r->domid)) < 0)
+		return lfd;
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		close(sv[0]);
-		close(sv[1]);
+		close(lfd);
 		return -ENOMEM;
 	}
 	d->domid = r->domid;
 	d->kind = r->kind;
 	d->state = DM_STARTING;
 	d->flags = flags;
-	d->qmpfd = sv[0];
+	d->qmpfd = -1;
 	d->req = client_ref(c);
 	d->req_reqid = reqid;
 	d->started_ms = now_ms();
@@ -427,15 +448,71 @@ dm_start(struct client *c, uint32_t reqid, const struct launch_req *r,
 	msgbuf_put_u32(&b, r->n_cdrom);
 	for (i = 0; i < r->n_cdrom; i++)
 		msgbuf_put_u32(&b, r->cdrom[i]);
-	msgbuf_set_fd(&b, sv[1]);
+	msgbuf_set_fd(&b, lfd);
 	rc = msgchan_send(B->launcher, &b) == -1 ? -errno : 0;
 	msgbuf_dispose(&b);
-	close(sv[1]);
+	close(lfd);
 	if (rc != 0) {
+		qmpsock_remove(r->kind, r->domid);
 		dm_free(d);
 		return rc;
 	}
 	LIST_INSERT_HEAD(&B->dms, d, entry);
+	return 0;
+}
+
+/*
+ * A QEMU a previous broker started (its QMP socket is still there): the
+ * peer of a connection must be QEMU's uid for that domain.  The launcher
+ * tracks it by pidfd from now on (MSG_LAUNCH_ADOPT), so DM_DESTROY and
+ * EXITED work as for our own children.  Returns 0 or -errno.
+ */
+int
+dm_adopt(uint32_t kind, uint32_t domid)
+{
+	int64_t uid = qemu_uid(B->cfg.qemu_uid_base, domid);
+	struct ucred peer;
+	struct msgbuf b;
+	struct dm *d;
+	int fd;
+
+	if (dm_find(domid, kind) != NULL)
+		return -EEXIST;
+	if ((fd = qmpsock_connect(kind, domid, &peer)) < 0) {
+		log_info("domid=%u kind=%s: QMP socket left but no QEMU "
+		    "(%s): removed", domid, kind ? "qdisk" : "dm",
+		    strerror(-fd));
+		qmpsock_remove(kind, domid);
+		return fd;
+	}
+	if (uid == -1 || peer.uid != (uid_t)uid) {
+		log_warnx("domid=%u QMP socket served by uid %u pid %d, not "
+		    "QEMU's uid: not adopted", domid, (unsigned)peer.uid,
+		    (int)peer.pid);
+		close(fd);
+		return -EPERM;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	*d = (struct dm){ .domid = domid, .kind = kind, .state = DM_STARTING,
+	    .pid = peer.pid, .uid = peer.uid, .qmpfd = -1, .adopting = 1,
+	    .started_ms = now_ms() };
+	LIST_INIT(&d->waiters);
+	msgbuf_init(&b, MSG_LAUNCH_ADOPT, 0);
+	msgbuf_put_u32(&b, (uint32_t)peer.pid);
+	msgbuf_put_u32(&b, domid);
+	if (msgchan_send(B->launcher, &b) == -1)
+		log_warn("domid=%u cannot hand pid %d to the launcher", domid,
+		    (int)peer.pid);
+	msgbuf_dispose(&b);
+	if ((d->qmp = qmp_new(B->base, fd, B->cfg.qmp_cmd_timeout_ms,
+	    on_ready, on_dead, on_event, d)) == NULL)
+		fatal("qmp_new");
+	LIST_INSERT_HEAD(&B->dms, d, entry);
+	log_info("domid=%u kind=%s adopting QEMU pid=%d uid=%u", domid,
+	    kind ? "qdisk" : "dm", (int)peer.pid, (unsigned)peer.uid);
 	return 0;
 }
 
@@ -510,7 +587,7 @@ dm_qmp(struct dm *d, const char *cmd, json_t *args, int fd, dm_cb cb,
 	struct tramp *t;
 	int rc;
 
-	if (d->state != DM_RUNNING || d->qmp == NULL) {
+	if (d->state != DM_RUNNING || d->qmp == NULL || d->adopting) {
 		json_decref(args);
 		return -ESRCH;
 	}

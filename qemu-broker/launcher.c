@@ -7,8 +7,11 @@
  *                                    OK {pid, uid, chroot} once exec worked
  *   SPAWN, invalid / uid busy     -> ERROR (EINVAL / EEXIST)
  *   KILL, our pid                 -> kill(pid, sig)
+ *   ADOPT pid, uids = base+domid  -> track it by pidfd (a previous
+ *                                    launcher's QEMU, now init's child)
  *   SIGCHLD                       -> waitpid loop, EXITED {pid, status}
- *   broker EOF / bad message      -> SIGKILL + reap every QEMU, exit
+ *   pidfd of an adopted QEMU      -> EXITED {pid, 0} (init reaps it)
+ *   broker EOF / bad message      -> exit; every QEMU keeps running
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,7 +23,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,6 +45,7 @@
 struct kid {
 	pid_t		pid;
 	uid_t		uid;
+	int		pidfd;		/* adopted (not our child), else -1 */
 };
 
 static struct kid kids[LAUNCH_MAX_CHILDREN];
@@ -145,8 +151,12 @@ child_exec(int qmpfd, int statfd, uid_t uid, char **argv)
 		errno = -rc;
 		goto fail;
 	}
-	/* credentials changed: the death signal must be set after that */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+	/*
+	 * No PR_SET_PDEATHSIG: a QEMU outlives the launcher and the broker.
+	 * listen() here, as QEMU's uid: SO_PEERCRED of a QMP connection then
+	 * names this process (the broker checks it when it adopts).
+	 */
+	if (listen(CH_QMP, 1) == -1)
 		goto fail;
 	execveat(CH_BIN, "", argv, envp, AT_EMPTY_PATH);
 fail:
@@ -249,6 +259,7 @@ do_spawn(struct msg *m)
 	}
 	k->pid = pid;
 	k->uid = (uid_t)uid;
+	k->pidfd = -1;
 	log_info("launcher: domid=%u QEMU pid=%d uid=%lld chroot=%s",
 	    r.domid, (int)pid, (long long)uid, chroot_dir);
 	msgbuf_init(&b, MSG_COMMON_OK, m->hdr.reqid);
@@ -274,15 +285,28 @@ do_kill(struct msg *m)
 		return -1;
 	if (pid == 0 || (k = kid_find((pid_t)pid, 0)) == NULL)
 		return 0;	/* already reaped: the EXITED is on its way */
-	if (kill(k->pid, (int)sig) == -1)
+	if ((k->pidfd != -1 ? (int)syscall(SYS_pidfd_send_signal, k->pidfd,
+	    (int)sig, NULL, 0) : kill(k->pid, (int)sig)) == -1)
 		log_warn("launcher: kill %u", pid);
 	return 0;
 }
 
 static void
-reap(void)
+send_exited(pid_t pid, int st)
 {
 	struct msgbuf b;
+
+	msgbuf_init(&b, MSG_LAUNCH_EXITED, 0);
+	msgbuf_put_u32(&b, (uint32_t)pid);
+	msgbuf_put_i64(&b, st);
+	if (msg_send_fd(LSOCK, &b) == -1)
+		log_warn("launcher: exited notice");
+	msgbuf_dispose(&b);
+}
+
+static void
+reap(void)
+{
 	struct kid *k;
 	int st;
 	pid_t pid;
@@ -293,27 +317,87 @@ reap(void)
 		k->pid = 0;
 		log_info("launcher: QEMU pid=%d exited status=0x%x", (int)pid,
 		    st);
-		msgbuf_init(&b, MSG_LAUNCH_EXITED, 0);
-		msgbuf_put_u32(&b, (uint32_t)pid);
-		msgbuf_put_i64(&b, st);
-		if (msg_send_fd(LSOCK, &b) == -1)
-			log_warn("launcher: exited notice");
-		msgbuf_dispose(&b);
+		send_exited(pid, st);
 	}
 }
 
 static void __attribute__((noreturn))
 shutdown_all(void)
 {
-	size_t i;
+	size_t i, n = 0;
 
 	for (i = 0; i < LAUNCH_MAX_CHILDREN; i++)
-		if (kids[i].pid > 0) {
-			kill(kids[i].pid, SIGKILL);
-			waitpid(kids[i].pid, NULL, 0);
-		}
-	log_info("launcher: broker gone, every QEMU killed");
+		n += kids[i].pid > 0;
+	log_info("launcher: broker gone; %zu QEMU(s) left running for the "
+	    "next broker", n);
 	_exit(0);
+}
+
+/* Every uid of /proc/<pid>/status ("Uid:\tr\te\ts\tfs") is uid. */
+static int
+proc_uid_is(pid_t pid, uid_t uid)
+{
+	char path[64], buf[2048], *p;
+	unsigned long u[4];
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((p = strstr(buf, "\nUid:")) == NULL || sscanf(p + 5,
+	    "%lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) != 4)
+		return 0;
+	for (i = 0; i < 4; i++)
+		if (u[i] != uid)
+			return 0;
+	return 1;
+}
+
+/* ADOPT: the pidfd is taken first, so the uid check is of that process
+ * (a pid reused after the check is no longer the one the pidfd names). */
+static int
+do_adopt(struct msg *m)
+{
+	uint32_t pid, domid;
+	int64_t uid;
+	struct kid *k;
+	int pfd;
+
+	if (msg_get_u32(m, &pid) == -1 || msg_get_u32(m, &domid) == -1 ||
+	    msg_end(m) == -1 || pid == 0 ||
+	    (uid = qemu_uid(lcfg->qemu_uid_base, domid)) == -1)
+		return -1;
+	if (kid_find((pid_t)pid, 0) != NULL)
+		return 0;
+	if ((pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0)) == -1 ||
+	    !proc_uid_is((pid_t)pid, (uid_t)uid) ||
+	    (k = kid_slot()) == NULL) {
+		log_warnx("launcher: domid=%u pid=%u is not QEMU's uid %lld: "
+		    "not adopted", domid, pid, (long long)uid);
+		if (pfd != -1)
+			close(pfd);
+		return 0;
+	}
+	*k = (struct kid){ (pid_t)pid, (uid_t)uid, pfd };
+	log_info("launcher: domid=%u adopted QEMU pid=%u", domid, pid);
+	return 0;
+}
+
+/* An adopted QEMU's pidfd is readable: it exited (init reaps it). */
+static void
+adopted_exited(struct kid *k)
+{
+	log_info("launcher: adopted QEMU pid=%d exited", (int)k->pid);
+	send_exited(k->pid, 0);
+	close(k->pidfd);
+	k->pid = 0;
+	k->pidfd = -1;
 }
 
 static int
@@ -328,18 +412,39 @@ handle_msg(void)
 		do_spawn(&m);
 	else if (m.hdr.type == MSG_LAUNCH_KILL)
 		rc = do_kill(&m);
+	else if (m.hdr.type == MSG_LAUNCH_ADOPT)
+		rc = do_adopt(&m);
 	else
 		rc = -1;
 	msg_dispose(&m);
 	return rc;
 }
 
+/* pfd[2..]: the pidfds of adopted QEMUs; returns the count of pfds. */
+static nfds_t
+poll_set(struct pollfd *pfd, struct kid **who)
+{
+	nfds_t n = 2;
+	size_t i;
+
+	for (i = 0; i < LAUNCH_MAX_CHILDREN; i++)
+		if (kids[i].pid > 0 && kids[i].pidfd != -1) {
+			who[n] = &kids[i];
+			pfd[n].fd = kids[i].pidfd;
+			pfd[n].events = POLLIN;
+			pfd[n++].revents = 0;
+		}
+	return n;
+}
+
 static void __attribute__((noreturn))
 launcher_loop(void)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[2 + LAUNCH_MAX_CHILDREN];
+	struct kid *who[2 + LAUNCH_MAX_CHILDREN];
 	struct signalfd_siginfo si;
 	sigset_t set;
+	nfds_t i, n;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -350,12 +455,16 @@ launcher_loop(void)
 		shutdown_all();
 	pfd[1].events = POLLIN;
 	for (;;) {
-		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
+		n = poll_set(pfd, who);
+		if (poll(pfd, n, -1) == -1 && errno != EINTR)
 			shutdown_all();
 		if (pfd[1].revents & POLLIN) {
 			(void)!read(pfd[1].fd, &si, sizeof(si));
 			reap();
 		}
+		for (i = 2; i < n; i++)
+			if (pfd[i].revents & (POLLIN | POLLHUP))
+				adopted_exited(who[i]);
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR) &&
 		    handle_msg() == -1)
 			shutdown_all();

@@ -15,8 +15,15 @@
  *   MSG_LAUNCH_EXITED launcher -> broker: u32 pid, i64 wait status
  *                     (the QEMU is reaped; its uid is free again).
  *
- * When the broker goes away the launcher SIGKILLs and reaps every QEMU and
- * exits: a QEMU whose QMP socket is gone cannot be managed any more.
+ *   MSG_LAUNCH_ADOPT  broker -> launcher: u32 pid, u32 domid.  A QEMU
+ *                     that a previous launcher started (now a child of
+ *                     init): tracked by pidfd if its uids are base+domid,
+ *                     so KILL and EXITED work for it.  No reply.
+ *
+ * When the broker goes away the launcher exits and leaves every QEMU
+ * running: device models outlive a broker crash, restart or upgrade.  Each
+ * QEMU's QMP socket is a path (<run_dir>/qmp, qemu-broker/qmpsock.c), so
+ * the next broker connects again and adopts it.
  */
 #ifndef BROKER_LAUNCHER_H
 #define BROKER_LAUNCHER_H
@@ -31,6 +38,7 @@ enum msg_launch {
 	MSG_LAUNCH_SPAWN	= 380,
 	MSG_LAUNCH_KILL		= 381,
 	MSG_LAUNCH_EXITED	= 382,
+	MSG_LAUNCH_ADOPT	= 383,
 };
 
 #define LAUNCH_KIND_DM		0u	/* a device model (tests, HVM) */

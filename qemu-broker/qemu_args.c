@@ -71,7 +71,7 @@ common_tail(struct argb *b, const char *chroot_dir, int qmp_fd)
 	arg(b, "-display");
 	arg(b, "none");
 	arg(b, "-chardev");
-	arg(b, "socket,id=qmp,fd=%d", qmp_fd);
+	arg(b, "socket,id=qmp,fd=%d,server=on,wait=off", qmp_fd);
 	arg(b, "-mon");
 	arg(b, "chardev=qmp,mode=control");
 	arg(b, "-sandbox");

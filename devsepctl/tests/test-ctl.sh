@@ -42,6 +42,7 @@ cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	tests/lib/qmp-reap "$R"		# QEMUs outlive the broker
 	[ -n "$W" ] && "$XW" stop "$W" >/dev/null 2>&1
 	rm -rf "$R" ${W:+"$W"}
 }

@@ -19,6 +19,7 @@
  * "quit" is answered (and obeyed) only by the well-behaved default.
  */
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -117,9 +118,14 @@ answer(json_t *cmd, const char *ret, long long id_delta)
 int
 main(int argc, char **argv)
 {
-	int mode = mode_of(argc, argv), first = 1;
+	int mode = mode_of(argc, argv), first = 1, on = 0, c;
+	socklen_t len = sizeof(on);
 	json_t *cmd;
 
+	/* fd 3 is a listening socket, as QEMU's server=on chardev gets it */
+	if (getsockopt(QMP, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on &&
+	    ((c = accept(QMP, NULL, NULL)) == -1 || dup2(c, QMP) == -1))
+		return 1;
 	say("{\"QMP\": {\"version\": {}, \"capabilities\": []}}\n");
 	if (mode == 901)	/* read and ignore (pause() is not in the
 				 * launcher's seccomp policy) */

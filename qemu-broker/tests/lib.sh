@@ -66,6 +66,7 @@ cleanup() {
 	local rc=$?
 	stop_broker
 	stop_lockd
+	tests/lib/qmp-reap "$R"		# QEMUs outlive the broker
 	# a sanitizer build (BIN=bin-asan) reports at exit: fail on it
 	finish_test "$rc" "$T/broker.log"
 }

@@ -57,7 +57,8 @@ test_dm(void **state)
 	assert_true(has(argc, "-sandbox", "on,obsolete=deny,elevateprivileges="
 	    "deny,spawn=deny,resourcecontrol=deny"));
 	assert_true(has(argc, "-chroot", "/run/x/7"));
-	assert_true(has(argc, "-chardev", "socket,id=qmp,fd=3"));
+	assert_true(has(argc, "-chardev",
+	    "socket,id=qmp,fd=3,server=on,wait=off"));
 	assert_true(has(argc, "-mon", "chardev=qmp,mode=control"));
 	assert_true(has(argc, "-name", "devsep-dm-7"));
 	assert_true(has(argc, "-m", "32"));

@@ -34,6 +34,7 @@ cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	"$(dirname "$0")/../../tests/lib/qmp-reap" "$T/run"	# QEMUs outlive the broker
 	rm -rf "$T"
 }
 trap cleanup EXIT

@@ -101,7 +101,8 @@ guest_worker() {
 }
 
 # CD-ROM loop on guest 5's QEMU: (re)start the device model when it is
-# gone (a killed broker takes its QEMUs along), insert, eject.
+# gone (QEMUs outlive a killed broker, which adopts them; only a failed
+# start leaves none), insert, eject.
 cd_worker() {
 	local n=0
 	while [ ! -e "$W/stop.cd" ]; do

@@ -11,6 +11,7 @@ wd_cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	[ -n "${W:-}" ] && "$ROOT/tests/lib/qmp-reap" "$W/run"	# QEMUs outlive the broker
 	cleanup
 }
 trap wd_cleanup EXIT

@@ -15,35 +15,109 @@
 
 static const struct ctl_cmd cmds[] = {
 	{ "status", "[DAEMON...]",
-	  "which daemons run here: version, uptime, sandbox", cmd_status },
+	  "which devsep daemons run here: version, uptime, sandbox",
+	  "Asks each daemon (or only the ones named: watcherd, hotplugd,\n"
+	  "lockd, broker) whether it runs and answers, and shows its version,\n"
+	  "uptime, the user it runs as and its sandbox.  A daemon that is\n"
+	  "not running is shown as such.\n\n"
+	  "Exit status 3 when a daemon named is not running, or when none\n"
+	  "runs at all.\n\n"
+	  "Example:\n  devsepctl status\n  devsepctl status watcherd hotplugd",
+	  cmd_status },
 	{ "stats", "[DAEMON...]",
-	  "counters and latency histograms of every running daemon",
+	  "counters and timings of every running daemon",
+	  "Shows each running daemon's counters (devices attached and\n"
+	  "removed, scripts run, failed and timed out, locks taken, QMP\n"
+	  "commands...) and latency histograms.\n\n"
+	  "Example:\n  devsepctl stats watcherd",
 	  cmd_stats },
 	{ "devices", "[--domid N]",
-	  "every device watcherd tracks: states, hotplug, last script",
+	  "every device watcherd looks after: states, hotplug, last script",
+	  "Lists the guests' devices the xenstore watcher tracks: kind\n"
+	  "(vbd, vif...), guest, device number, backend and frontend state,\n"
+	  "hotplug-status, where the device is in its life, and how the last\n"
+	  "hotplug script ended.  Below the table, every device whose last\n"
+	  "script failed, with the reason in words (the same text as its\n"
+	  "hotplug-error node, which xl shows).\n\n"
+	  "  --domid N   only the devices of guest N\n\n"
+	  "Example:\n  devsepctl devices --domid 5",
 	  cmd_devices },
 	{ "locks", "[--domid N]",
-	  "per-domain slow/fast locks, holders and waiters (lockd)",
+	  "per-guest configuration locks: who holds and who waits (lockd)",
+	  "Shows, per guest, the two configuration locks devsep-lockd\n"
+	  "manages (the long \"slow\" lock held during a device change and\n"
+	  "the short \"fast\" lock held while the configuration is\n"
+	  "rewritten), who holds them and who waits.\n\n"
+	  "  --domid N   only guest N\n\n"
+	  "Example:\n  devsepctl locks",
 	  cmd_locks },
 	{ "check", "[--backend-domid N]",
-	  "JSON config vs xenstore and QEMU (seed-002 invariant)",
+	  "compare each guest's saved configuration with xenstore and QEMU",
+	  "Reads each guest's saved configuration (lockd) and compares it\n"
+	  "with what really exists: devices in xenstore and CD-ROMs and\n"
+	  "disks in the guest's QEMU.  Anything that exists but is missing\n"
+	  "from the saved configuration is reported (it would be lost at the\n"
+	  "next save, migration or restart of the guest).\n\n"
+	  "  --backend-domid N   the domain whose backends to look at\n"
+	  "                      (default: this domain)\n\n"
+	  "Exit status 4 when something is found.\n\n"
+	  "Example:\n  devsepctl check",
 	  cmd_check },
 	{ "policy", "show DAEMON [--pfc] | list",
-	  "a daemon's sandbox policy, or its seccomp filter", cmd_policy },
+	  "a daemon's sandbox: user, capabilities, system calls, who may ask",
+	  "Prints the sandbox policy built into the daemons: the user a\n"
+	  "daemon runs as, the capabilities it keeps, the system calls it may\n"
+	  "make and which peer may send it which request.\n\n"
+	  "  list          the policies\n"
+	  "  show DAEMON   one of them (devsep-watcherd, ...)\n"
+	  "  --pfc         the seccomp filter as the kernel gets it\n\n"
+	  "Example:\n  devsepctl policy show devsep-hotplugd",
+	  cmd_policy },
 	{ "dm-start", "DOMID [--cdrom DEVID]... [--memory MB] [--run]",
-	  "start a guest's deprivileged QEMU (broker)", cmd_dm_start },
+	  "start a guest's device model (QEMU) through the broker",
+	  "Asks devsep-qemu-broker to start the device model of guest DOMID:\n"
+	  "a QEMU running as its own user, in an empty chroot, under a\n"
+	  "seccomp filter.  Prints its pid and user.\n\n"
+	  "  --cdrom DEVID   give it a CD-ROM drive (repeat for more)\n"
+	  "  --memory MB     its memory size\n"
+	  "  --run           let it run (default: created paused)\n\n"
+	  "Example:\n  devsepctl dm-start 5 --cdrom 768",
+	  cmd_dm_start },
 	{ "dm-destroy", "DOMID [--wait MS]",
-	  "stop a guest's QEMU (after lockd's destroy began)",
+	  "stop a guest's device model (QEMU)",
+	  "Asks the broker to stop guest DOMID's QEMU and waits until it is\n"
+	  "gone.  The guest's destruction must have begun in lockd first.\n\n"
+	  "  --wait MS   how long to wait for QEMU to exit\n\n"
+	  "Example:\n  devsepctl dm-destroy 5",
 	  cmd_dm_destroy },
 	{ "cd-insert", "DOMID DEVID IMAGE",
-	  "insert a CD-ROM image into a guest's QEMU (broker)",
+	  "insert a CD-ROM image into a guest's drive",
+	  "Opens IMAGE (it must be in one of image_dirs, devsep.conf(5)),\n"
+	  "inserts it into CD-ROM drive DEVID of guest DOMID's QEMU, saves\n"
+	  "it in the guest's configuration and updates xenstore.\n\n"
+	  "Example:\n  devsepctl cd-insert 5 768 /var/lib/xen/images/debian.iso",
 	  cmd_cd_insert },
-	{ "cd-eject", "DOMID DEVID", "eject a guest's CD-ROM (broker)",
+	{ "cd-eject", "DOMID DEVID", "eject a guest's CD-ROM",
+	  "Ejects the medium from CD-ROM drive DEVID of guest DOMID, removes\n"
+	  "it from the guest's configuration and updates xenstore.\n\n"
+	  "Example:\n  devsepctl cd-eject 5 768",
 	  cmd_cd_eject },
 	{ "disk-add", "DOMID DEVID IMAGE [--ro] [--bus virtio|scsi]",
-	  "hot-add a disk to a guest's QEMU (broker)", cmd_disk_add },
+	  "hot-add a disk image to a guest",
+	  "Opens IMAGE (in one of image_dirs) and adds it as disk DEVID to\n"
+	  "guest DOMID's QEMU while the guest runs, then saves it in the\n"
+	  "guest's configuration.\n\n"
+	  "  --ro              read-only\n"
+	  "  --bus virtio|scsi the disk's bus (default virtio)\n\n"
+	  "Example:\n  devsepctl disk-add 5 2 /var/lib/xen/images/data.img --ro",
+	  cmd_disk_add },
 	{ "disk-remove", "DOMID DEVID",
-	  "hot-remove a disk from a guest's QEMU (broker)", cmd_disk_remove },
+	  "hot-remove a disk from a guest",
+	  "Asks guest DOMID to release disk DEVID, removes it from its QEMU\n"
+	  "and from the guest's configuration.  Fails with a timeout (and\n"
+	  "keeps the disk) when the guest does not release it.\n\n"
+	  "Example:\n  devsepctl disk-remove 5 2",
+	  cmd_disk_remove },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -58,8 +132,60 @@ ctl_usage(struct ctl *c, int to_stderr)
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "  %s %s\n      %s\n", cmds[i].name, cmds[i].args,
 		    cmds[i].help);
-	fprintf(f, "\nexit: 0 ok, 1 failed, 2 usage, 3 daemon not running, "
-	    "4 invariant violated, 5 no answer\n");
+	fprintf(f, "\n`%s help COMMAND` or `%s COMMAND -h` explains one "
+	    "command.\n\nexit: 0 ok, 1 failed, 2 usage, 3 daemon not "
+	    "running, 4 check found a problem, 5 no answer\n", c->prog,
+	    c->prog);
+}
+
+static void
+cmd_help_print(struct ctl *c, const struct ctl_cmd *cmd)
+{
+	printf("usage: %s %s %s\n\n%s.\n\n%s\n", c->prog, cmd->name,
+	    cmd->args, cmd->help, cmd->detail);
+}
+
+static const struct ctl_cmd *
+cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(name, cmds[i].name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+/* `help [COMMAND]` */
+static int
+ctl_help(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd;
+
+	if (argc < 2) {
+		ctl_usage(c, 0);
+		return CTL_OK;
+	}
+	if (argc > 2 || (cmd = cmd_find(argv[1])) == NULL) {
+		fprintf(stderr, "%s: unknown command '%s' (try %s help)\n",
+		    c->prog, argv[1], c->prog);
+		return CTL_USAGE;
+	}
+	cmd_help_print(c, cmd);
+	return CTL_OK;
+}
+
+/* -h or --help among a command's arguments (before "--"). */
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -144,14 +270,20 @@ ctl_parse_global(struct ctl *c, int argc, char **argv, int *rc)
 int
 ctl_run(struct ctl *c, int argc, char **argv)
 {
-	size_t i;
+	const struct ctl_cmd *cmd;
 
-	for (i = 0; i < NCMDS; i++)
-		if (strcmp(argv[0], cmds[i].name) == 0)
-			return cmds[i].fn(c, argc, argv);
-	fprintf(stderr, "%s: unknown command '%s' (try %s --help)\n", c->prog,
-	    argv[0], c->prog);
-	return CTL_USAGE;
+	if (strcmp(argv[0], "help") == 0)
+		return ctl_help(c, argc, argv);
+	if ((cmd = cmd_find(argv[0])) == NULL) {
+		fprintf(stderr, "%s: unknown command '%s' (try %s help)\n",
+		    c->prog, argv[0], c->prog);
+		return CTL_USAGE;
+	}
+	if (wants_help(argc, argv)) {
+		cmd_help_print(c, cmd);
+		return CTL_OK;
+	}
+	return cmd->fn(c, argc, argv);
 }
 
 int

@@ -109,8 +109,9 @@ int	ctl_get_json(struct msg *, json_t **out);
 int	ctl_timeout(const struct ctl *, int dflt);
 uint32_t ctl_next_reqid(struct ctl *);
 
-/* Prints j (indented) on stdout. */
+/* Prints j (indented) on stdout; sets ctl_json_printed. */
 void	ctl_print_json(json_t *);
+extern int ctl_json_printed;	/* a JSON document went to stdout */
 /* "k=v k=v" for an object's scalar members, a scalar as text. */
 void	ctl_json_brief(json_t *, char *buf, size_t bufsz);
 /* Scalars as text, "-" for null/absent. */
@@ -122,7 +123,8 @@ void	ctl_fmt_duration(uint64_t s, char *buf, size_t bufsz);
 struct ctl_cmd {
 	const char	*name;
 	const char	*args;		/* usage synopsis after the name */
-	const char	*help;
+	const char	*help;		/* one line */
+	const char	*detail;	/* `help CMD`: options, exit, example */
 	int		(*fn)(struct ctl *, int argc, char **argv);
 };
 

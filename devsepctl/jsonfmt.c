@@ -5,6 +5,8 @@
 
 #include "ctl.h"
 
+int ctl_json_printed;
+
 void
 ctl_print_json(json_t *j)
 {
@@ -12,6 +14,7 @@ ctl_print_json(json_t *j)
 
 	if (s != NULL)
 		printf("%s\n", s);
+	ctl_json_printed = 1;
 	free(s);
 }
 

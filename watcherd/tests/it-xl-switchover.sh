@@ -54,8 +54,11 @@ chmod 666 "$W/calls.log"
 write_conf "script_dir = /etc/xen/scripts" "hotplug_timeout = 20s"
 "$XW" domain create "$W" 7 >/dev/null || fail "create 7"
 xl_guest_create 5 || fail "create 5"
+# Closing -> Closed after 300 ms, as a backend whose guest takes a moment
+# to close: xl devd then reads state 5, not 6, at a removal's first event
+# (which of the two decides what it does with a device it does not know).
 XENSTORED_PATH=$W/dom7.sock "$B/actor-backend" -v --backend-domid 7 \
-	>>"$W/be.log" 2>&1 &
+	--io-drain-ms 300 >>"$W/be.log" 2>&1 &
 BE=$!; PIDS+=($BE)
 wait_for grep -q ready "$W/be.log" || fail "backend ready"
 

@@ -119,6 +119,23 @@ node_is /local/domain/0/backend/vif/5/1/hotplug-status connected &&
 	fail "test-escape's own write"
 xl_ok network-detach 5 1
 
+# ---- a plain script (no relay): libxl runs it itself, once; watcherd
+# keeps out (issue 13: it ran every script a second time and removed the
+# backend under libxl, so xl network-detach exited 1)
+cat >"$XL_ROOT/etc/scripts/test-count" <<E
+#!/bin/sh
+echo "\$1 \$XENBUS_PATH" >>$W/libxl-calls.log
+case \$1 in online) xenstore-write "\$XENBUS_PATH/hotplug-status" connected ;; esac
+E
+chmod 755 "$XL_ROOT/etc/scripts/test-count"
+: >"$W/libxl-calls.log"
+xl_ok network-attach 5 script=test-count mac=00:16:3e:00:05:03 devid=3
+xl_ok network-detach 5 3
+expect_eq "plain script: online once, offline once (libxl's runs)" \
+	"$(sort "$W/libxl-calls.log" | tr '\n' ' ')" \
+	"offline backend/vif/5/3 online backend/vif/5/3 "
+expect_gone /local/domain/0/backend/vif/5/3
+
 # ---- xl destroy of a guest with a relayed vif
 xl_ok network-attach 5 bridge=xenbr0 script=devsep-vif-bridge mac=00:16:3e:00:05:02 devid=2
 port vif5.2 && ok "vif5.2 in the bridge" || fail "vif5.2 not in the bridge"

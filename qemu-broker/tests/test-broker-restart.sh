@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Device models outlive the broker.  A real QEMU (running VM, one ide-cd),
+# Device models outlive the broker.  A real QEMU (running VM, one ide-cd,
+# a hot-plugged scsi disk),
 # a real lockd, and a loop of CD-ROM insert/eject while the broker is
 # killed (-9) and restarted twice, and its launcher killed (-9) once (the
 # broker exits when its launcher goes; it is started again).  Proves:
@@ -20,6 +21,8 @@ c lock-create 5 >/dev/null || fail "lock-create"
 expect_rc 0 dm-start 5 --run 3
 read -r QPID _ <"$T/out"
 mkimg cd.iso 0640
+mkimg d.raw 0660
+expect_rc 0 disk-add 5 7 "$IMG/d.raw" rw scsi	# hot-plugged before the kills
 
 loop() {
 	local i
@@ -68,11 +71,13 @@ ok "QEMU $QPID survived 2 broker kills and 1 launcher kill; adopted each time"
 
 no_lock_held 5
 inserted=$(c cd-list 5 | jq '[.[] | select(.devid == 3 and .inserted)] | length')
-want=$([ "$inserted" = 1 ] && echo devsep-cd3 || echo "")
+want=$([ "$inserted" = 1 ] && echo "devsep-cd3 devsep-disk7" || echo devsep-disk7)
 [ "$(qemu_fdsets 5)" = "$want" ] ||
     fail "fdsets $(qemu_fdsets 5), medium inserted=$inserted: $(c list 5 | jq -c .domains[0].fdsets)"
 check_invariant 5
-ok "no lock held, fdsets match the medium (inserted=$inserted), invariant holds"
+[ "$(qemu_things 5 | tr ' ' '\n' | grep -c '^disk7$')" = 1 ] ||
+    fail "the hot-plugged disk is gone: $(qemu_things 5)"
+ok "no lock held, fdsets match the medium (inserted=$inserted), disk 7 still in, invariant holds"
 
 # a broker that died between add-fd and the medium change leaves a stray
 # fdset.  Played deterministically over the QMP socket while no broker
@@ -117,11 +122,13 @@ ok "stray devsep fdsets: freed by QEMU (running VM) / removed by the new broker 
 
 [ "$inserted" = 1 ] && { expect_rc 0 cd-eject 5 3; }
 expect_rc 0 cd-insert 5 3 "$IMG/cd.iso"
-[ "$(qemu_fdsets 5)" = devsep-cd3 ] || fail "insert after restart: $(qemu_fdsets 5)"
+[ "$(qemu_fdsets 5)" = "devsep-cd3 devsep-disk7" ] || fail "insert after restart: $(qemu_fdsets 5)"
 expect_rc 0 cd-eject 5 3
-[ "$(qemu_fdsets 5)" = "" ] || fail "eject after restart left $(qemu_fdsets 5)"
+expect_rc 0 disk-remove 5 7
+[ "$(qemu_fdsets 5)" = "" ] || fail "eject/remove after restart left $(qemu_fdsets 5)"
+[ "$(things 5 disk)" = "" ] || fail "JSON disk entries left: $(things 5 disk)"
 check_invariant 5
-ok "insert/eject work on the adopted QEMU"
+ok "insert/eject and disk remove work on the adopted QEMU; no fdset left"
 
 expect_rc 0 dm-destroy 5
 for _ in $(seq 100); do

@@ -7,9 +7,9 @@
 #    holding the slow lock makes `xl list -l` wait (libxl reads the config
 #    under libxl-device-changes-lock); the other direction is in
 #    test-xl-locks.sh (libxl's code replica) and the broker's xl tests;
-#  - `lockd-tool xscheck` (devsepctl check's checker) compares xenstore
-#    with libxl's JSON: clean after real xl attaches, a backend that libxl's
-#    JSON does not describe is reported, and only it;
+#  - `devsepctl check` (and lockd-tool xscheck, the same checker) compares
+#    xenstore with libxl's JSON: clean after real xl attaches, a backend
+#    that libxl's JSON does not describe is reported (exit 4), and only it;
 #  - a devsep write of libxl's JSON is read by xl (network-attach rewrites
 #    the JSON from it: devsep's change kept, xl's disk and both nics there).
 . "$(dirname "$0")/../../tests/world/lib.sh"
@@ -65,7 +65,15 @@ run_xl network-attach 5 script=hp mac=00:16:3e:00:00:05 ||
 export XENSTORED_PATH=$XENWORLD_DIR/socket
 if tool xscheck 0 >"$W/chk"; then ok "xl's devices all in libxl's JSON: $(tail -1 "$W/chk")"
 else fail "violations after real xl attaches: $(cat "$W/chk")"; fi
+"$ROOT/$BIN/devsepctl" --rundir "$W/run" check >"$W/ctl" 2>&1
+rc=$?
+[ $rc = 0 ] && ok "devsepctl check clean on the xl guest" ||
+    fail "devsepctl check exit $rc: $(cat "$W/ctl")"
 xenstore-write /local/domain/0/backend/vbd/5/51760/state 1
+"$ROOT/$BIN/devsepctl" --rundir "$W/run" check >"$W/ctl" 2>&1
+rc=$?
+[ $rc = 4 ] && grep -q 51760 "$W/ctl" && ok "devsepctl check: exit 4, names vbd 51760" ||
+    fail "devsepctl check missed the undescribed backend (exit $rc): $(cat "$W/ctl")"
 tool xscheck 0 >"$W/chk" && fail "a backend libxl's JSON lacks: missed"
 grep -q "VIOLATION domid=5 xenstore kind=vbd id=51760" "$W/chk" &&
     [ "$(grep -c VIOLATION "$W/chk")" = 1 ] && ok "only the undescribed backend reported" ||

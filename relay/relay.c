@@ -17,6 +17,10 @@
  * run_dir.  Authentication: watcherd takes RELAY_RUN only from uid 0
  * (SO_PEERCRED: libxl runs scripts as root).
  *
+ * It reads devsep.conf, then drops every capability and sets
+ * NO_NEW_PRIVS (drop_rights) before it connects: it stays uid 0 only for
+ * watcherd's SO_PEERCRED check.
+ *
  * devsep not running, a refusal, or watcherd going away: a message on
  * stderr and exit 1; the script is never run any other way (never
  * unsandboxed).  libxl killing us at its timeout (SIGKILL) closes the
@@ -28,7 +32,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
+
+#include <cap-ng.h>
 
 #include "codec.h"
 #include "config.h"
@@ -222,6 +229,24 @@ ask(const struct relay *r)
 	return rc;
 }
 
+/*
+ * Before talking to watcherd: no capability at all (uid 0 stays, which is
+ * what watcherd's SO_PEERCRED check wants, and root owns watcherd.sock),
+ * and no way to gain any (NO_NEW_PRIVS).  What is left of root cannot
+ * override a file permission, signal another user, or bind anything.
+ */
+static int
+drop_rights(const struct relay *r)
+{
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_BOTH) != 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		say(r, "cannot drop capabilities: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -232,5 +257,7 @@ main(int argc, char **argv)
 		return RELAY_EXIT_USAGE;
 	if (parse_env(&r) == -1)
 		return RELAY_EXIT_USAGE;
+	if (drop_rights(&r) == -1)
+		return RELAY_EXIT_FAIL;
 	return ask(&r);
 }

@@ -165,6 +165,14 @@ env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEVSEP_CONF="$W/devsep.conf" \
 RP=$!	# the relay itself (env execs it), as libxl's child
 wait_for grep -q "test-hang online" "$W/calls.log" || fail "test-hang started"
 wait_for pgrep -f "^sleep 987$" || fail "test-hang's child started"
+# the waiting relay: still uid 0, no capability left, NO_NEW_PRIVS
+st=$(grep -E '^(Uid|CapEff|CapPrm|CapBnd|NoNewPrivs):' "/proc/$RP/status" | tr -s '\t ' ' ')
+grep -q '^Uid: 0 ' <<<"$st" && grep -q '^CapEff: 0000000000000000' <<<"$st" &&
+	grep -q '^CapPrm: 0000000000000000' <<<"$st" &&
+	grep -q '^CapBnd: 0000000000000000' <<<"$st" &&
+	grep -q '^NoNewPrivs: 1' <<<"$st" &&
+	ok "the relay waits as uid 0 without any capability, NO_NEW_PRIVS" ||
+	fail "relay's rights: $st"
 kill -9 "$RP"; wait "$RP" 2>/dev/null
 wait_for sh -c '! pgrep -f "^sleep 987$"' &&
 	ok "relay killed: the script's process group was killed" ||

@@ -36,6 +36,8 @@ enum msg_watcher {
 	 *      "online","hotplug_status","phase","handovers",
 	 *      "last_script":{"action","outcome","code","ms","age_s"}|null}]}
 	 * States are -1 when absent/invalid; hotplug_status "" when absent.
+	 * phase is the state machine's (fsm_phase_name), or "libxl" for
+	 * every device with backend_mode libxl (watcherd only watches).
 	 */
 	MSG_WATCHER_DEVICES		= 400,
 	MSG_WATCHER_DEVICES_REPLY	= 401,

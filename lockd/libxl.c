@@ -147,13 +147,13 @@ same_file(int dirfd, const char *name, int fd)
 }
 
 int
-lx_lock_try(int dirfd, uint32_t domid, const char *uuid, uint32_t which,
+lx_lock_try(int dirfd, uint32_t domid, const char *uuid, const char *lock,
     int *fd)
 {
 	char name[LX_NAME_MAX];
 	int i, r;
 
-	if (lx_path(name, domid, uuid, 'l', lx_lock_name(which)) == -1)
+	if (lx_path(name, domid, uuid, 'l', lock) == -1)
 		return -EINVAL;
 	for (i = 0; i < LX_STALE_TRIES; i++) {
 		if (*fd == -1 && (*fd = openat(dirfd, name, O_RDWR | O_CREAT |
@@ -176,14 +176,14 @@ lx_lock_try(int dirfd, uint32_t domid, const char *uuid, uint32_t which,
 }
 
 void
-lx_lock_release(int dirfd, uint32_t domid, const char *uuid, uint32_t which,
-    int *fd)
+lx_lock_release(int dirfd, uint32_t domid, const char *uuid,
+    const char *lock, int *fd)
 {
 	char name[LX_NAME_MAX];
 
 	if (*fd == -1)
 		return;
-	if (lx_path(name, domid, uuid, 'l', lx_lock_name(which)) != -1)
+	if (lx_path(name, domid, uuid, 'l', lock) != -1)
 		unlinkat(dirfd, name, 0);
 	lx_lock_abandon(fd);
 }

@@ -40,6 +40,7 @@ int	lx_probe(int dirfd, uint32_t domid, char uuid[LX_UUID_LEN + 1]);
 
 /* which: LOCK_SLOW or LOCK_FAST (proto_lock.h). */
 const char *lx_lock_name(uint32_t which);
+#define LX_QMP_LOCK	"qmp-socket-lock"	/* held while on QMP */
 
 /*
  * One non-blocking attempt.  *fd is -1 on the first call (the file is
@@ -48,10 +49,10 @@ const char *lx_lock_name(uint32_t which);
  * -errno (*fd closed).
  */
 int	lx_lock_try(int dirfd, uint32_t domid, const char *uuid,
-	    uint32_t which, int *fd);
+	    const char *lock, int *fd);
 /* Releases a held lock: unlink, LOCK_UN, close.  *fd becomes -1. */
 void	lx_lock_release(int dirfd, uint32_t domid, const char *uuid,
-	    uint32_t which, int *fd);
+	    const char *lock, int *fd);
 /* Drops a lock attempt that does not hold the lock (no unlink). */
 void	lx_lock_abandon(int *fd);
 

@@ -24,7 +24,10 @@ struct xlk {
 	uint32_t	 owner, reqid, domid, which;
 	uint64_t	 deadline;
 	char		 uuid[LX_UUID_LEN + 1];
-	int		 fd;
+	int		 fd;		/* the lock's own file */
+	int		 main_held;	/* fd holds it */
+	int		 qfd;		/* slow lock: qmp-socket-lock too */
+	int		 qheld;
 };
 
 /* A domain in xl mode: its uuid and the generation lockd reports. */
@@ -47,6 +50,24 @@ static struct {
 
 static void xlk_poll_cb(int, short, void *);
 
+/* Gives back whatever libxl lock k holds (unlink first, libxl's order:
+ * qmp-socket-lock, then the lock itself) and drops what it waits on. */
+static void
+lock_drop(struct xlk *k)
+{
+	if (k->qheld)
+		lx_lock_release(X.dirfd, k->domid, k->uuid, LX_QMP_LOCK,
+		    &k->qfd);
+	else
+		lx_lock_abandon(&k->qfd);
+	if (k->main_held)
+		lx_lock_release(X.dirfd, k->domid, k->uuid,
+		    lx_lock_name(k->which), &k->fd);
+	else
+		lx_lock_abandon(&k->fd);
+	k->qheld = k->main_held = 0;
+}
+
 int
 xlk_init(struct event_base *base, int dirfd, xlk_done_fn done)
 {
@@ -68,7 +89,7 @@ xlk_shutdown(void)
 
 	while ((k = LIST_FIRST(&X.locks)) != NULL) {
 		LIST_REMOVE(k, link);
-		lx_lock_abandon(&k->fd);
+		lock_drop(k);
 		free(k);
 	}
 	while ((d = LIST_FIRST(&X.doms)) != NULL) {
@@ -246,7 +267,7 @@ lock_new(void *conn, uint32_t owner, uint32_t reqid, uint32_t domid,
 	k->domid = domid;
 	k->which = which;
 	k->deadline = deadline;
-	k->fd = -1;
+	k->fd = k->qfd = -1;
 	LIST_INSERT_HEAD(&X.locks, k, link);
 	return k;
 }
@@ -279,7 +300,7 @@ lock_fail(struct xlk *k, int rc, const char *why)
 	uint32_t owner = k->owner, reqid = k->reqid, domid = k->domid;
 	uint32_t which = k->which;
 
-	lx_lock_abandon(&k->fd);
+	lock_drop(k);
 	lock_free(k);
 	X.done(conn, reqid, rc, domid, which, 0, why);
 	lt_release(lockd->lt, conn, owner, domid, which, now_us());
@@ -296,7 +317,7 @@ lock_got(struct xlk *k)
 	int r = d == NULL ? -ENOENT : dom_gen(d, &gen);
 
 	if (r != 0) {
-		lx_lock_release(X.dirfd, k->domid, k->uuid, k->which, &k->fd);
+		lock_drop(k);
 		snprintf(why, sizeof(why), "domid %u: libxl's domain JSON is "
 		    "gone (domain destroyed)", k->domid);
 		dom_forget(k->domid);
@@ -323,6 +344,32 @@ poll_arm(int now)
 		evtimer_add(X.ev_poll, &tv);
 }
 
+/*
+ * The libxl locks of k, in libxl's order: the lock's own file, then for
+ * the slow lock qmp-socket-lock (libxl takes it inside its device-changes
+ * lock whenever it talks QMP, and the broker talks QMP under the slow
+ * lock).  0 all held, -EWOULDBLOCK, -errno.
+ */
+static int
+lx_lock_step(struct xlk *k)
+{
+	int r;
+
+	if (!k->main_held) {
+		if ((r = lx_lock_try(X.dirfd, k->domid, k->uuid,
+		    lx_lock_name(k->which), &k->fd)) != 0)
+			return r;
+		k->main_held = 1;
+	}
+	if (k->which != LOCK_SLOW || k->qheld)
+		return 0;
+	if ((r = lx_lock_try(X.dirfd, k->domid, k->uuid, LX_QMP_LOCK,
+	    &k->qfd)) != 0)
+		return r;
+	k->qheld = 1;
+	return 0;
+}
+
 /* One attempt; returns 1 when k is finished (held or failed). */
 static int
 lock_attempt(struct xlk *k, uint64_t now)
@@ -336,7 +383,7 @@ lock_attempt(struct xlk *k, uint64_t now)
 		lock_fail(k, -ESRCH, why);
 		return 1;
 	}
-	r = lx_lock_try(X.dirfd, k->domid, k->uuid, k->which, &k->fd);
+	r = lx_lock_step(k);
 	if (r == 0) {
 		lock_got(k);
 		return 1;
@@ -420,12 +467,12 @@ xlk_release(void *conn, uint32_t owner, uint32_t domid, uint32_t which)
 	if (k == NULL || k->state == XLK_QUEUED)
 		return 0;
 	if (k->state == XLK_HELD) {
-		lx_lock_release(X.dirfd, domid, k->uuid, which, &k->fd);
+		lock_drop(k);
 		lock_free(k);
 		return 1;
 	}
 	reqid = k->reqid;
-	lx_lock_abandon(&k->fd);
+	lock_drop(k);
 	lock_free(k);
 	snprintf(why, sizeof(why), "domid %u: cancelled by release", domid);
 	X.done(conn, reqid, -ECANCELED, domid, which, 0, why);
@@ -442,12 +489,8 @@ xlk_conn_gone(void *conn)
 		next = LIST_NEXT(k, link);
 		if (k->conn != conn)
 			continue;
-		if (k->state == XLK_HELD) {
-			lx_lock_release(X.dirfd, k->domid, k->uuid, k->which,
-			    &k->fd);
-			n++;
-		} else
-			lx_lock_abandon(&k->fd);
+		n += k->state == XLK_HELD;
+		lock_drop(k);
 		lock_free(k);
 	}
 	return n;

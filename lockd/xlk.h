@@ -27,6 +27,11 @@
  *   any      connection gone                -> (HELD: unlink) LOCK_UN,
  *                                              close, - (no reply)
  *
+ * For the slow lock, "libxl's flock" is two files, taken in libxl's order:
+ * libxl-device-changes-lock, then qmp-socket-lock (libxl takes the latter
+ * inside the former while it talks QMP; the broker talks QMP under the
+ * slow lock).  Released in reverse order.
+ *
  * lockd never blocks in flock(2): FLOCK polls with LOCK_NB every
  * XLK_POLL_MS.  An xl process that asks while a devsep owner polls may
  * get the lock first (xl waits in the kernel); devsep owners among

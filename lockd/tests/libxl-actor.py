@@ -3,7 +3,7 @@
 does it (libxl__lock_file / libxl__unlock_file, libxl__userdata_store), for
 lockd/tests/test-xl-locks.sh until the real xl runs in the test world.
 
-  libxl-actor.py DIR DOMID UUID hold slow|fast SECONDS   "held", then release
+  libxl-actor.py DIR DOMID UUID hold slow|fast|qmp SECONDS  "held", release
   libxl-actor.py DIR DOMID UUID contend N    N x {fast lock; counter += 1}
   libxl-actor.py DIR DOMID UUID mkjson       a libxl-like domain JSON
 
@@ -18,7 +18,8 @@ import os
 import sys
 import time
 
-NAMES = {"slow": "libxl-device-changes-lock", "fast": "domain-userdata-lock"}
+NAMES = {"slow": "libxl-device-changes-lock", "fast": "domain-userdata-lock",
+         "qmp": "qmp-socket-lock"}
 
 
 def path(d, wh, domid, uuid, userid):

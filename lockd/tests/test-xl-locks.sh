@@ -61,6 +61,18 @@ dt=$(($(ms) - t0))
 wait $X
 ok "devsep holds it: xl waits; kill -9 of the devsep holder: xl served in $dt ms"
 
+# devsep's slow lock holds libxl's qmp-socket-lock too (libxl takes it
+# inside the device-changes lock whenever it talks QMP)
+$TOOL "$R" hold $D slow 60 >"$T/h" 2>&1 & H=$!
+wait_line "$T/h" held
+$XA $D $U hold qmp 0 >"$T/x" 2>&1 & X=$!
+sleep 0.3
+grep -q held "$T/x" && fail "xl got qmp-socket-lock while devsep held the slow lock"
+kill $H; wait $H 2>/dev/null
+wait_line "$T/x" held
+wait $X
+ok "devsep's slow lock includes libxl's qmp-socket-lock"
+
 # slow = libxl-device-changes-lock; try EAGAIN; timeout leaves no flock
 $XA $D $U hold slow 2 >"$T/x" 2>&1 & X=$!
 wait_line "$T/x" held

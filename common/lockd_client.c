@@ -12,6 +12,7 @@
 #include "msg.h"
 #include "config.h"
 #include "parse.h"
+#include "reply.h"
 
 #define LOCKC_REPLY_MAX		(LOCK_LIST_MAX + 64)
 #define LOCKC_WAIT_MS		30000	/* replies that never wait on locks */
@@ -32,22 +33,39 @@ static int
 reply_parse(struct msg *m, uint32_t want, enum shape sh,
     struct lockc_parsed *p)
 {
+	struct lock_ok_gen o;
+	struct lock_config c;
 	uint32_t err;
 
 	memset(p, 0, sizeof(*p));
 	if (m->hdr.type == MSG_COMMON_ERROR) {
-		if (msg_get_u32(m, &err) || msg_get_str(m, p->errmsg,
-		    sizeof(p->errmsg)) || msg_end(m) || err == 0)
+		if (reply_error_get(m, &err, p->errmsg, sizeof(p->errmsg)) ||
+		    err == 0)
 			return -EBADMSG;
 		return -(int)err;
 	}
 	if (m->hdr.type != want)
 		return -EBADMSG;
-	if ((sh == SH_GEN || sh == SH_CONFIG) && msg_get_u64(m, &p->gen))
-		return -EBADMSG;
-	if ((sh == SH_CONFIG || sh == SH_JSON) &&
-	    msg_get_blob(m, &p->json, &p->json_len, LOCK_LIST_MAX))
-		return -EBADMSG;
+	switch (sh) {
+	case SH_GEN:
+		if (lock_ok_gen_get(m, &o) == -1)
+			return -EBADMSG;
+		p->gen = o.generation;
+		return 0;
+	case SH_CONFIG:
+		if (lock_config_get(m, &c) == -1)
+			return -EBADMSG;
+		p->gen = c.generation;
+		p->json = c.json;
+		p->json_len = c.json_len;
+		return 0;
+	case SH_JSON:		/* the JSON replies: QUERY, LIST, STATUS... */
+		if (msg_get_blob(m, &p->json, &p->json_len, LOCK_LIST_MAX))
+			return -EBADMSG;
+		break;
+	case SH_EMPTY:
+		break;
+	}
 	return msg_end(m) == 0 ? 0 : -EBADMSG;
 }
 
@@ -237,15 +255,12 @@ static int
 lockc_acq(struct lockc *c, uint32_t domid, uint32_t which, uint32_t flags,
     uint32_t timeout_ms, uint64_t *gen)
 {
+	struct lock_acquire a = { 0, domid, which, flags, timeout_ms };
 	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
 	lockc_init_small(c, &b, MSG_LOCK_ACQUIRE, store);
-	msgbuf_put_u32(&b, 0);
-	msgbuf_put_u32(&b, domid);
-	msgbuf_put_u32(&b, which);
-	msgbuf_put_u32(&b, flags);
-	msgbuf_put_u32(&b, timeout_ms);
+	lock_acquire_put(&b, &a);
 	return lockc_simple(c, &b, MSG_COMMON_OK, SH_GEN,
 	    acquire_wait_ms(timeout_ms), gen, NULL);
 }
@@ -266,13 +281,12 @@ lockc_trylock(struct lockc *c, uint32_t domid, uint32_t which, uint64_t *gen)
 int
 lockc_release(struct lockc *c, uint32_t domid, uint32_t which)
 {
+	struct lock_release r = { 0, domid, which };
 	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
 	lockc_init_small(c, &b, MSG_LOCK_RELEASE, store);
-	msgbuf_put_u32(&b, 0);
-	msgbuf_put_u32(&b, domid);
-	msgbuf_put_u32(&b, which);
+	lock_release_put(&b, &r);
 	return lockc_send(c, &b);
 }
 
@@ -280,12 +294,12 @@ int
 lockc_config_read(struct lockc *c, uint32_t domid, char **json,
     uint64_t *gen)
 {
+	struct lock_config_read r = { 0, domid };
 	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
 	lockc_init_small(c, &b, MSG_LOCK_CONFIG_READ, store);
-	msgbuf_put_u32(&b, 0);
-	msgbuf_put_u32(&b, domid);
+	lock_config_read_put(&b, &r);
 	return lockc_simple(c, &b, MSG_LOCK_CONFIG, SH_CONFIG, LOCKC_WAIT_MS,
 	    gen, json);
 }
@@ -294,13 +308,12 @@ int
 lockc_config_write(struct lockc *c, uint32_t domid, const char *json,
     uint64_t expect_gen, uint64_t *newgen)
 {
+	struct lock_config_write w = { 0, domid, expect_gen,
+	    json ? json : "", json ? strlen(json) : 0 };
 	struct msgbuf b;
 
 	lockc_init(c, &b, MSG_LOCK_CONFIG_WRITE);
-	msgbuf_put_u32(&b, 0);
-	msgbuf_put_u32(&b, domid);
-	msgbuf_put_u64(&b, expect_gen);
-	msgbuf_put_str(&b, json);
+	lock_config_write_put(&b, &w);
 	return lockc_simple(c, &b, MSG_COMMON_OK, SH_GEN, LOCKC_WAIT_MS,
 	    newgen, NULL);
 }
@@ -309,11 +322,12 @@ int
 lockc_domain_create(struct lockc *c, uint32_t domid, const char *json,
     uint64_t *gen)
 {
+	struct lock_domain_create d = { domid, json ? json : "",
+	    json ? strlen(json) : 0 };
 	struct msgbuf b;
 
 	lockc_init(c, &b, MSG_LOCK_DOMAIN_CREATE);
-	msgbuf_put_u32(&b, domid);
-	msgbuf_put_str(&b, json ? json : "");
+	lock_domain_create_put(&b, &d);
 	return lockc_simple(c, &b, MSG_COMMON_OK, SH_GEN, LOCKC_WAIT_MS, gen,
 	    NULL);
 }
@@ -322,49 +336,51 @@ int
 lockc_destroy_begin(struct lockc *c, uint32_t domid, uint32_t flags,
     uint32_t timeout_ms)
 {
+	struct lock_destroy_begin d = { domid, flags, timeout_ms };
 	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
 	lockc_init_small(c, &b, MSG_LOCK_DESTROY_BEGIN, store);
-	msgbuf_put_u32(&b, domid);
-	msgbuf_put_u32(&b, flags);
-	msgbuf_put_u32(&b, timeout_ms);
+	lock_destroy_begin_put(&b, &d);
 	return lockc_simple(c, &b, MSG_COMMON_OK, SH_EMPTY,
 	    acquire_wait_ms(timeout_ms), NULL, NULL);
-}
-
-static int
-lockc_domid_req(struct lockc *c, uint32_t type, uint32_t domid)
-{
-	uint8_t store[LOCKC_SMALL];
-	struct msgbuf b;
-
-	lockc_init_small(c, &b, type, store);
-	msgbuf_put_u32(&b, domid);
-	return lockc_simple(c, &b, MSG_COMMON_OK, SH_EMPTY, LOCKC_WAIT_MS,
-	    NULL, NULL);
 }
 
 int
 lockc_dm_gone(struct lockc *c, uint32_t domid)
 {
-	return lockc_domid_req(c, MSG_LOCK_DM_GONE, domid);
+	struct lock_dm_gone g = { domid };
+	uint8_t store[LOCKC_SMALL];
+	struct msgbuf b;
+
+	lockc_init_small(c, &b, MSG_LOCK_DM_GONE, store);
+	lock_dm_gone_put(&b, &g);
+	return lockc_simple(c, &b, MSG_COMMON_OK, SH_EMPTY, LOCKC_WAIT_MS,
+	    NULL, NULL);
 }
 
 int
 lockc_destroy_finish(struct lockc *c, uint32_t domid)
 {
-	return lockc_domid_req(c, MSG_LOCK_DESTROY_FINISH, domid);
+	struct lock_destroy_finish f = { domid };
+	uint8_t store[LOCKC_SMALL];
+	struct msgbuf b;
+
+	lockc_init_small(c, &b, MSG_LOCK_DESTROY_FINISH, store);
+	lock_destroy_finish_put(&b, &f);
+	return lockc_simple(c, &b, MSG_COMMON_OK, SH_EMPTY, LOCKC_WAIT_MS,
+	    NULL, NULL);
 }
 
 int
 lockc_query(struct lockc *c, uint32_t domid, char **json)
 {
+	struct lock_query q = { domid };
 	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
 	lockc_init_small(c, &b, MSG_LOCK_QUERY, store);
-	msgbuf_put_u32(&b, domid);
+	lock_query_put(&b, &q);
 	return lockc_simple(c, &b, MSG_LOCK_QUERY_REPLY, SH_JSON,
 	    LOCKC_WAIT_MS, NULL, json);
 }
@@ -579,15 +595,12 @@ lockc_async_acquire(struct lockc_async *la, uint32_t owner, uint32_t domid,
     uint32_t which, uint32_t flags, uint32_t timeout_ms, lockc_cb cb,
     void *arg)
 {
+	struct lock_acquire a = { owner, domid, which, flags, timeout_ms };
 	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
 	msgbuf_init_buf(&b, MSG_LOCK_ACQUIRE, ++la->reqid, store, sizeof(store));
-	msgbuf_put_u32(&b, owner);
-	msgbuf_put_u32(&b, domid);
-	msgbuf_put_u32(&b, which);
-	msgbuf_put_u32(&b, flags);
-	msgbuf_put_u32(&b, timeout_ms);
+	lock_acquire_put(&b, &a);
 	return async_send(la, &b, MSG_COMMON_OK, SH_GEN, cb, arg);
 }
 
@@ -595,13 +608,12 @@ int
 lockc_async_release(struct lockc_async *la, uint32_t owner, uint32_t domid,
     uint32_t which)
 {
+	struct lock_release r = { owner, domid, which };
 	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
 	msgbuf_init_buf(&b, MSG_LOCK_RELEASE, ++la->reqid, store, sizeof(store));
-	msgbuf_put_u32(&b, owner);
-	msgbuf_put_u32(&b, domid);
-	msgbuf_put_u32(&b, which);
+	lock_release_put(&b, &r);
 	return async_send(la, &b, 0, SH_EMPTY, NULL, NULL);
 }
 
@@ -609,12 +621,12 @@ int
 lockc_async_config_read(struct lockc_async *la, uint32_t owner,
     uint32_t domid, lockc_cb cb, void *arg)
 {
+	struct lock_config_read r = { owner, domid };
 	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
 	msgbuf_init_buf(&b, MSG_LOCK_CONFIG_READ, ++la->reqid, store, sizeof(store));
-	msgbuf_put_u32(&b, owner);
-	msgbuf_put_u32(&b, domid);
+	lock_config_read_put(&b, &r);
 	return async_send(la, &b, MSG_LOCK_CONFIG, SH_CONFIG, cb, arg);
 }
 
@@ -623,13 +635,12 @@ lockc_async_config_write(struct lockc_async *la, uint32_t owner,
     uint32_t domid, const char *json, uint64_t expect_gen, lockc_cb cb,
     void *arg)
 {
+	struct lock_config_write w = { owner, domid, expect_gen,
+	    json ? json : "", json ? strlen(json) : 0 };
 	struct msgbuf b;
 
 	msgbuf_init(&b, MSG_LOCK_CONFIG_WRITE, ++la->reqid);
-	msgbuf_put_u32(&b, owner);
-	msgbuf_put_u32(&b, domid);
-	msgbuf_put_u64(&b, expect_gen);
-	msgbuf_put_str(&b, json);
+	lock_config_write_put(&b, &w);
 	return async_send(la, &b, MSG_COMMON_OK, SH_GEN, cb, arg);
 }
 
@@ -637,10 +648,11 @@ int
 lockc_async_dm_gone(struct lockc_async *la, uint32_t domid, lockc_cb cb,
     void *arg)
 {
+	struct lock_dm_gone g = { domid };
 	uint8_t store[LOCKC_SMALL];
 	struct msgbuf b;
 
 	msgbuf_init_buf(&b, MSG_LOCK_DM_GONE, ++la->reqid, store, sizeof(store));
-	msgbuf_put_u32(&b, domid);
+	lock_dm_gone_put(&b, &g);
 	return async_send(la, &b, MSG_COMMON_OK, SH_EMPTY, cb, arg);
 }

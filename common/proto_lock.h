@@ -56,6 +56,9 @@
 #ifndef DEVSEP_PROTO_LOCK_H
 #define DEVSEP_PROTO_LOCK_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "proto.h"
 
 #define LOCK_SLOW		1u
@@ -112,5 +115,75 @@ enum msg_lock {
 	MSG_LOCK_LIST		= 211,
 	MSG_LOCK_LIST_REPLY	= 212,
 };
+
+/*
+ * One struct per message with its put/get (common/proto_lock.c; rules in
+ * proto_hotplug.h: the caller initializes b as that message, put writes
+ * the payload; get reads all of it or fails with the struct zeroed).  A
+ * JSON blob is not copied: get points json into the message, valid while
+ * the message is (json_len bytes, no NUL); over LOCK_JSON_MAX it fails
+ * (the CONFIG reply: over LOCK_LIST_MAX, as lockd's client always read it).
+ * LIST has no payload (msg_end).  OK replies with a generation: struct
+ * lock_ok_gen on MSG_COMMON_OK.
+ */
+struct lock_acquire {			/* MSG_LOCK_ACQUIRE */
+	uint32_t	owner, domid, which, flags, timeout_ms;
+};
+struct lock_release {			/* MSG_LOCK_RELEASE */
+	uint32_t	owner, domid, which;
+};
+struct lock_config_read {		/* MSG_LOCK_CONFIG_READ */
+	uint32_t	owner, domid;
+};
+struct lock_config {			/* MSG_LOCK_CONFIG (reply) */
+	uint64_t	 generation;
+	const void	*json;
+	size_t		 json_len;
+};
+struct lock_config_write {		/* MSG_LOCK_CONFIG_WRITE */
+	uint32_t	 owner, domid;
+	uint64_t	 expect_gen;
+	const void	*json;
+	size_t		 json_len;
+};
+struct lock_domain_create {		/* MSG_LOCK_DOMAIN_CREATE */
+	uint32_t	 domid;
+	const void	*json;		/* json_len 0: {} */
+	size_t		 json_len;
+};
+struct lock_destroy_begin {		/* MSG_LOCK_DESTROY_BEGIN */
+	uint32_t	domid, flags, timeout_ms;
+};
+struct lock_dm_gone {			/* MSG_LOCK_DM_GONE */
+	uint32_t	domid;
+};
+struct lock_destroy_finish {		/* MSG_LOCK_DESTROY_FINISH */
+	uint32_t	domid;
+};
+struct lock_query {			/* MSG_LOCK_QUERY */
+	uint32_t	domid;		/* or LOCK_DOMID_ALL */
+};
+struct lock_ok_gen {			/* MSG_COMMON_OK of ACQUIRE,
+					   CONFIG_WRITE, DOMAIN_CREATE */
+	uint64_t	generation;
+};
+
+struct msgbuf;
+struct msg;
+#define LOCK_CODEC(name)						\
+void	lock_##name##_put(struct msgbuf *, const struct lock_##name *);	\
+int	lock_##name##_get(struct msg *, struct lock_##name *)
+LOCK_CODEC(acquire);
+LOCK_CODEC(release);
+LOCK_CODEC(config_read);
+LOCK_CODEC(config);
+LOCK_CODEC(config_write);
+LOCK_CODEC(domain_create);
+LOCK_CODEC(destroy_begin);
+LOCK_CODEC(dm_gone);
+LOCK_CODEC(destroy_finish);
+LOCK_CODEC(query);
+LOCK_CODEC(ok_gen);
+#undef LOCK_CODEC
 
 #endif

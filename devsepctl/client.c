@@ -182,17 +182,6 @@ ctl_call_json(struct ctl *c, const struct ctl_daemon *d, struct msgbuf *req,
 }
 
 int
-ctl_query_domid(struct ctl *c, const char *name, uint32_t type,
-    uint32_t domid, uint32_t expect, int (*render)(struct ctl *, json_t *))
-{
-	struct msgbuf b;
-
-	msgbuf_init(&b, type, ctl_next_reqid(c));
-	msgbuf_put_u32(&b, domid);
-	return ctl_query(c, name, &b, expect, render);
-}
-
-int
 ctl_query(struct ctl *c, const char *name, struct msgbuf *b,
     uint32_t expect, int (*render)(struct ctl *, json_t *))
 {

@@ -78,12 +78,14 @@ render(struct ctl *c, json_t *j)
 int
 cmd_locks(struct ctl *c, int argc, char **argv)
 {
-	uint32_t domid = LOCK_DOMID_ALL;
+	struct lock_query req = { LOCK_DOMID_ALL };
+	struct msgbuf b;
 	int rc, set;
 
 	if ((rc = ctl_args_domid(c, argc, argv, "domid", "locks [--domid N]",
-	    &domid, &set)) != CTL_OK)
+	    &req.domid, &set)) != CTL_OK)
 		return rc;
-	return ctl_query_domid(c, "lockd", MSG_LOCK_QUERY, domid,
-	    MSG_LOCK_QUERY_REPLY, render);
+	msgbuf_init(&b, MSG_LOCK_QUERY, ctl_next_reqid(c));
+	lock_query_put(&b, &req);
+	return ctl_query(c, "lockd", &b, MSG_LOCK_QUERY_REPLY, render);
 }

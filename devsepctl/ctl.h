@@ -90,14 +90,10 @@ int	ctl_call_json(struct ctl *, const struct ctl_daemon *,
 	    struct msgbuf *req, uint32_t expect, int timeout_ms,
 	    struct ctl_reply *r, json_t **j);
 /*
- * Sends type {u32 domid} to daemon `name` and renders its JSON reply
- * (--json: passed through, else render(c, j)); reports failures.  The
- * `devices` and `locks` commands.
+ * Sends request b (built by its codec; disposed here) to daemon `name` and
+ * renders its JSON reply (--json: passed through, else render(c, j));
+ * reports failures.  The `devices` and `locks` commands.
  */
-int	ctl_query_domid(struct ctl *, const char *name, uint32_t type,
-	    uint32_t domid, uint32_t expect,
-	    int (*render)(struct ctl *, json_t *));
-/* The same for a request built by its codec; disposes b. */
 int	ctl_query(struct ctl *, const char *name, struct msgbuf *b,
 	    uint32_t expect, int (*render)(struct ctl *, json_t *));
 void	ctl_reply_dispose(struct ctl_reply *);

@@ -53,11 +53,12 @@ reply_err(struct msgchan *ch, uint32_t reqid, int err, const char *why)
 static void
 reply_ok_gen(struct msgchan *ch, uint32_t reqid, uint64_t gen)
 {
+	struct lock_ok_gen o = { gen };
 	uint8_t store[REPLY_OK_SIZE];
 	struct msgbuf b;
 
 	msgbuf_init_buf(&b, MSG_COMMON_OK, reqid, store, sizeof(store));
-	msgbuf_put_u64(&b, gen);
+	lock_ok_gen_put(&b, &o);
 	send_or_drop(ch, &b);
 }
 
@@ -241,40 +242,36 @@ lockd_timer_cb(int fd, short ev, void *arg)
 static int
 lockd_dispatch_client_acquire(struct msgchan *ch, struct msg *m)
 {
-	uint32_t owner, domid, which, flags, timeout;
+	struct lock_acquire a;
 	const struct ucred *cr = msgchan_cred(ch);
 	struct lt_ident id = { cr->pid, cr->uid, msgchan_peer(ch) };
-	uint64_t now = now_us();
+	uint64_t now = now_us(), deadline;
 	char why[256];
-	int rc;
+	int rc, xl = 0;
 
-	uint64_t deadline;
-	int xl = 0;
-
-	if (msg_get_u32(m, &owner) || msg_get_u32(m, &domid) ||
-	    msg_get_u32(m, &which) || msg_get_u32(m, &flags) ||
-	    msg_get_u32(m, &timeout) || msg_end(m))
+	if (lock_acquire_get(m, &a) == -1)
 		return -1;
-	deadline = lockd_deadline(timeout, now);
+	deadline = lockd_deadline(a.timeout_ms, now);
 	why[0] = '\0';
-	if (dom_lookup(domid) == NULL &&
-	    (xl = xlk_prepare(domid, now, why, sizeof(why))) < 0) {
+	if (dom_lookup(a.domid) == NULL &&
+	    (xl = xlk_prepare(a.domid, now, why, sizeof(why))) < 0) {
 		reply_err(ch, m->hdr.reqid, EIO, why);
 		return 0;
 	}
-	rc = lt_acquire(lockd->lt, ch, owner, &id, domid, which,
-	    (flags & LOCK_F_TRY) != 0, m->hdr.reqid, now, deadline, why,
+	rc = lt_acquire(lockd->lt, ch, a.owner, &id, a.domid, a.which,
+	    (a.flags & LOCK_F_TRY) != 0, m->hdr.reqid, now, deadline, why,
 	    sizeof(why));
 	count_acquire_rc(rc);
 	if (rc == 0 && xl)
-		xlk_granted(ch, owner, m->hdr.reqid, domid, which,
-		    (flags & LOCK_F_TRY) ? XLK_TRY : deadline, now, 0);
+		xlk_granted(ch, a.owner, m->hdr.reqid, a.domid, a.which,
+		    (a.flags & LOCK_F_TRY) ? XLK_TRY : deadline, now, 0);
 	else if (rc == 0)
-		reply_ok_gen(ch, m->hdr.reqid, which == LOCK_FAST ?
-		    gen_of(domid) : 0);
+		reply_ok_gen(ch, m->hdr.reqid, a.which == LOCK_FAST ?
+		    gen_of(a.domid) : 0);
 	else if (rc == 1 && xl &&
-	    xlk_queued(ch, owner, m->hdr.reqid, domid, which, deadline) < 0)
-		lt_release(lockd->lt, ch, owner, domid, which, now);
+	    xlk_queued(ch, a.owner, m->hdr.reqid, a.domid, a.which,
+	    deadline) < 0)
+		lt_release(lockd->lt, ch, a.owner, a.domid, a.which, now);
 	else if (rc < 0)
 		reply_err(ch, m->hdr.reqid, -rc, why);
 	return 0;
@@ -283,20 +280,19 @@ lockd_dispatch_client_acquire(struct msgchan *ch, struct msg *m)
 static int
 lockd_dispatch_client_release(struct msgchan *ch, struct msg *m)
 {
-	uint32_t owner, domid, which;
+	struct lock_release r;
 	int rc;
 
-	if (msg_get_u32(m, &owner) || msg_get_u32(m, &domid) ||
-	    msg_get_u32(m, &which) || msg_end(m))
+	if (lock_release_get(m, &r) == -1)
 		return -1;
-	/* libxl's flock goes first: the table may grant the next owner */
-	xlk_release(ch, owner, domid, which);
-	rc = lt_release(lockd->lt, ch, owner, domid, which, now_us());
+	/* libxl's flock goes first: the table may grant the next r.owner */
+	xlk_release(ch, r.owner, r.domid, r.which);
+	rc = lt_release(lockd->lt, ch, r.owner, r.domid, r.which, now_us());
 	if (rc == -ENOENT) {
 		stats_inc(ST_RELEASE_BAD);
-		log_warnx("lockd: pid=%d released the %s lock of domid=%u "
+		log_warnx("lockd: pid=%d released the %s lock of r.domid=%u "
 		    "it does not hold (ignored)", (int)msgchan_cred(ch)->pid,
-		    which == LOCK_FAST ? "fast" : "slow", domid);
+		    r.which == LOCK_FAST ? "fast" : "slow", r.domid);
 	} else
 		stats_inc(ST_RELEASE);
 	return 0;
@@ -320,7 +316,8 @@ fast_held(struct msgchan *ch, uint32_t reqid, uint32_t owner, uint32_t domid)
 static int
 lockd_dispatch_client_config_read(struct msgchan *ch, struct msg *m)
 {
-	uint32_t owner, domid;
+	struct lock_config_read r;
+	struct lock_config reply;
 	const json_t *cfg = NULL;
 	json_t *xcfg = NULL;
 	uint64_t gen;
@@ -328,14 +325,14 @@ lockd_dispatch_client_config_read(struct msgchan *ch, struct msg *m)
 	char why[128], *s;
 	int rc;
 
-	if (msg_get_u32(m, &owner) || msg_get_u32(m, &domid) || msg_end(m))
+	if (lock_config_read_get(m, &r) == -1)
 		return -1;
-	if (!fast_held(ch, m->hdr.reqid, owner, domid))
+	if (!fast_held(ch, m->hdr.reqid, r.owner, r.domid))
 		return 0;
-	if (is_xl(domid))
-		rc = xlk_config_get(domid, &xcfg, &gen, why, sizeof(why));
+	if (is_xl(r.domid))
+		rc = xlk_config_get(r.domid, &xcfg, &gen, why, sizeof(why));
 	else
-		rc = dom_config_get(domid, &cfg, &gen, why, sizeof(why));
+		rc = dom_config_get(r.domid, &cfg, &gen, why, sizeof(why));
 	if (rc != 0) {
 		reply_err(ch, m->hdr.reqid, -rc, why);
 		return 0;
@@ -347,9 +344,9 @@ lockd_dispatch_client_config_read(struct msgchan *ch, struct msg *m)
 		return 0;
 	}
 	stats_inc(ST_CONFIG_READ);
+	reply = (struct lock_config){ gen, s, strlen(s) };
 	msgbuf_init(&b, MSG_LOCK_CONFIG, m->hdr.reqid);
-	msgbuf_put_u64(&b, gen);
-	msgbuf_put_str(&b, s);
+	lock_config_put(&b, &reply);
 	send_or_drop(ch, &b);
 	free(s);
 	return 0;
@@ -379,31 +376,28 @@ parse_config(const void *p, size_t len, char *why, size_t whysz)
 static int
 lockd_dispatch_client_config_write(struct msgchan *ch, struct msg *m)
 {
-	uint32_t owner, domid;
-	uint64_t expect, newgen;
-	const void *p;
-	size_t len;
+	struct lock_config_write w;
+	uint64_t newgen;
 	json_t *cfg;
 	char why[256];
 	int rc;
 
-	if (msg_get_u32(m, &owner) || msg_get_u32(m, &domid) ||
-	    msg_get_u64(m, &expect) ||
-	    msg_get_blob(m, &p, &len, LOCK_JSON_MAX) || msg_end(m))
+	if (lock_config_write_get(m, &w) == -1)
 		return -1;
-	if (!fast_held(ch, m->hdr.reqid, owner, domid))
+	if (!fast_held(ch, m->hdr.reqid, w.owner, w.domid))
 		return 0;
-	if ((cfg = parse_config(p, len, why, sizeof(why))) == NULL) {
+	if ((cfg = parse_config(w.json, w.json_len, why, sizeof(why))) ==
+	    NULL) {
 		reply_err(ch, m->hdr.reqid, EINVAL, why);
 		return 0;
 	}
-	if (is_xl(domid)) {
-		rc = xlk_config_put(domid, cfg, expect, &newgen, why,
+	if (is_xl(w.domid)) {
+		rc = xlk_config_put(w.domid, cfg, w.expect_gen, &newgen, why,
 		    sizeof(why));
 		json_decref(cfg);	/* xlk keeps no reference */
 		cfg = NULL;
 	} else
-		rc = dom_config_put(domid, cfg, expect, &newgen, why,
+		rc = dom_config_put(w.domid, cfg, w.expect_gen, &newgen, why,
 		    sizeof(why));
 	if (rc != 0) {
 		json_decref(cfg);
@@ -419,18 +413,18 @@ lockd_dispatch_client_config_write(struct msgchan *ch, struct msg *m)
 static int
 lockd_dispatch_admin_create(struct msgchan *ch, struct msg *m)
 {
+	struct lock_domain_create c;
 	uint32_t domid;
 	uint64_t gen;
-	const void *p;
-	size_t len;
 	json_t *cfg;
 	char why[256];
 	int rc;
 
-	if (msg_get_u32(m, &domid) ||
-	    msg_get_blob(m, &p, &len, LOCK_JSON_MAX) || msg_end(m))
+	if (lock_domain_create_get(m, &c) == -1)
 		return -1;
-	if ((cfg = parse_config(p, len, why, sizeof(why))) == NULL) {
+	domid = c.domid;
+	if ((cfg = parse_config(c.json, c.json_len, why, sizeof(why))) ==
+	    NULL) {
 		reply_err(ch, m->hdr.reqid, EINVAL, why);
 		return 0;
 	}
@@ -458,20 +452,20 @@ lockd_dispatch_admin_create(struct msgchan *ch, struct msg *m)
 static int
 lockd_dispatch_admin_destroy_begin(struct msgchan *ch, struct msg *m)
 {
-	uint32_t domid, flags, timeout;
+	struct lock_destroy_begin d;
 	uint64_t now = now_us();
 	char why[256];
 	int rc;
 
-	if (msg_get_u32(m, &domid) || msg_get_u32(m, &flags) ||
-	    msg_get_u32(m, &timeout) || msg_end(m))
+	if (lock_destroy_begin_get(m, &d) == -1)
 		return -1;
-	if ((rc = dom_destroy_begin(domid, flags, now, why, sizeof(why)))) {
+	if ((rc = dom_destroy_begin(d.domid, d.flags, now, why,
+	    sizeof(why)))) {
 		reply_err(ch, m->hdr.reqid, -rc, why);
 		return 0;
 	}
-	rc = lt_drain(lockd->lt, ch, m->hdr.reqid, domid, now,
-	    lockd_deadline(timeout, now));
+	rc = lt_drain(lockd->lt, ch, m->hdr.reqid, d.domid, now,
+	    lockd_deadline(d.timeout_ms, now));
 	if (rc == 0)
 		reply_ok(ch, m->hdr.reqid);
 	else if (rc < 0)
@@ -482,13 +476,13 @@ lockd_dispatch_admin_destroy_begin(struct msgchan *ch, struct msg *m)
 static int
 lockd_dispatch_broker_dm_gone(struct msgchan *ch, struct msg *m)
 {
-	uint32_t domid;
+	struct lock_dm_gone g;
 	char why[256];
 	int rc;
 
-	if (msg_get_u32(m, &domid) || msg_end(m))
+	if (lock_dm_gone_get(m, &g) == -1)
 		return -1;
-	if ((rc = dom_dm_gone(domid, why, sizeof(why))) != 0)
+	if ((rc = dom_dm_gone(g.domid, why, sizeof(why))) != 0)
 		reply_err(ch, m->hdr.reqid, -rc, why);
 	else
 		reply_ok(ch, m->hdr.reqid);
@@ -498,13 +492,13 @@ lockd_dispatch_broker_dm_gone(struct msgchan *ch, struct msg *m)
 static int
 lockd_dispatch_admin_destroy_finish(struct msgchan *ch, struct msg *m)
 {
-	uint32_t domid;
+	struct lock_destroy_finish f;
 	char why[256];
 	int rc;
 
-	if (msg_get_u32(m, &domid) || msg_end(m))
+	if (lock_destroy_finish_get(m, &f) == -1)
 		return -1;
-	if ((rc = dom_destroy_finish(domid, now_us(), why, sizeof(why)))) {
+	if ((rc = dom_destroy_finish(f.domid, now_us(), why, sizeof(why)))) {
 		reply_err(ch, m->hdr.reqid, -rc, why);
 		return 0;
 	}
@@ -565,14 +559,14 @@ static int
 lockd_dispatch_client_query(struct msgchan *ch, struct msg *m)
 {
 	struct qctx q = { json_array(), now_us() };
-	uint32_t domid;
+	struct lock_query r;
 	json_t *o;
 
-	if (msg_get_u32(m, &domid) || msg_end(m)) {
+	if (lock_query_get(m, &r) == -1) {
 		json_decref(q.arr);
 		return -1;
 	}
-	lt_visit(lockd->lt, domid, q_dom, &q);
+	lt_visit(lockd->lt, r.domid, q_dom, &q);
 	o = json_pack("{s:o}", "domains", q.arr);
 	reply_json(ch, MSG_LOCK_QUERY_REPLY, m->hdr.reqid, o, LOCK_LIST_MAX);
 	json_decref(o);

@@ -179,6 +179,31 @@ wait_for sh -c '! pgrep -f "^sleep 987$"' &&
 	fail "sleep 987 survived the relay"
 grep -q "relay hung up" "$W/watcherd.log" || fail "relay_gone not logged"
 
+# ---- hotplugd gone during a relayed job: the relay fails at once (never
+# re-sent: libxl waits); the restarted hotplugd kills the orphaned group
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEVSEP_CONF="$W/devsep.conf" \
+	script="$S/devsep-test-hang" XENBUS_TYPE=vif XENBUS_PATH=backend/vif/5/3 \
+	XENBUS_BASE_PATH=backend netdev= vif=vif5.3 \
+	"$S/devsep-test-hang" online type_if=vif >"$W/r.out" 2>&1 &
+RP=$!
+wait_for pgrep -f "^sleep 987$" || fail "test-hang's child started again"
+kill -9 "$HP"; wait "$HP" 2>/dev/null
+wait "$RP"; rc=$?
+expect_eq "relay when hotplugd dies mid-job" "$rc" 1
+grep -q "devsep-hotplugd went away" "$W/r.out" &&
+	ok "says devsep-hotplugd went away" || fail "$(cat "$W/r.out")"
+relay 0 test-hp online >"$W/r.out" 2>&1; rc=$?
+expect_eq "relay with hotplugd down" "$rc" 1
+grep -q "devsep-hotplugd is not running" "$W/r.out" &&
+	ok "refused: devsep-hotplugd is not running" || fail "$(cat "$W/r.out")"
+rm -f "$W/run/hotplugd.sock"
+start_hotplugd
+wait_for sh -c '! pgrep -f "^sleep 987$"' &&
+	ok "restarted hotplugd killed the orphaned script group" ||
+	fail "sleep 987 survived hotplugd's restart"
+wait_for sh -c "[ \$(grep -c 'hotplugd: connected' '$W/watcherd.log') -ge 2 ]" ||
+	fail "watcherd did not reconnect to hotplugd"
+
 # ---- libxl's removal: offline via the relay, then libxl removes the dirs
 relay 0 test-hp offline >"$W/r.out" 2>&1; rc=$?
 expect_eq "relay offline" "$rc" 0

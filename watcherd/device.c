@@ -38,6 +38,26 @@ timer_ms(int t)
 	}
 }
 
+/*
+ * How long WAIT_CLOSED waits for state 6: libxl's windows.  A removal the
+ * toolstack asked for (it wrote online=0: libxl's LIBXL__FORCE_AUTO) gets
+ * LIBXL_DESTROY_TIMEOUT, then libxl removes the frontend (a Linux backend
+ * closes when its frontend vanishes: xenbus_dev_remove) and waits a second
+ * LIBXL_DESTROY_TIMEOUT.  Forcing after the first would remove the backend
+ * dir while libxl waits for state 6: `xl network-detach` then fails
+ * "unable to remove device".  A dead guest's removal, which watcherd
+ * starts, is libxl's LIBXL__FORCE_ON: one window.
+ */
+static uint32_t
+destroy_window_ms(const struct fsm_in *in)
+{
+	uint32_t ms = wd.cfg.destroy_timeout_ms;
+
+	if (in->online == 0 && !in->guest_dead)
+		return ms > UINT32_MAX / 2 ? UINT32_MAX : 2 * ms;
+	return ms;
+}
+
 static void
 be_write(struct wdev *d, const char *node, const char *val)
 {
@@ -413,7 +433,8 @@ device_eval_in(struct wdev *d, struct fsm_in *in)
 			enter_phase(d, old, &o);
 		act(d, in, &o);
 		if (o.timer != T_NONE && d->timer != o.timer)
-			dev_timer_arm(d, o.timer, timer_ms(o.timer));
+			dev_timer_arm(d, o.timer, o.timer == T_DESTROY ?
+			    destroy_window_ms(in) : timer_ms(o.timer));
 		if (o.action == A_RUN_ADD || o.action == A_RUN_REMOVE)
 			return;	/* its result is a new input: re-read first */
 		if (d->st.phase == P_DONE) {

@@ -13,8 +13,8 @@
  *   2,3 hotplug ready and fs in {3,4}              (vbd: sectors, info); bs := 4
  *   4   fs == 1 (kexec hand-over, seed 001)        bs := 2
  *   4   fs in {5,6}                                bs := 5
- *   5   (toolstack or frontend closed)             after --io-drain-ms:
- *                                                  with --shutdown-done,
+ *   5   (--close-with-frontend: fs == 6 or         after --io-drain-ms:
+ *       unknown)                                   with --shutdown-done,
  *                                                  vbd/qdisk: shutdown-done;
  *                                                  bs := 6
  *   6   fs == 1 and online == 1 (reconnect)        bs := 2
@@ -23,10 +23,17 @@
  * A backend dir that vanishes is forgotten.  Malformed values count as
  * "unknown" and never advance anything.
  *
- * Default: like Linux's xen-blkback / xen-netback, which never write
- * `shutdown-done` (blkback reaches Closed only once its in-flight requests
- * completed).  --shutdown-done: a backend speaking seed 003's I/O-done
+ * Default: like Linux's xen-blkback / xen-netback, it never writes
+ * `shutdown-done`.  --shutdown-done: a backend speaking seed 003's I/O-done
  * protocol (the node written before state 6).
+ * --close-with-frontend: as Linux's backends, which do not watch their own
+ * state, Closing written by the toolstack leads to Closed only once the
+ * frontend closed (frontend_changed: Closed) or its state became unknown -
+ * gone, unreadable or malformed, as xenbus_read_driver_state() reports any
+ * error (the device is unregistered and xenbus_dev_remove switches a
+ * Closing device to Closed) - so a hung frontend keeps the backend at 5.
+ * Without it the backend closes after --io-drain-ms whatever the frontend
+ * does (a cooperating guest, no frontend actor needed).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -56,6 +63,7 @@ struct world {
 	struct xs_handle *xs;
 	long bdom, drain_ms;
 	bool shutdown_done;	/* --shutdown-done: write it before 6 */
+	bool with_frontend;	/* --close-with-frontend */
 	char root[128];
 	const char *kinds;
 	int verbose;
@@ -71,10 +79,12 @@ static int usage(int rc)
 	fprintf(rc ? stderr : stdout,
 "usage: actor-backend [-d DIR] --backend-domid B [--kinds vif,vbd,qdisk]\n"
 "                     [--io-drain-ms MS] [--shutdown-done]\n"
+"                     [--close-with-frontend]\n"
 "                     [--exit-after-ms MS] [-v]\n"
 "  Simulated blkback/netback for domain B; runs until SIGTERM/SIGINT.\n"
-"  Closing -> Closed after --io-drain-ms; --shutdown-done: vbd/qdisk write\n"
-"  shutdown-done first (seed 003; Linux's backends never write it).\n"
+"  Closing -> Closed after --io-drain-ms; --close-with-frontend: only once\n"
+"  the frontend closed or vanished (Linux).  --shutdown-done: vbd/qdisk\n"
+"  write shutdown-done first (seed 003; Linux's backends never do).\n"
 "  Prints \"ready\" on stdout after the initial scan.  exit: 0, 1 error, 2 usage\n");
 	return rc;
 }
@@ -394,6 +404,8 @@ static void process(struct world *w, struct bdev *d)
 			set_state(w, d, bs, 5);
 		break;
 	case 5:
+		if (w->with_frontend && fs != 6 && fs >= 0)
+			break;	/* Linux: waits for the frontend */
 		if (!d->drain_at) {
 			d->drain_at = xsu_now_ms() + w->drain_ms;
 			if (!w->drain_ms)
@@ -474,6 +486,7 @@ int main(int argc, char **argv)
 		{ "backend-domid", 1, NULL, 'b' }, { "kinds", 1, NULL, 'k' },
 		{ "io-drain-ms", 1, NULL, 'i' },
 		{ "shutdown-done", 0, NULL, 's' },
+		{ "close-with-frontend", 0, NULL, 'F' },
 		{ "exit-after-ms", 1, NULL, 'e' }, { "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	struct world w = { .bdom = -1, .kinds = "vif,vbd,qdisk" };
@@ -490,6 +503,7 @@ int main(int argc, char **argv)
 		case 'e': if (xsu_parse_long(optarg, 0, 86400000, &exit_after)) return usage(2); break;
 		case 'k': w.kinds = optarg; break;
 		case 's': w.shutdown_done = true; break;
+		case 'F': w.with_frontend = true; break;
 		case 'h': return usage(0);
 		default: return usage(2);
 		}

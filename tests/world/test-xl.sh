@@ -3,7 +3,9 @@
 # (tests/world/xl.sh): private /var/lib/xen, /run/xen, /var/log/xen and
 # /etc/xen in a mount namespace, the shim as its hypervisor, the world's
 # xenstored.  Backends in dom0 (libxl runs a logging script itself), served
-# by actor-backend in its Linux mode (no shutdown-done).  Checks: vif and
+# by actor-backend in its Linux mode (no shutdown-done; with
+# --close-with-frontend, Closed only once the frontend - actor-frontend -
+# closed or vanished).  Checks: vif and
 # vbd attach/detach exit 0 with the script run once per action and nothing
 # left; pause/unpause through the shim's domctls; `xl destroy` of a guest
 # with a device (dying, then gone: @releaseDomain fires, the domain's
@@ -17,12 +19,17 @@ new_world
 xl_world_setup || exit 1
 xl_guest_create 5 || fail "guest 5"
 xl_guest_create 6 hvm || fail "guest 6 (hvm)"
-"$B/actor-backend" -v -d "$W" --backend-domid 0 >"$W/be.log" 2>&1 &
+"$B/actor-backend" -v -d "$W" --backend-domid 0 --close-with-frontend \
+	>"$W/be.log" 2>&1 &
 JOBS_TO_KILL=$!
 wait_for grep -q ready "$W/be.log" || fail "backend ready"
 cat >"$XL_ROOT/etc/scripts/test-hp" <<S
 #!/bin/sh
 echo "\$1 \$XENBUS_PATH" >>$W/calls.log
+case \$1 in add|online)
+	xenstore-write "\$XENBUS_PATH/physical-device" 7:0 \\
+		"\$XENBUS_PATH/hotplug-status" connected || exit 1 ;;
+esac
 exit 0
 S
 chmod 755 "$XL_ROOT/etc/scripts/test-hp"
@@ -35,8 +42,19 @@ expect_gone() { if gone "$1"; then ok "$1 gone"; else fail "$1 left"; fi; }
 
 expect_eq "hvm flag" "$(dominfo 6)" \
 	"domid=6 dying=0 shutdown=0 crashed=0 reason=0 running=1 paused=0 hvm=1"
+# The guest's frontend drivers: connect, close when the backend closes
+# (the Linux-like backend waits for them before it reaches Closed).
+frontend() {
+	"$B/actor-frontend" -d "$W" --domid 5 --kind "$1" --devid "$2" \
+		--mode normal --timeout-ms 30000 >>"$W/fe.log" 2>&1 &
+	JOBS_TO_KILL="$JOBS_TO_KILL $!"
+}
 xl_ok network-attach 5 script=test-hp mac=00:16:3e:00:00:01
+frontend vif 0
 xl_ok block-attach 5 format=raw,vdev=xvdb,access=rw,backendtype=phy,script=test-hp,target=/dev/null
+frontend vbd 51728
+wait_for node_is /local/domain/0/backend/vbd/5/51728/state 4 || fail "vbd connected"
+wait_for node_is /local/domain/0/backend/vif/5/0/state 4 || fail "vif connected"
 expect_eq "vif online ran once" "$(calls online backend/vif/5/0)" 1
 expect_eq "vbd add ran once" "$(calls add backend/vbd/5/51728)" 1
 node_is /libxl/5/device/vbd/51728/backend /local/domain/0/backend/vbd/5/51728 &&

@@ -5,13 +5,16 @@
 # (in its own network namespace with a bridge, and its own /etc/xen whose
 # vif-bridge and block are counting wrappers around the real scripts),
 # the kernel backend is actor-backend as domain 7 in its Linux mode (no
-# `shutdown-done`, like xen-blkback).  `xl network-attach/-detach` and
-# `xl block-attach/-detach` with backend=7, a re-attach of the same vdev,
-# and `xl destroy` of the guest with both devices: xl exits 0, each
-# script runs exactly once per action, nothing is left behind (backend,
-# frontend, /libxl/5/device entries, loop devices, bridge ports), and a
-# vbd detach takes less than 1 s plus the remove script's own time
-# (libxl waits at most LIBXL_DESTROY_TIMEOUT, 10 s, for the backend dir).
+# `shutdown-done`; --close-with-frontend: Closed only once the frontend
+# closed or vanished), the guest's frontends are actor-frontend as domain
+# 5.  `xl network-attach
+# /-detach` and `xl block-attach/-detach` with backend=7, a re-attach of
+# the same vdev, a detach whose frontend hangs (libxl forces after its
+# LIBXL_DESTROY_TIMEOUT, 10 s, by removing the frontend), and `xl destroy`
+# of the guest with both devices: xl exits 0, each script runs exactly
+# once per action, nothing is left behind (backend, frontend,
+# /libxl/5/device entries, loop devices, bridge ports), and a vbd detach
+# takes less than 1 s plus the remove script's own time.  ~14 s.
 . "$(dirname "$0")/wdlib.sh"
 . "$ROOT/tests/world/xl.sh"
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root"; exit 1; }
@@ -56,8 +59,11 @@ done
 : >"$W/calls.log"
 chmod 666 "$W/calls.log"
 # io_drain_timeout as shipped (10 s): the Linux-like backend must not wait.
+# destroy_timeout 6 s, under libxl's 10 s: a watcherd that forced a
+# toolstack's removal after one window would do it before libxl removes a
+# hung frontend (with 10 s the two timers race).
 write_conf "script_dir = /etc/xen/scripts" "hotplug_timeout = 20s" \
-	"destroy_timeout = 10s" "io_drain_timeout = 10s"
+	"destroy_timeout = 6s" "io_drain_timeout = 10s"
 "$XW" domain create "$W" 7 >/dev/null || fail "create 7"
 xl_guest_create 5 || fail "create 5"
 ip netns exec "$NS" unshare -m --propagation private sh -c \
@@ -66,7 +72,7 @@ ip netns exec "$NS" unshare -m --propagation private sh -c \
 	>>"$W/hotplugd.log" 2>&1 &
 HP=$!; PIDS+=($HP)
 wait_for test -S "$W/run/hotplugd.sock" || fail "hotplugd socket"
-XENSTORED_PATH=$W/dom7.sock "$B/actor-backend" -v --backend-domid 7 \
+XENSTORED_PATH=$W/dom7.sock "$B/actor-backend" -v --backend-domid 7 --close-with-frontend \
 	>>"$W/be.log" 2>&1 &
 BE=$!; PIDS+=($BE)
 wait_for grep -q ready "$W/be.log" || fail "backend ready"
@@ -87,13 +93,22 @@ script_ms() {
 xl_ok() { if run_xl "$@"; then ok "xl $* ($XL_MS ms)"; else fail "xl $*: rc $? after $XL_MS ms: $(tail -3 "$XL_ERR")"; fi; }
 expect_gone() { if gone "$1"; then ok "$1 gone"; else fail "$1 left"; fi; }
 loops() { losetup -j "$IMG" | wc -l; }
-attach_vif() {
+# frontend KIND DEVID: the guest's driver connects, closes when asked.
+frontend() {
+	"$B/actor-frontend" -d "$W" --domid 5 --kind "$1" --devid "$2" \
+		--mode normal --timeout-ms 60000 >>"$W/fe.log" 2>&1 &
+	PIDS+=($!)
+}
+attach_vif() {	# [hung]: no frontend driver (it never closes)
 	xl_ok network-attach 5 backend=7 bridge=xenbr0 mac=00:16:3e:00:00:05
+	[ "${1:-}" = hung ] || frontend vif 0
 	wait_long 20 node_is $VIF/hotplug-status connected || fail "vif connected"
 }
 attach_vbd() {
 	xl_ok block-attach 5 "format=raw,vdev=xvdb,access=rw,backend=7,target=$IMG"
+	frontend vbd 51728
 	wait_long 20 node_is $VBD/hotplug-status connected || fail "vbd connected"
+	wait_long 5 node_is $VBD/state 4 || fail "vbd connected to its frontend"
 }
 nothing_left() {	# kind devid vdev
 	expect_gone "/local/domain/7/backend/$1/5/$2"
@@ -122,13 +137,29 @@ sms=$(script_ms block remove vbd/5/51728)
 expect_eq "no loop device left" "$(loops)" 0
 nothing_left vbd 51728
 
+# A frontend that never closes: libxl waits LIBXL_DESTROY_TIMEOUT, then
+# removes the frontend and waits again; the backend closes, the driver
+# domain removes it: xl exits 0 after ~10 s.
+attach_vif hung
+expect_eq "vif-bridge online ran once more" "$(runs vif-bridge online vif/5/0)" 2
+xl_ok network-detach 5 0
+[ "$XL_MS" -ge 10000 ] && [ "$XL_MS" -lt 12000 ] &&
+	ok "hung frontend: detach after libxl's forced removal ($XL_MS ms)" ||
+	fail "hung frontend: detach took $XL_MS ms"
+expect_eq "offline ran once (hung frontend)" "$(runs vif-bridge offline vif/5/0)" 2
+expect_eq "no bridge port left (hung frontend)" "$(ports)" ""
+nothing_left vif 0
+grep -q "forcing removal" "$W/watcherd.log" &&
+	fail "watcherd forced a removal libxl was still waiting for" ||
+	ok "no forced removal: the backend closed when libxl removed the frontend"
+
 # Re-attach of the same vdev, then destroy the guest with both devices.
 attach_vbd
 expect_eq "block add ran once more" "$(runs block add vbd/5/51728)" 2
 attach_vif
-expect_eq "vif-bridge online ran once more" "$(runs vif-bridge online vif/5/0)" 2
+expect_eq "vif-bridge online ran thrice" "$(runs vif-bridge online vif/5/0)" 3
 xl_ok destroy 5
-expect_eq "offline on destroy ran once" "$(runs vif-bridge offline vif/5/0)" 2
+expect_eq "offline on destroy ran once" "$(runs vif-bridge offline vif/5/0)" 3
 expect_eq "remove on destroy ran once" "$(runs block remove vbd/5/51728)" 2
 expect_eq "no loop device left after destroy" "$(loops)" 0
 expect_eq "no bridge port left after destroy" "$(ports)" ""
@@ -137,6 +168,6 @@ expect_gone /local/domain/7/backend/vif/5
 expect_gone /local/domain/7/backend/vbd/5
 expect_gone /local/domain/5
 expect_gone /libxl/5
-expect_eq "scripts run in all" "$(grep -c ' start ' "$W/calls.log")" 8
+expect_eq "scripts run in all" "$(grep -c ' start ' "$W/calls.log")" 10
 [ "$FAILS" -eq 0 ] || { echo "--- xl.log"; tail -n 40 "$XL_ROOT/xl.log"; }
 wd_finish

@@ -39,6 +39,8 @@
 #ifndef DEVSEP_PROTO_BROKER_H
 #define DEVSEP_PROTO_BROKER_H
 
+#include <stdint.h>
+
 #include "proto.h"
 
 #define BROKER_F_RO		1u	/* image opened read-only */
@@ -120,5 +122,69 @@ enum msg_broker {
 	/* 380..389: reserved for the broker's private launcher channel
 	 * (MSG_LAUNCH_*, qemu-broker/launcher.h); never on broker.sock. */
 };
+
+/*
+ * One struct per request with its put/get (common/proto_broker.c; rules in
+ * proto_hotplug.h: the caller initializes b as that message, put writes
+ * the payload; get reads all of it or fails with the struct zeroed).
+ * DM_START's cdrom list is bounded by BROKER_MAX_CDROMS; an image path by
+ * BROKER_PATH_MAX (with its NUL).
+ */
+#define BROKER_PATH_MAX		512
+
+struct broker_dm_start {		/* MSG_BROKER_DM_START */
+	uint32_t	domid, flags, memory_mb, n_cdrom;
+	uint32_t	cdrom[BROKER_MAX_CDROMS];	/* devids */
+};
+struct broker_dm_destroy {		/* MSG_BROKER_DM_DESTROY */
+	uint32_t	domid, timeout_ms;
+};
+struct broker_cdrom_insert {		/* MSG_BROKER_CDROM_INSERT */
+	uint32_t	domid, devid;
+	char		path[BROKER_PATH_MAX];
+	uint32_t	flags;
+};
+struct broker_disk_add {		/* MSG_BROKER_DISK_ADD */
+	uint32_t	domid, devid;
+	char		path[BROKER_PATH_MAX];
+	uint32_t	flags, bus;
+};
+/* {domid, devid}: CDROM_EJECT, DISK_REMOVE, QDISK_ATTACH, QDISK_DETACH */
+struct broker_cdrom_eject {		/* MSG_BROKER_CDROM_EJECT */
+	uint32_t	domid, devid;
+};
+struct broker_disk_remove {		/* MSG_BROKER_DISK_REMOVE */
+	uint32_t	domid, devid;
+};
+struct broker_qdisk_attach {		/* MSG_BROKER_QDISK_ATTACH */
+	uint32_t	domid, devid;
+};
+struct broker_qdisk_detach {		/* MSG_BROKER_QDISK_DETACH */
+	uint32_t	domid, devid;
+};
+/* {domid}: CDROM_LIST, LIST (BROKER_DOMID_ALL: every domain) */
+struct broker_cdrom_list {		/* MSG_BROKER_CDROM_LIST */
+	uint32_t	domid;
+};
+struct broker_list {			/* MSG_BROKER_LIST */
+	uint32_t	domid;
+};
+
+struct msgbuf;
+struct msg;
+#define BROKER_CODEC(name)						\
+void	broker_##name##_put(struct msgbuf *, const struct broker_##name *); \
+int	broker_##name##_get(struct msg *, struct broker_##name *)
+BROKER_CODEC(dm_start);
+BROKER_CODEC(dm_destroy);
+BROKER_CODEC(cdrom_insert);
+BROKER_CODEC(disk_add);
+BROKER_CODEC(cdrom_eject);
+BROKER_CODEC(disk_remove);
+BROKER_CODEC(qdisk_attach);
+BROKER_CODEC(qdisk_detach);
+BROKER_CODEC(cdrom_list);
+BROKER_CODEC(list);
+#undef BROKER_CODEC
 
 #endif

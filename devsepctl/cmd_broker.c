@@ -182,6 +182,7 @@ show_empty(struct ctl *c, struct msg *m, const char *done)
 int
 cmd_cd_insert(struct ctl *c, int argc, char **argv)
 {
+	struct broker_cdrom_insert r;
 	struct op_args a;
 	struct msgbuf b;
 	int rc;
@@ -189,17 +190,17 @@ cmd_cd_insert(struct ctl *c, int argc, char **argv)
 	if ((rc = parse_op(c, argc, argv, 1, 0, "cd-insert DOMID DEVID IMAGE",
 	    &a)) != CTL_OK)
 		return rc;
+	r = (struct broker_cdrom_insert){ a.domid, a.devid, "", BROKER_F_RO };
+	memcpy(r.path, a.path, sizeof(r.path));
 	msgbuf_init(&b, MSG_BROKER_CDROM_INSERT, ctl_next_reqid(c));
-	msgbuf_put_u32(&b, a.domid);
-	msgbuf_put_u32(&b, a.devid);
-	msgbuf_put_str(&b, a.path);
-	msgbuf_put_u32(&b, BROKER_F_RO);
+	broker_cdrom_insert_put(&b, &r);
 	return broker_op(c, &b, "inserted", show_insert);
 }
 
 int
 cmd_cd_eject(struct ctl *c, int argc, char **argv)
 {
+	struct broker_cdrom_eject r;
 	struct op_args a;
 	struct msgbuf b;
 	int rc;
@@ -207,15 +208,16 @@ cmd_cd_eject(struct ctl *c, int argc, char **argv)
 	if ((rc = parse_op(c, argc, argv, 0, 0, "cd-eject DOMID DEVID",
 	    &a)) != CTL_OK)
 		return rc;
+	r = (struct broker_cdrom_eject){ a.domid, a.devid };
 	msgbuf_init(&b, MSG_BROKER_CDROM_EJECT, ctl_next_reqid(c));
-	msgbuf_put_u32(&b, a.domid);
-	msgbuf_put_u32(&b, a.devid);
+	broker_cdrom_eject_put(&b, &r);
 	return broker_op(c, &b, "ejected", show_eject);
 }
 
 int
 cmd_disk_add(struct ctl *c, int argc, char **argv)
 {
+	struct broker_disk_add r;
 	struct op_args a;
 	struct msgbuf b;
 	int rc;
@@ -223,18 +225,17 @@ cmd_disk_add(struct ctl *c, int argc, char **argv)
 	if ((rc = parse_op(c, argc, argv, 1, 1, "disk-add DOMID DEVID IMAGE "
 	    "[--ro] [--bus virtio|scsi]", &a)) != CTL_OK)
 		return rc;
+	r = (struct broker_disk_add){ a.domid, a.devid, "", a.flags, a.bus };
+	memcpy(r.path, a.path, sizeof(r.path));
 	msgbuf_init(&b, MSG_BROKER_DISK_ADD, ctl_next_reqid(c));
-	msgbuf_put_u32(&b, a.domid);
-	msgbuf_put_u32(&b, a.devid);
-	msgbuf_put_str(&b, a.path);
-	msgbuf_put_u32(&b, a.flags);
-	msgbuf_put_u32(&b, a.bus);
+	broker_disk_add_put(&b, &r);
 	return broker_op(c, &b, "added", show_fdset);
 }
 
 int
 cmd_disk_remove(struct ctl *c, int argc, char **argv)
 {
+	struct broker_disk_remove r;
 	struct op_args a;
 	struct msgbuf b;
 	int rc;
@@ -242,8 +243,8 @@ cmd_disk_remove(struct ctl *c, int argc, char **argv)
 	if ((rc = parse_op(c, argc, argv, 0, 0, "disk-remove DOMID DEVID",
 	    &a)) != CTL_OK)
 		return rc;
+	r = (struct broker_disk_remove){ a.domid, a.devid };
 	msgbuf_init(&b, MSG_BROKER_DISK_REMOVE, ctl_next_reqid(c));
-	msgbuf_put_u32(&b, a.domid);
-	msgbuf_put_u32(&b, a.devid);
+	broker_disk_remove_put(&b, &r);
 	return broker_op(c, &b, "removed", show_empty);
 }

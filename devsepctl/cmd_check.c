@@ -157,13 +157,14 @@ from_broker(struct ctl *c, struct items *it)
 {
 	const struct ctl_daemon *d = ctl_daemon_find("broker");
 	struct ctl_reply r;
+	struct broker_list all = { BROKER_DOMID_ALL };
 	struct msgbuf b;
 	json_t *j, *dom;
 	size_t i, before = it->n;
 	int rc;
 
 	msgbuf_init(&b, MSG_BROKER_LIST, ctl_next_reqid(c));
-	msgbuf_put_u32(&b, BROKER_DOMID_ALL);
+	broker_list_put(&b, &all);
 	rc = ctl_call_json(c, d, &b, MSG_COMMON_OK, ctl_timeout(c,
 	    CTL_TIMEOUT_OP_MS), &r, &j);
 	msgbuf_dispose(&b);

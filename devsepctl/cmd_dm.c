@@ -108,21 +108,20 @@ dm_print(struct ctl *c, json_t *j, const char *fmt, ...)
 int
 cmd_dm_start(struct ctl *c, int argc, char **argv)
 {
+	struct broker_dm_start s;
 	struct ctl_reply r;
 	struct dm_args a;
 	struct msgbuf b;
-	uint32_t i, pid, uid;
+	uint32_t pid, uid;
 	int rc;
 
 	if ((rc = dm_parse(c, argc, argv, 1, &a)) != CTL_OK)
 		return rc;
+	s = (struct broker_dm_start){ a.domid, a.flags, a.memory_mb, a.ncd,
+	    { 0 } };
+	memcpy(s.cdrom, a.cd, sizeof(s.cdrom));
 	msgbuf_init(&b, MSG_BROKER_DM_START, ctl_next_reqid(c));
-	msgbuf_put_u32(&b, a.domid);
-	msgbuf_put_u32(&b, a.flags);
-	msgbuf_put_u32(&b, a.memory_mb);
-	msgbuf_put_u32(&b, a.ncd);
-	for (i = 0; i < a.ncd; i++)
-		msgbuf_put_u32(&b, a.cd[i]);
+	broker_dm_start_put(&b, &s);
 	if ((rc = dm_call(c, &b, &r)) != CTL_OK)
 		goto out;
 	if (msg_get_u32(&r.m, &pid) == -1 || msg_get_u32(&r.m, &uid) == -1 ||
@@ -143,6 +142,7 @@ out:
 int
 cmd_dm_destroy(struct ctl *c, int argc, char **argv)
 {
+	struct broker_dm_destroy d;
 	struct ctl_reply r;
 	struct dm_args a;
 	struct msgbuf b;
@@ -152,9 +152,9 @@ cmd_dm_destroy(struct ctl *c, int argc, char **argv)
 
 	if ((rc = dm_parse(c, argc, argv, 0, &a)) != CTL_OK)
 		return rc;
+	d = (struct broker_dm_destroy){ a.domid, a.wait_ms };
 	msgbuf_init(&b, MSG_BROKER_DM_DESTROY, ctl_next_reqid(c));
-	msgbuf_put_u32(&b, a.domid);
-	msgbuf_put_u32(&b, a.wait_ms);
+	broker_dm_destroy_put(&b, &d);
 	if ((rc = dm_call(c, &b, &r)) != CTL_OK)
 		goto out;
 	if (msg_get_u32(&r.m, &pid) == -1 || msg_get_i64(&r.m, &status) ==

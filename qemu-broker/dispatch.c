@@ -33,19 +33,17 @@ static int
 broker_dispatch_admin_dm_start(struct msgchan *ch, struct msg *m)
 {
 	struct launch_req r = { .kind = LAUNCH_KIND_DM };
-	uint32_t flags, i;
+	struct broker_dm_start s;
+	uint32_t flags;
 	struct op *op;
 
-	if (msg_get_u32(m, &r.domid) == -1 || msg_get_u32(m, &flags) == -1 ||
-	    msg_get_u32(m, &r.memory_mb) == -1 ||
-	    msg_get_u32(m, &r.n_cdrom) == -1 ||
-	    r.n_cdrom > BROKER_MAX_CDROMS)
+	if (broker_dm_start_get(m, &s) == -1)
 		return -1;
-	for (i = 0; i < r.n_cdrom; i++)
-		if (msg_get_u32(m, &r.cdrom[i]) == -1)
-			return -1;
-	if (msg_end(m) == -1)
-		return -1;
+	r.domid = s.domid;
+	flags = s.flags;
+	r.memory_mb = s.memory_mb;
+	r.n_cdrom = s.n_cdrom;
+	memcpy(r.cdrom, s.cdrom, sizeof(r.cdrom));
 	op = op_new(ch, m, OP_DM_START);
 	op->domid = r.domid;
 	op->lr = r;
@@ -60,19 +58,19 @@ broker_dispatch_admin_dm_start(struct msgchan *ch, struct msg *m)
 static int
 broker_dispatch_admin_dm_destroy(struct msgchan *ch, struct msg *m)
 {
-	uint32_t domid, tmo;
+	struct broker_dm_destroy r;
 	struct dm *d;
 
-	if (msg_get_u32(m, &domid) == -1 || msg_get_u32(m, &tmo) == -1 ||
-	    msg_end(m) == -1)
+	if (broker_dm_destroy_get(m, &r) == -1)
 		return -1;
-	if (tmo == 0)
-		tmo = B->cfg.destroy_timeout_ms;
-	if ((d = dm_find(domid, LAUNCH_KIND_DM)) == NULL) {
-		dm_destroy_absent(domid, C(ch), m->hdr.reqid);
+	if (r.timeout_ms == 0)
+		r.timeout_ms = B->cfg.destroy_timeout_ms;
+	if ((d = dm_find(r.domid, LAUNCH_KIND_DM)) == NULL) {
+		dm_destroy_absent(r.domid, C(ch), m->hdr.reqid);
 		return 0;
 	}
-	reply_rc(ch, m, dm_destroy(d, C(ch), m->hdr.reqid, tmo), "DM_DESTROY");
+	reply_rc(ch, m, dm_destroy(d, C(ch), m->hdr.reqid, r.timeout_ms),
+	    "DM_DESTROY");
 	return 0;
 }
 
@@ -90,24 +88,42 @@ op_new(struct msgchan *ch, struct msg *m, enum op_kind kind)
 	return op;
 }
 
+_Static_assert(sizeof(((struct op *)0)->path) == BROKER_PATH_MAX,
+    "op.path holds a request's path");
+_Static_assert(sizeof(((struct launch_req *)0)->cdrom) ==
+    sizeof(((struct broker_dm_start *)0)->cdrom), "cdrom devids");
+
+/* The op of a CDROM_INSERT or a DISK_ADD; NULL when malformed. */
+static struct op *
+add_get(struct msgchan *ch, struct msg *m, enum op_kind kind)
+{
+	struct broker_cdrom_insert c;
+	struct broker_disk_add d;
+	struct op *op;
+
+	if (kind == OP_CDROM_INSERT ? broker_cdrom_insert_get(m, &c) == -1 :
+	    broker_disk_add_get(m, &d) == -1)
+		return NULL;
+	op = op_new(ch, m, kind);
+	if (kind == OP_CDROM_INSERT)
+		d = (struct broker_disk_add){ c.domid, c.devid, "", c.flags, 0 };
+	op->domid = d.domid;
+	op->devid = d.devid;
+	memcpy(op->path, kind == OP_CDROM_INSERT ? c.path : d.path,
+	    sizeof(op->path));
+	op->flags = d.flags;
+	op->bus = d.bus;
+	return op;
+}
+
 /* CDROM_INSERT and DISK_ADD: decode, open the image, start the op. */
 static int
 add_thing(struct msgchan *ch, struct msg *m, enum op_kind kind)
 {
-	struct op *op = op_new(ch, m, kind);
-	int ok;
+	struct op *op;
 
-	ok = msg_get_u32(m, &op->domid) == 0 &&
-	    msg_get_u32(m, &op->devid) == 0 &&
-	    msg_get_str(m, op->path, sizeof(op->path)) == 0 &&
-	    msg_get_u32(m, &op->flags) == 0 &&
-	    (kind != OP_DISK_ADD || msg_get_u32(m, &op->bus) == 0) &&
-	    msg_end(m) == 0;
-	if (!ok) {
-		client_unref(op->client);
-		free(op);
+	if ((op = add_get(ch, m, kind)) == NULL)
 		return -1;
-	}
 	if (kind == OP_CDROM_INSERT)
 		op->flags |= BROKER_F_RO;
 	if ((op->flags & ~BROKER_F_RO) || (kind == OP_DISK_ADD &&
@@ -124,14 +140,18 @@ add_thing(struct msgchan *ch, struct msg *m, enum op_kind kind)
 static int
 remove_thing(struct msgchan *ch, struct msg *m, enum op_kind kind)
 {
-	struct op *op = op_new(ch, m, kind);
+	struct broker_cdrom_eject e;
+	struct broker_disk_remove r;
+	struct op *op;
 
-	if (msg_get_u32(m, &op->domid) == -1 ||
-	    msg_get_u32(m, &op->devid) == -1 || msg_end(m) == -1) {
-		client_unref(op->client);
-		free(op);
+	if (kind == OP_CDROM_EJECT ? broker_cdrom_eject_get(m, &e) == -1 :
+	    broker_disk_remove_get(m, &r) == -1)
 		return -1;
-	}
+	if (kind == OP_CDROM_EJECT)
+		r = (struct broker_disk_remove){ e.domid, e.devid };
+	op = op_new(ch, m, kind);
+	op->domid = r.domid;
+	op->devid = r.devid;
 	return op_start(op);
 }
 
@@ -162,38 +182,42 @@ broker_dispatch_admin_disk_remove(struct msgchan *ch, struct msg *m)
 static int
 broker_dispatch_admin_cdrom_list(struct msgchan *ch, struct msg *m)
 {
-	uint32_t domid;
+	struct broker_cdrom_list r;
 
-	if (msg_get_u32(m, &domid) == -1 || msg_end(m) == -1)
+	if (broker_cdrom_list_get(m, &r) == -1)
 		return -1;
-	reply_rc(ch, m, cdrom_list(C(ch), m->hdr.reqid, domid), "CDROM_LIST");
+	reply_rc(ch, m, cdrom_list(C(ch), m->hdr.reqid, r.domid),
+	    "CDROM_LIST");
 	return 0;
 }
 
 static int
 broker_dispatch_admin_list(struct msgchan *ch, struct msg *m)
 {
-	uint32_t domid;
+	struct broker_list r;
 
-	if (msg_get_u32(m, &domid) == -1 || msg_end(m) == -1)
+	if (broker_list_get(m, &r) == -1)
 		return -1;
-	reply_rc(ch, m, dm_list_json(domid, C(ch), m->hdr.reqid), "LIST");
+	reply_rc(ch, m, dm_list_json(r.domid, C(ch), m->hdr.reqid), "LIST");
 	return 0;
 }
 
 static int
 broker_dispatch_watcherd_qdisk(struct msgchan *ch, struct msg *m)
 {
-	uint32_t domid, devid;
+	struct broker_qdisk_attach a;
+	struct broker_qdisk_detach r;
 	int rc;
 
-	if (msg_get_u32(m, &domid) == -1 || msg_get_u32(m, &devid) == -1 ||
-	    msg_end(m) == -1)
-		return -1;
-	if (m->hdr.type == MSG_BROKER_QDISK_ATTACH)
-		rc = qdisk_attach(C(ch), m->hdr.reqid, domid, devid);
-	else
-		rc = qdisk_detach(C(ch), m->hdr.reqid, domid, devid);
+	if (m->hdr.type == MSG_BROKER_QDISK_ATTACH) {
+		if (broker_qdisk_attach_get(m, &a) == -1)
+			return -1;
+		rc = qdisk_attach(C(ch), m->hdr.reqid, a.domid, a.devid);
+	} else {
+		if (broker_qdisk_detach_get(m, &r) == -1)
+			return -1;
+		rc = qdisk_detach(C(ch), m->hdr.reqid, r.domid, r.devid);
+	}
 	reply_rc(ch, m, rc, m->hdr.type == MSG_BROKER_QDISK_ATTACH ?
 	    "QDISK_ATTACH" : "QDISK_DETACH");
 	return 0;

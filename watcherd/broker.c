@@ -150,8 +150,15 @@ send_req(struct wdev *d, uint32_t type, int attach, uint8_t tries)
 	pend[i] = (struct pend){ next_reqid++, d->domid, d->devid, d->kind,
 	    (uint8_t)attach, 1, tries };
 	msgbuf_init(&b, type, pend[i].reqid);
-	msgbuf_put_u32(&b, d->domid);
-	msgbuf_put_u32(&b, d->devid);
+	if (attach) {
+		struct broker_qdisk_attach a = { d->domid, d->devid };
+
+		broker_qdisk_attach_put(&b, &a);
+	} else {
+		struct broker_qdisk_detach r = { d->domid, d->devid };
+
+		broker_qdisk_detach_put(&b, &r);
+	}
 	if (msgchan_send(wd.broker, &b) == -1) {
 		pend[i].used = 0;
 		if (attach)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lockd_client.h"
+#include "codec.h"
 #include "msg.h"
 #include "parse.h"
 #include "proto_broker.h"
@@ -150,25 +151,46 @@ usage(void)
 	return 2;
 }
 
+/* cd-eject, disk-remove, qdisk-attach, qdisk-detach: {domid, devid}. */
+static void
+dev_req(struct msgbuf *b, const char *c, uint32_t domid, uint32_t devid)
+{
+	struct broker_cdrom_eject e = { domid, devid };
+	struct broker_disk_remove r = { domid, devid };
+	struct broker_qdisk_attach a = { domid, devid };
+	struct broker_qdisk_detach d = { domid, devid };
+
+	if (c[0] == 'c') {
+		msgbuf_init(b, MSG_BROKER_CDROM_EJECT, 1);
+		broker_cdrom_eject_put(b, &e);
+	} else if (c[0] == 'd') {
+		msgbuf_init(b, MSG_BROKER_DISK_REMOVE, 1);
+		broker_disk_remove_put(b, &r);
+	} else if (c[6] == 'a') {
+		msgbuf_init(b, MSG_BROKER_QDISK_ATTACH, 1);
+		broker_qdisk_attach_put(b, &a);
+	} else {
+		msgbuf_init(b, MSG_BROKER_QDISK_DETACH, 1);
+		broker_qdisk_detach_put(b, &d);
+	}
+}
+
 static int
 dm_start(int argc, char **argv)
 {
+	struct broker_dm_start s = { .domid = num(argv[1]) };
 	struct msgbuf b;
-	uint32_t flags = 0, cds[8], n = 0;
 	int i;
 
-	for (i = 2; i < argc && n < 8; i++)
+	for (i = 2; i < argc; i++)
 		if (strcmp(argv[i], "--run") == 0)
-			flags |= BROKER_DM_RUN;
+			s.flags |= BROKER_DM_RUN;
+		else if (s.n_cdrom < BROKER_MAX_CDROMS)
+			s.cdrom[s.n_cdrom++] = num(argv[i]);
 		else
-			cds[n++] = num(argv[i]);
+			return usage();
 	msgbuf_init(&b, MSG_BROKER_DM_START, 1);
-	msgbuf_put_u32(&b, num(argv[1]));
-	msgbuf_put_u32(&b, flags);
-	msgbuf_put_u32(&b, 0);
-	msgbuf_put_u32(&b, n);
-	for (i = 0; i < (int)n; i++)
-		msgbuf_put_u32(&b, cds[i]);
+	broker_dm_start_put(&b, &s);
 	return xfer(&b, "uu");
 }
 
@@ -191,45 +213,54 @@ main(int argc, char **argv)
 	if (strcmp(c, "dm-start") == 0 && argc >= 2)
 		return dm_start(argc, argv);
 	if (strcmp(c, "dm-destroy") == 0 && argc >= 2) {
+		struct broker_dm_destroy d = { num(argv[1]),
+		    argc > 2 ? num(argv[2]) : 0 };
+
 		msgbuf_init(&b, MSG_BROKER_DM_DESTROY, 1);
-		msgbuf_put_u32(&b, num(argv[1]));
-		msgbuf_put_u32(&b, argc > 2 ? num(argv[2]) : 0);
+		broker_dm_destroy_put(&b, &d);
 		return xfer(&b, "uiu");
 	}
 	if (strcmp(c, "cd-insert") == 0 && argc == 4) {
+		struct broker_cdrom_insert r = { num(argv[1]), num(argv[2]),
+		    "", BROKER_F_RO };
+
+		if (CODEC_SET_STR(r.path, argv[3]) == -1)
+			return usage();
 		msgbuf_init(&b, MSG_BROKER_CDROM_INSERT, 1);
-		msgbuf_put_u32(&b, num(argv[1]));
-		msgbuf_put_u32(&b, num(argv[2]));
-		msgbuf_put_str(&b, argv[3]);
-		msgbuf_put_u32(&b, BROKER_F_RO);
+		broker_cdrom_insert_put(&b, &r);
 		return xfer(&b, "us");
 	}
 	if (strcmp(c, "disk-add") == 0 && argc == 6) {
+		struct broker_disk_add r = { num(argv[1]), num(argv[2]), "",
+		    strcmp(argv[4], "ro") == 0 ? BROKER_F_RO : 0,
+		    strcmp(argv[5], "scsi") == 0 ? BROKER_BUS_SCSI :
+		    BROKER_BUS_VIRTIO };
+
+		if (CODEC_SET_STR(r.path, argv[3]) == -1)
+			return usage();
 		msgbuf_init(&b, MSG_BROKER_DISK_ADD, 1);
-		msgbuf_put_u32(&b, num(argv[1]));
-		msgbuf_put_u32(&b, num(argv[2]));
-		msgbuf_put_str(&b, argv[3]);
-		msgbuf_put_u32(&b, strcmp(argv[4], "ro") == 0 ? BROKER_F_RO : 0);
-		msgbuf_put_u32(&b, strcmp(argv[5], "scsi") == 0 ?
-		    BROKER_BUS_SCSI : BROKER_BUS_VIRTIO);
+		broker_disk_add_put(&b, &r);
 		return xfer(&b, "u");
 	}
 	if ((strcmp(c, "cd-eject") == 0 || strcmp(c, "disk-remove") == 0 ||
 	    strcmp(c, "qdisk-attach") == 0 || strcmp(c, "qdisk-detach") == 0) &&
 	    argc == 3) {
-		msgbuf_init(&b, c[0] == 'c' ? MSG_BROKER_CDROM_EJECT :
-		    c[0] == 'd' ? MSG_BROKER_DISK_REMOVE : c[6] == 'a' ?
-		    MSG_BROKER_QDISK_ATTACH : MSG_BROKER_QDISK_DETACH, 1);
-		msgbuf_put_u32(&b, num(argv[1]));
-		msgbuf_put_u32(&b, num(argv[2]));
+		dev_req(&b, c, num(argv[1]), num(argv[2]));
 		return xfer(&b, c[0] == 'c' ? "s" : c[0] == 'd' ? "" :
 		    c[6] == 'a' ? "uu" : "u");
 	}
 	if ((strcmp(c, "cd-list") == 0 || strcmp(c, "list") == 0) &&
 	    argc == 2) {
-		msgbuf_init(&b, c[0] == 'c' ? MSG_BROKER_CDROM_LIST :
-		    MSG_BROKER_LIST, 1);
-		msgbuf_put_u32(&b, num(argv[1]));
+		struct broker_cdrom_list cl = { num(argv[1]) };
+		struct broker_list l = { num(argv[1]) };
+
+		if (c[0] == 'c') {
+			msgbuf_init(&b, MSG_BROKER_CDROM_LIST, 1);
+			broker_cdrom_list_put(&b, &cl);
+		} else {
+			msgbuf_init(&b, MSG_BROKER_LIST, 1);
+			broker_list_put(&b, &l);
+		}
 		return xfer(&b, "s");
 	}
 	if ((strcmp(c, "status") == 0 || strcmp(c, "stats") == 0) &&

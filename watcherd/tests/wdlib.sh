@@ -48,7 +48,7 @@ S
 	cat >"$W/scripts/test-hang" <<'S'
 #!/bin/sh
 echo "$(date +%s.%N) test-hang $1 $XENBUS_PATH" >>"$(dirname "$0")/../calls.log"
-case $1 in add|online) exec sleep 1000 ;; esac
+case $1 in add|online) echo $$ >"$(dirname "$0")/../hang.pid"; exec sleep 1000 ;; esac
 exit 0
 S
 	cat >"$W/scripts/test-fail" <<'S'

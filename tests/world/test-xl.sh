@@ -42,6 +42,11 @@ expect_gone() { if gone "$1"; then ok "$1 gone"; else fail "$1 left"; fi; }
 
 expect_eq "hvm flag" "$(dominfo 6)" \
 	"domid=6 dying=0 shutdown=0 crashed=0 reason=0 running=1 paused=0 hvm=1"
+# libxl__domain_type reads /libxl/6/type for an HVM guest (disk defaults)
+xl_ok block-attach 6 format=raw,vdev=hdb,access=rw,backendtype=phy,script=test-hp,target=/dev/null
+grep -q "unable to get domain type" "$XL_ERR" &&
+	fail "libxl could not tell guest 6's type: $(cat "$XL_ERR")" ||
+	ok "libxl reads guest 6's type"
 # The guest's frontend drivers: connect, close when the backend closes
 # (the Linux-like backend waits for them before it reaches Closed).
 frontend() {

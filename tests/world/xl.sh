@@ -10,7 +10,8 @@
 #                               /etc/xen copied there (edit XL_ROOT/etc)
 #   xl_guest_create DOMID [hvm] domain in the fake hypervisor (+ hvm flag),
 #                               introduced, /local/domain/DOMID as libxl
-#                               writes it, and libxl's userdata JSON
+#                               writes it, /libxl/DOMID/type, and libxl's
+#                               userdata JSON
 #   xl_uuid DOMID               the uuid libxl sees for DOMID
 #   xl_userdata_path DOMID      host path of DOMID's libxl-json
 #   run_xl ARGS...              `xl ARGS`: stdout in $XL_OUT, stderr in
@@ -64,6 +65,10 @@ xl_guest_create() {
 	*) echo "xl_guest_create: type pv or hvm, not $type" >&2; return 2 ;; esac
 	"$XL_XENWORLD" domain create "$XENWORLD_DIR" "$domid" "guest$domid" \
 		"${flag[@]}" >/dev/null || return 1
+	# libxl__domain_make's /libxl/N/type: libxl__domain_type reads it
+	# for an HVM guest (else "unable to get domain type ..., assuming HVM")
+	XENSTORED_PATH=$XENWORLD_DIR/socket xenstore-write \
+		"/libxl/$domid/type" "$type" || return 1
 	printf '{"c_info":{"type":"%s","name":"guest%s","uuid":"%s"},"b_info":{"max_vcpus":1,"max_memkb":262144,"target_memkb":262144,"type.%s":{}}}\n' \
 		"$type" "$domid" "$(xl_uuid "$domid")" "$type" >"$(xl_userdata_path "$domid")"
 }

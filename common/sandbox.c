@@ -74,6 +74,46 @@ hide_path(const char *path)
 	return mount("/dev/null", path, NULL, MS_BIND, NULL);
 }
 
+/* A policy's hide path; "@VAR": the path in our environment variable VAR
+ * (NULL when unset: nothing to hide). */
+static const char *
+hide_entry(const struct policy *p, size_t i)
+{
+	const char *path = p->hide[i];
+
+	return path[0] == '@' ? getenv(path + 1) : path;
+}
+
+/*
+ * Without CAP_SYS_ADMIN (a systemd unit that hides the paths itself with
+ * InaccessiblePaths=, so the daemon needs no namespace of its own): fine
+ * when every path to hide is absent or already an inaccessible node
+ * (mode 0000, what InaccessiblePaths= mounts).  1 when hidden, else 0.
+ */
+static int
+already_hidden(const struct policy *p)
+{
+	const char *path;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < p->nhide; i++) {
+		if ((path = hide_entry(p, i)) == NULL)
+			continue;
+		if (lstat(path, &st) == -1)
+			continue;	/* absent or unreachable */
+		if ((st.st_mode & 07777) != 0) {
+			log_warnx("sandbox: no private mount namespace (%s) "
+			    "and %s is not hidden (InaccessiblePaths=)",
+			    strerror(EPERM), path);
+			return 0;
+		}
+	}
+	log_info("sandbox: every path to hide is already inaccessible: no "
+	    "mount namespace of our own");
+	return 1;
+}
+
 static int
 step_mountns(const struct policy *p)
 {
@@ -82,15 +122,18 @@ step_mountns(const struct policy *p)
 
 	if (!p->mountns)
 		return 0;
-	if (unshare(CLONE_NEWNS) == -1 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1) {
+	if (unshare(CLONE_NEWNS) == -1) {
+		if (errno == EPERM)
+			return already_hidden(p) ? 0 : -1;
+		log_warn("sandbox: private mount namespace");
+		return -1;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1) {
 		log_warn("sandbox: private mount namespace");
 		return -1;
 	}
 	for (i = 0; i < p->nhide; i++) {
-		path = p->hide[i];
-		/* "@VAR": the path in our environment variable VAR */
-		if (path[0] == '@' && (path = getenv(path + 1)) == NULL)
+		if ((path = hide_entry(p, i)) == NULL)
 			continue;
 		if (hide_path(path) == -1) {
 			log_warn("sandbox: hide %s", path);

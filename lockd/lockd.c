@@ -107,7 +107,7 @@ open_store(void)
 static int
 libxl_prepare(void)
 {
-	struct stat st;
+	struct stat st, mst;
 
 	if (lockd->libxl_dir != NULL)
 		strcpy(lockd->cfg.libxl_dir, lockd->libxl_dir);
@@ -124,6 +124,14 @@ libxl_prepare(void)
 		fatal("mkdir %s", lockd->libxl_mnt);
 	if (getuid() != 0 || lockd->no_user)
 		return 1;	/* no chroot: the real dir is used */
+	/* already bound there by whoever started us (the systemd unit's
+	 * BindPaths=): no namespace of our own, no CAP_SYS_ADMIN needed */
+	if (stat(lockd->libxl_mnt, &mst) == 0 && mst.st_dev == st.st_dev &&
+	    mst.st_ino == st.st_ino) {
+		log_info("libxl dir %s already bound on %s", lockd->cfg.libxl_dir,
+		    lockd->libxl_mnt);
+		return 1;
+	}
 	/* a private mount namespace (needs CAP_SYS_ADMIN here, at setup) */
 	if (unshare(CLONE_NEWNS) == -1 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1 ||

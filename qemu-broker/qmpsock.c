@@ -42,15 +42,27 @@ int
 qmpsock_dir_prepare(uid_t uid, gid_t gid)
 {
 	char dir[CONFIG_PATH_MAX + 8];
+	struct stat st;
 
 	if (xsnprintf(dir, sizeof(dir), "%s/%s", B->cfg.run_dir,
 	    QMPSOCK_DIR) == -1)
 		return -1;
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		return -1;
-	if (getuid() == 0 && chown(dir, uid, gid) == -1)
+	if (lstat(dir, &st) == -1)
 		return -1;
-	return chmod(dir, 0700);
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	if ((getuid() != 0 || (st.st_uid == uid && st.st_gid == gid)) &&
+	    (st.st_mode & 07777) == 0700)
+		return 0;	/* as a previous broker left it */
+	/* chmod while it is still ours: after the chown root would need
+	 * CAP_FOWNER, which the unit does not give */
+	if (chmod(dir, 0700) == -1)
+		return -1;
+	return getuid() == 0 ? chown(dir, uid, gid) : 0;
 }
 
 int

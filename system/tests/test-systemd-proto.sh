@@ -56,6 +56,7 @@ state_dir = $T/state
 script_dir = $T/scripts
 image_dirs = $T/images
 qemu_binary = /usr/bin/qemu-system-x86_64
+libxl_dir = $T/no-libxl
 EOF
 chmod 0755 "$T" "$T/run"
 chown devsep-lockd: "$T/state"

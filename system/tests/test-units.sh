@@ -14,6 +14,9 @@
 #    above the longest default script run (hotplug_timeout +
 #    script_kill_grace), the broker KillMode=process and not PartOf
 #    devsep.target;
+#  - lockd's xl mode works under its unit without CAP_SYS_ADMIN: the
+#    unit's BindPaths= puts libxl_dir into the state dir (done here in a
+#    private mount namespace) and lockd uses it;
 #  - at run time, each daemon under its unit's CapabilityBoundingSet,
 #    NoNewPrivileges and SystemCallFilter deny list (rebuilt by
 #    build/tests/unit-run; systemd is not PID 1 here, so mount namespacing,
@@ -125,7 +128,7 @@ done
 	2>/dev/null
 [ $? -eq 159 ] || fail "unit-run: a denied syscall did not kill (SIGSYS)"
 
-mkdir -p "$T/run" "$T/state" "$T/scripts" "$T/images"
+mkdir -p "$T/run" "$T/state/libxl" "$T/scripts" "$T/images" "$T/libxl"
 chmod 0755 "$T" "$T/run"
 chown devsep-lockd: "$T/state"
 cat >"$T/devsep.conf" <<EOF
@@ -133,6 +136,7 @@ run_dir = $T/run
 state_dir = $T/state
 script_dir = $T/scripts
 image_dirs = $T/images
+libxl_dir = $T/libxl
 EOF
 notify_listener() {
 	python3 - "$1" "$2" <<'PY' &
@@ -148,9 +152,35 @@ PY
 	for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.02; done
 	fail "notify listener"
 }
+# lockd's xl mode: the unit binds libxl_dir into the state dir
+# (BindPaths=), done here in a private mount namespace as systemd does.
+bind_libxl() {
+	local line
+	line=$(sed -n 's/^BindPaths=-//p' "$U/devsep-lockd.service")
+	[ "$line" = /var/lib/xen:/var/lib/devsep/libxl ] ||
+		fail "lockd BindPaths: '$line'"
+	echo "mount --bind $T/libxl $T/state/libxl &&"
+}
+# The broker's launcher hides xenstore from QEMU with the unit's
+# InaccessiblePaths= (no namespace of its own): its hide list is the
+# unit's, and a xenstored socket (XENSTORED_PATH) is covered the way
+# systemd does it, by a mode-0000 node mounted on it.
+hide=$(sed -n 's/^hide\t\([^@][^\t]*\)\t.*/-\1/p' policy/launcher.policy | tr '\n' ' ')
+[ "InaccessiblePaths=${hide% }" = \
+    "$(grep '^InaccessiblePaths=' "$U/devsep-qemu-broker.service")" ] ||
+	fail "broker InaccessiblePaths differs from launcher.policy's hide list"
+python3 -c 'import socket,sys
+for p in sys.argv[1:]: socket.socket(socket.AF_UNIX).bind(p)' \
+    "$T/xs.sock" "$T/inaccessible.sock"
+chmod 0000 "$T/inaccessible.sock"
+hide_xs() { echo "mount --bind $T/inaccessible.sock $T/xs.sock &&"; }
 for d in lockd hotplugd qemu-broker watcherd; do
 	notify_listener "$T/n-$d.sock" "$T/n.$d"
-	NOTIFY_SOCKET=$T/n-$d.sock XENSTORED_PATH=$T/none \
+	pre= xs=$T/none
+	[ $d = lockd ] && pre=$(bind_libxl)
+	[ $d = qemu-broker ] && pre=$(hide_xs) xs=$T/xs.sock
+	NOTIFY_SOCKET=$T/n-$d.sock XENSTORED_PATH=$xs \
+	    unshare -m --propagation private sh -c "$pre exec \"\$0\" \"\$@\"" \
 	    "$W/devsep-$d" -F -c "$T/devsep.conf" >"$T/$d.log" 2>&1 &
 	p=$!
 	PIDS+=($p)
@@ -167,6 +197,18 @@ for d in lockd hotplugd qemu-broker watcherd; do
 	[ $r -eq 0 ] || { cat "$T/$d.log"; fail "$d under its unit: exit $r"; }
 	ok "$d under its unit's caps + syscall filter: READY=1, clean exit"
 done
+grep -q "every path to hide is already inaccessible" "$T/qemu-broker.log" ||
+	fail "broker: launcher did not rely on the unit's hiding"
+# ... and refuses to run when the xenstored socket is not hidden.
+XENSTORED_PATH=$T/xs.sock timeout 5 "$W/devsep-qemu-broker" -F \
+    -c "$T/devsep.conf" >"$T/nohide.log" 2>&1
+grep -q "$T/xs.sock is not hidden" "$T/nohide.log" ||
+	fail "broker ran with xenstore reachable: $(cat "$T/nohide.log")"
+ok "broker: xenstore hidden by the unit (InaccessiblePaths), refused when not"
+grep -q "libxl dir $T/libxl already bound on $T/state/libxl" "$T/lockd.log" &&
+	! grep -q "xl mode off" "$T/lockd.log" ||
+	fail "lockd: xl mode not on under its unit: $(cat "$T/lockd.log")"
+ok "lockd under its unit: xl mode on through the unit's bind (no CAP_SYS_ADMIN)"
 
 for t in watcherd/tests/it-real-block.sh system/tests/unit-broker-qemu.sh; do
 	BIN=$W "$t" >"$T/it.log" 2>&1 ||

@@ -200,6 +200,9 @@ static const struct daemon_extra_opt extra[] = {
 	    "-machine pc (tests: no hypervisor)", opt_qdisk_test },
 };
 
+/* The launcher passes libxl's QMP connections (MSG_LAUNCH_XLQMP). */
+static const struct msgchan_opts launcher_opts = { .allow_fds = 1 };
+
 /* <run_dir>/qmp belongs to the broker's user (it binds sockets there). */
 static void
 qmp_dir_prepare(void)
@@ -233,7 +236,7 @@ main(int argc, char **argv)
 		fatal("launcher");
 	if ((B->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	if ((B->launcher = msgchan_new(B->base, fd, NULL, launcher_msg,
+	if ((B->launcher = msgchan_new(B->base, fd, &launcher_opts, launcher_msg,
 	    launcher_close, NULL)) == NULL)
 		fatalx("launcher channel");
 	if (xsnprintf(path, sizeof(path), "%s/%s", B->cfg.run_dir,

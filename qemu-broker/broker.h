@@ -78,6 +78,8 @@ struct dm {
 	int			 ops;		/* qmp things in flight */
 	int			 adopting;	/* a previous broker's QEMU:
 						   reconciling, no ops yet */
+	int			 xl;		/* xl's device model, on libxl's
+						   QMP socket for one op */
 	uint32_t		 launch_reqid;
 	uint32_t		 flags;		/* DM_START flags */
 	dm_started_fn		 on_started;	/* instead of replying to req */
@@ -119,6 +121,11 @@ int		 dm_destroy(struct dm *, struct client *, uint32_t reqid,
 		    uint32_t timeout_ms);
 void		 dm_launcher_msg(struct msg *);
 int		 dm_adopt(uint32_t kind, uint32_t domid);
+/* QMP on a device model xl started (libxl's socket, via the launcher):
+ * fn runs once it is negotiated or failed.  Not in B->dms. */
+int		 dm_xl_connect(uint32_t domid, dm_started_fn fn, void *arg);
+/* Hangs up (from the next loop turn); freed by the last dm_put. */
+void		 dm_xl_close(struct dm *);
 void		 dm_destroy_absent(uint32_t domid, struct client *,
 		    uint32_t reqid);
 /* QMP on a running dm: like qmp_cmd, -ESRCH when it is not running. */
@@ -195,6 +202,8 @@ struct op {
 	struct launch_req lr;		/* OP_DM_START */
 	uint32_t	 dmflags;
 	uint64_t	 t0_us;
+	int		 xl;		/* a CD-ROM of a device model xl started:
+					   libxl's JSON and QMP socket */
 };
 
 int		 op_start(struct op *);

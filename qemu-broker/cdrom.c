@@ -70,7 +70,7 @@ static void
 ins_verified(int rc, json_t *ret, const char *errdesc, void *arg)
 {
 	struct op *op = arg;
-	char qdev[32];
+	char qdev[32], params[CONFIG_PATH_MAX * 2 + 8];
 	int found;
 
 	op_qdev(op, qdev, sizeof(qdev));
@@ -85,7 +85,11 @@ ins_verified(int rc, json_t *ret, const char *errdesc, void *arg)
 		op_qmp_done(op);
 		return;
 	}
-	xs_cdrom_update(op, op->path, op_qmp_done);
+	if (op->xl) {		/* libxl's params for a raw medium */
+		snprintf(params, sizeof(params), "aio:%s", op->path);
+		xs_cdrom_update(op, params, op_qmp_done);
+	} else
+		xs_cdrom_update(op, op->path, op_qmp_done);
 }
 
 static void

@@ -53,6 +53,7 @@ struct tramp {
 static void confirm_gone(uint32_t, uint32_t, pid_t, int, struct client *,
     uint32_t);
 static void qmp_attach(struct dm *);
+static void xl_replied(struct dm *, struct msg *);
 
 static const char *state_names[] = { "starting", "running", "broken",
     "stopping", "exited" };
@@ -62,6 +63,9 @@ dm_state_name(enum dm_state s)
 {
 	return state_names[s];
 }
+
+/* xl's device models while the broker talks to them (never in B->dms). */
+static LIST_HEAD(, dm) xl_dms = LIST_HEAD_INITIALIZER(xl_dms);
 
 struct dm *
 dm_find(uint32_t domid, uint32_t kind)
@@ -407,6 +411,11 @@ dm_launcher_msg(struct msg *m)
 			launcher_replied(d, m);
 			return;
 		}
+	LIST_FOREACH(d, &xl_dms, entry)
+		if (d->qmp == NULL && d->launch_reqid == m->hdr.reqid) {
+			xl_replied(d, m);
+			return;
+		}
 	log_warnx("launcher reply reqid=%u matches nothing", m->hdr.reqid);
 }
 
@@ -514,6 +523,92 @@ dm_adopt(uint32_t kind, uint32_t domid)
 	log_info("domid=%u kind=%s adopting QEMU pid=%d uid=%u", domid,
 	    kind ? "qdisk" : "dm", (int)peer.pid, (unsigned)peer.uid);
 	return 0;
+}
+
+static void
+xl_gone(struct dm *d)
+{
+	LIST_REMOVE(d, entry);
+	d->state = DM_EXITED;
+	dm_maybe_free(d);
+}
+
+/* The launcher connected to libxl's QMP socket (or could not). */
+static void
+xl_replied(struct dm *d, struct msg *m)
+{
+	uint32_t pid, uid, err;
+	char msg[256], full[300];
+	int fd;
+
+	if (m->hdr.type == MSG_COMMON_ERROR) {
+		if (reply_error_get(m, &err, msg, sizeof(msg)) == -1)
+			strcpy(msg, "?"), err = EIO;
+		snprintf(full, sizeof(full), "xl's QEMU of domain %u: %s",
+		    d->domid, msg);
+		start_failed(d, (int)err, 1, full);
+		xl_gone(d);
+		return;
+	}
+	if (msg_get_u32(m, &pid) == -1 || msg_get_u32(m, &uid) == -1 ||
+	    (fd = msg_take_fd(m)) == -1)
+		fatalx("launcher sent a malformed XLQMP reply");
+	d->pid = (pid_t)pid;
+	d->uid = (uid_t)uid;
+	if ((d->qmp = qmp_new(B->base, fd, B->cfg.qmp_cmd_timeout_ms,
+	    on_ready, on_dead, on_event, d)) == NULL)
+		fatal("qmp_new");
+}
+
+int
+dm_xl_connect(uint32_t domid, dm_started_fn fn, void *arg)
+{
+	struct msgbuf b;
+	struct dm *d;
+	int rc;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return -ENOMEM;
+	*d = (struct dm){ .domid = domid, .kind = LAUNCH_KIND_DM,
+	    .state = DM_STARTING, .qmpfd = -1, .xl = 1, .on_started = fn,
+	    .started_arg = arg, .launch_reqid = ++B->next_reqid,
+	    .started_ms = now_ms() };
+	LIST_INIT(&d->waiters);
+	msgbuf_init(&b, MSG_LAUNCH_XLQMP, d->launch_reqid);
+	msgbuf_put_u32(&b, domid);
+	rc = msgchan_send(B->launcher, &b) == -1 ? -errno : 0;
+	msgbuf_dispose(&b);
+	if (rc != 0) {
+		free(d);
+		return rc;
+	}
+	LIST_INSERT_HEAD(&xl_dms, d, entry);
+	return 0;
+}
+
+static void
+xl_close_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct dm *d = arg;
+
+	if (d->qmp != NULL) {
+		qmp_free(d->qmp);	/* hang up: xl may connect again */
+		d->qmp = NULL;
+	}
+	waiters_fail(d, -EPIPE);
+	xl_gone(d);
+	dm_put(d);
+}
+
+void
+dm_xl_close(struct dm *d)
+{
+	static const struct timeval now = { 0, 0 };
+
+	dm_hold(d);	/* until the callback: not inside a QMP callback */
+	if (event_base_once(B->base, -1, EV_TIMEOUT, xl_close_cb, d,
+	    &now) == -1)
+		fatalx("event_base_once");
 }
 
 static void

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -400,6 +401,45 @@ adopted_exited(struct kid *k)
 	k->pidfd = -1;
 }
 
+/* XLQMP: libxl's QMP socket is root's; the broker gets the connection. */
+static int
+do_xlqmp(struct msg *m)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	struct msgbuf b;
+	uint32_t domid;
+	int fd;
+
+	if (msg_get_u32(m, &domid) == -1 || msg_end(m) == -1 ||
+	    domid > DOMID_MAX)
+		return -1;
+	if (xsnprintf(sa.sun_path, sizeof(sa.sun_path), "%s/qmp-libxl-%u",
+	    lcfg->libxl_run_dir, domid) == -1) {
+		reply_err(m->hdr.reqid, ENAMETOOLONG, "libxl_run_dir too long");
+		return 0;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1) {
+		reply_err(m->hdr.reqid, errno, "cannot connect to libxl's "
+		    "QMP socket");
+		if (fd != -1)
+			close(fd);
+		return 0;
+	}
+	msgbuf_init(&b, MSG_COMMON_OK, m->hdr.reqid);
+	msgbuf_put_u32(&b, (uint32_t)cr.pid);
+	msgbuf_put_u32(&b, (uint32_t)cr.uid);
+	msgbuf_set_fd(&b, fd);
+	if (msg_send_fd(LSOCK, &b) == -1)
+		log_warn("launcher: reply");
+	msgbuf_dispose(&b);
+	close(fd);
+	return 0;
+}
+
 static int
 handle_msg(void)
 {
@@ -414,6 +454,8 @@ handle_msg(void)
 		rc = do_kill(&m);
 	else if (m.hdr.type == MSG_LAUNCH_ADOPT)
 		rc = do_adopt(&m);
+	else if (m.hdr.type == MSG_LAUNCH_XLQMP)
+		rc = do_xlqmp(&m);
 	else
 		rc = -1;
 	msg_dispose(&m);

@@ -20,6 +20,13 @@
  *                     init): tracked by pidfd if its uids are base+domid,
  *                     so KILL and EXITED work for it.  No reply.
  *
+ *   MSG_LAUNCH_XLQMP  broker -> launcher: u32 domid.  Connects (as root)
+ *                     to libxl's QMP socket <libxl_run_dir>/qmp-libxl-
+ *                     <domid> of a device model that xl started; reply
+ *                     MSG_COMMON_OK {u32 pid, u32 uid} (SO_PEERCRED) with
+ *                     the connected socket as fd, or MSG_COMMON_ERROR.
+ *                     The launcher never reads or writes on it.
+ *
  * When the broker goes away the launcher exits and leaves every QEMU
  * running: device models outlive a broker crash, restart or upgrade.  Each
  * QEMU's QMP socket is a path (<run_dir>/qmp, qemu-broker/qmpsock.c), so
@@ -39,6 +46,7 @@ enum msg_launch {
 	MSG_LAUNCH_KILL		= 381,
 	MSG_LAUNCH_EXITED	= 382,
 	MSG_LAUNCH_ADOPT	= 383,
+	MSG_LAUNCH_XLQMP	= 384,
 };
 
 #define LAUNCH_KIND_DM		0u	/* a device model (tests, HVM) */

@@ -54,4 +54,5 @@ INT_TESTS += qemu-broker/tests/test-broker-qemu.sh \
 	qemu-broker/tests/test-broker-race.sh \
 	qemu-broker/tests/test-broker-qdisk.sh \
 	qemu-broker/tests/test-broker-xs.sh \
-	qemu-broker/tests/test-broker-restart.sh
+	qemu-broker/tests/test-broker-restart.sh \
+	qemu-broker/tests/test-broker-xl.sh

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "invariant.h"
 #include "daemon.h"
 #include "lockd_client.h"
 #include "log.h"
@@ -82,11 +83,13 @@ op_section(const struct op *op)
 	    "cdrom" : "disk";
 }
 
+/* QEMU's id of the drive: ours ("cd5632"), or libxl's ("ide-5632", the
+ * same on -drive and -device). */
 void
 op_qdev(const struct op *op, char *buf, size_t sz)
 {
-	snprintf(buf, sz, "%s%u", op->kind <= OP_CDROM_EJECT ? "cd" : "disk",
-	    op->devid);
+	snprintf(buf, sz, "%s%u", op->xl ? "ide-" : op->kind <= OP_CDROM_EJECT ?
+	    "cd" : "disk", op->devid);
 }
 
 void
@@ -133,6 +136,8 @@ op_finish(struct op *op)
 	uint64_t us = now_us() - op->t0_us;
 
 	release(op, HELD_FAST);
+	if (op->dm != NULL && op->dm->xl)
+		dm_xl_close(op->dm);	/* hang up before the slow lock goes */
 	release(op, HELD_SLOW);
 	B->st.op_lat_us_sum += us;
 	if (us > B->st.op_lat_us_max)
@@ -231,6 +236,80 @@ new_entry(const struct op *op)
 	return e;
 }
 
+/*
+ * A CD-ROM of a domain xl manages: the entry is libxl's, the disk with
+ * is_cdrom whose vdev is the devid; a medium is its pdev_path (+ format).
+ * The seed-002 order holds here too: insert writes pdev_path before QEMU
+ * gets the medium, eject clears it after QEMU let go.
+ */
+static json_t *
+xl_cdrom(json_t *cfg, uint32_t devid)
+{
+	const char *vdev;
+	uint32_t id;
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(cfg, "disks"), i, e) {
+		vdev = json_string_value(json_object_get(e, "vdev"));
+		if (vdev != NULL && inv_vdev_devid(vdev, &id) == 0 &&
+		    id == devid && (json_is_true(json_object_get(e,
+		    "is_cdrom")) || json_integer_value(json_object_get(e,
+		    "is_cdrom")) == 1))
+			return e;
+	}
+	return NULL;
+}
+
+static void
+xl_medium(json_t *e, const char *path)
+{
+	json_object_set_new(e, "pdev_path", json_string(path));
+	json_object_set_new(e, "format", json_string(*path ? "raw" : "empty"));
+}
+
+static int
+phase1_xl(struct op *op, json_t *cfg)
+{
+	const char *p;
+	json_t *e;
+
+	if (!json_is_object(json_object_get(cfg, "c_info"))) {
+		op_fail(op, ESRCH, "no running QEMU for domain %u", op->domid);
+		return -1;
+	}
+	if ((e = xl_cdrom(cfg, op->devid)) == NULL) {
+		op_fail(op, ENOENT, "no CD-ROM drive %u in libxl's JSON",
+		    op->devid);
+		return -1;
+	}
+	p = json_string_value(json_object_get(e, "pdev_path"));
+	if (op->kind == OP_CDROM_INSERT && p != NULL && *p) {
+		op_fail(op, EEXIST, "cdrom %u has a medium (%s): eject first",
+		    op->devid, p);
+		return -1;
+	}
+	if (op->kind == OP_CDROM_EJECT && (p == NULL || *p == '\0')) {
+		op_fail(op, ENOENT, "cdrom %u has no medium", op->devid);
+		return -1;
+	}
+	if (op->kind == OP_CDROM_INSERT)
+		xl_medium(e, op->path);
+	return 0;
+}
+
+static void
+phase2_xl(struct op *op, json_t *cfg)
+{
+	json_t *e = xl_cdrom(cfg, op->devid);
+
+	if (e == NULL)
+		return;
+	if ((op->kind == OP_CDROM_EJECT && op->rc == 0) ||
+	    (op->kind == OP_CDROM_INSERT && op->rc != 0 && op->qemu_clean))
+		xl_medium(e, "");
+}
+
 /* READ1: checks the precondition and marks the entry; 0 or -1 (failed). */
 static int
 phase1(struct op *op, json_t *cfg)
@@ -238,6 +317,8 @@ phase1(struct op *op, json_t *cfg)
 	json_t *a = NULL, *e;
 	int k = -1;
 
+	if (op->xl)
+		return phase1_xl(op, cfg);
 	if (op->kind == OP_DM_START) {	/* a stale "dm" is overwritten */
 		json_object_set_new(cfg, "dm", new_entry(op));
 		return 0;
@@ -289,6 +370,10 @@ phase2(struct op *op, json_t *cfg)
 		phase2_dm(op, cfg);
 		return;
 	}
+	if (op->xl) {
+		phase2_xl(op, cfg);
+		return;
+	}
 	if ((a = things(cfg, op, 0)) == NULL || (k = thing_index(a, op)) < 0)
 		return;		/* someone removed it: nothing to do */
 	e = json_array_get(a, (size_t)k);
@@ -333,15 +418,43 @@ read_cfg(struct op *op, const struct lockc_reply *r)
 	return cfg;
 }
 
+static void (*const steps[])(struct op *) = { cdrom_insert_qmp,
+    cdrom_eject_qmp, disk_add_qmp, disk_remove_qmp, dm_start_qmp };
+
+/* libxl's QMP socket is connected (or not): the kind's steps. */
+static void
+xl_ready(struct dm *d, int rc, int clean, const char *msg, void *arg)
+{
+	struct op *op = arg;
+
+	if (rc != 0) {
+		op_fail(op, -rc, "%s", msg);
+		op->qemu_clean = 1;	/* QEMU was not touched */
+		op_qmp_done(op);
+		return;
+	}
+	op->dm = d;
+	dm_hold(d);
+	steps[op->kind](op);
+}
+
 static void
 run_qmp(struct op *op)
 {
-	static void (*const steps[])(struct op *) = { cdrom_insert_qmp,
-	    cdrom_eject_qmp, disk_add_qmp, disk_remove_qmp, dm_start_qmp };
+	int rc;
 
 	op->stage = ST_QMP;
 	op->step = 0;
-	steps[op->kind](op);
+	if (!op->xl) {
+		steps[op->kind](op);
+		return;
+	}
+	/* under the slow lock, which holds libxl's qmp-socket-lock too */
+	if ((rc = dm_xl_connect(op->domid, xl_ready, op)) != 0) {
+		op_fail(op, -rc, "cannot ask for libxl's QMP socket");
+		op->qemu_clean = 1;
+		op_qmp_done(op);
+	}
 }
 
 static int
@@ -464,6 +577,8 @@ op_start(struct op *op)
 	}
 	if (op->kind == OP_DM_START)
 		;	/* the QMP phase launches it */
+	else if (op->dm == NULL && op->kind <= OP_CDROM_EJECT)
+		op->xl = 1;	/* xl's device model? phase 1 checks the JSON */
 	else if (op->dm == NULL || op->dm->state != DM_RUNNING) {
 		op->dm = NULL;
 		op_fail(op, ESRCH, "no running QEMU for domain %u", op->domid);

@@ -119,8 +119,10 @@ xs_cdrom_update(struct op *op, const char *params, void (*next)(struct op *))
 	u.devid = op->devid;
 	/* too long a path: the put fails, and so the send, as "failed: send" */
 	CODEC_SET_STR(u.params, params);
-	CODEC_SET_STR(u.type, *params ? "file" : "");
-	CODEC_SET_STR(u.mode, *params ? "r" : "");
+	/* an xl domain: libxl's params ("aio:<path>", as libxl writes for a
+	 * raw medium), and its type and mode stay as libxl wrote them */
+	CODEC_SET_STR(u.type, *params && !op->xl ? "file" : "");
+	CODEC_SET_STR(u.mode, *params && !op->xl ? "r" : "");
 	msgbuf_init(&b, MSG_WATCHER_CDROM_UPDATE, 1);
 	watcher_cdrom_update_put(&b, &u);
 	if (msgchan_send(x->chan, &b) == -1)

@@ -191,7 +191,10 @@ fake_qmp(struct op *op)
 	assert_false(held_fast);	/* never across QMP */
 	qmp_runs++;
 	T("QMP");
-	if (op->kind == OP_CDROM_INSERT || op->kind == OP_DISK_ADD)
+	if (op->xl)	/* libxl's JSON: the medium is there before QMP,
+			   on insert and still on eject */
+		assert_non_null(strstr(store, "\"pdev_path\":\"/img/"));
+	else if (op->kind == OP_CDROM_INSERT || op->kind == OP_DISK_ADD)
 		assert_non_null(strstr(store, "\"adding\""));
 	else if (op->kind != OP_DM_START)
 		assert_non_null(strstr(store, "\"removing\""));
@@ -206,6 +209,28 @@ fake_qmp(struct op *op)
 	op->fdset = 7;
 	op_qmp_done(op);
 }
+/* xl's device model: libxl's QMP socket, connected under the slow lock */
+static struct dm xl_dm = { .domid = 5, .state = DM_RUNNING, .xl = 1 };
+static int xl_connect_rc;
+
+int
+dm_xl_connect(uint32_t domid, dm_started_fn fn, void *arg)
+{
+	assert_true(held_slow);
+	assert_false(held_fast);
+	T("XL");
+	fn(&xl_dm, xl_connect_rc, 1, "no socket", arg);
+	return 0;
+}
+
+void
+dm_xl_close(struct dm *d)
+{
+	assert_true(held_slow);		/* hang up before the slow lock goes */
+	assert_true(d == &xl_dm);
+	T("XLCLOSE");
+}
+
 void cdrom_insert_qmp(struct op *op) { fake_qmp(op); }
 void cdrom_eject_qmp(struct op *op) { fake_qmp(op); }
 void disk_add_qmp(struct op *op) { fake_qmp(op); }
@@ -225,6 +250,8 @@ setup(void **state)
 	gen = 1;
 	nq = 0;
 	the_dm.ops = 0;
+	xl_dm.ops = 0;
+	xl_connect_rc = 0;
 	return 0;
 }
 
@@ -244,6 +271,7 @@ run(enum op_kind kind, uint32_t devid)
 	assert_false(held_slow);	/* nothing left held */
 	assert_false(held_fast);
 	assert_int_equal(the_dm.ops, 0);
+	assert_int_equal(xl_dm.ops, 0);
 }
 
 static void
@@ -387,9 +415,16 @@ static void
 test_no_qemu(void **state)
 {
 	dm_present = 0;
-	run(OP_CDROM_INSERT, 3);
+	run(OP_DISK_ADD, 3);
 	assert_int_equal(reply_err, ESRCH);
 	assert_string_equal(trace, "");
+	/* a CD-ROM may be xl's: the JSON (under the locks) says it is not */
+	setup(state);
+	dm_present = 0;
+	run(OP_CDROM_INSERT, 3);
+	assert_int_equal(reply_err, ESRCH);
+	assert_string_equal(trace, "S+ F+ R F- S- ");
+	assert_int_equal(qmp_runs, 0);
 }
 
 /* the device model itself: "dm" entry before launch, running after */
@@ -413,6 +448,92 @@ test_dm_start(void **state)
 	assert_int_equal(reply_err, EEXIST);
 }
 
+/* ---- a CD-ROM of a domain xl manages: libxl's JSON ---- */
+#define XL_CFG(pdev, fmt) "{\"c_info\":{\"type\":\"hvm\"},\"b_info\":{\"x\":1}," \
+    "\"disks\":[{\"pdev_path\":\"" pdev "\",\"vdev\":\"hdc\",\"format\":\"" \
+    fmt "\",\"is_cdrom\":1,\"removable\":1}],\"nics\":[{\"devid\":0}]}"
+
+static void
+test_xl_insert(void **state)
+{
+	dm_present = 0;
+	strcpy(store, XL_CFG("", "empty"));
+	run(OP_CDROM_INSERT, 5632);
+	assert_string_equal(trace,
+	    "S+ F+ R W F- XL QMP F+ R W F- XLCLOSE S- ");
+	assert_int_equal(reply_err, 0);
+	assert_non_null(strstr(store, "\"pdev_path\":\"/img/a.iso\""));
+	assert_non_null(strstr(store, "\"format\":\"raw\""));
+	assert_non_null(strstr(store, "\"b_info\":{\"x\":1}"));	/* kept */
+	assert_non_null(strstr(store, "\"nics\":[{\"devid\":0}]"));
+	assert_null(strstr(store, "\"qmp\""));	/* no devsep schema */
+}
+
+static void
+test_xl_insert_failed(void **state)
+{
+	dm_present = 0;
+	strcpy(store, XL_CFG("", "empty"));
+	qmp_rc = -EIO;
+	qmp_clean = 1;		/* QEMU said no: the medium entry goes */
+	run(OP_CDROM_INSERT, 5632);
+	assert_int_equal(reply_err, EIO);
+	assert_non_null(strstr(store, "\"pdev_path\":\"\""));
+	assert_non_null(strstr(store, "\"format\":\"empty\""));
+	setup(state);
+	dm_present = 0;
+	strcpy(store, XL_CFG("", "empty"));
+	qmp_rc = -ETIMEDOUT;	/* unknown outcome: kept (stale is allowed) */
+	run(OP_CDROM_INSERT, 5632);
+	assert_non_null(strstr(store, "\"pdev_path\":\"/img/a.iso\""));
+	setup(state);
+	dm_present = 0;
+	strcpy(store, XL_CFG("", "empty"));
+	xl_connect_rc = -ECONNREFUSED;	/* no QEMU on libxl's socket */
+	run(OP_CDROM_INSERT, 5632);
+	assert_int_equal(reply_err, ECONNREFUSED);
+	assert_int_equal(qmp_runs, 0);
+	assert_non_null(strstr(store, "\"pdev_path\":\"\""));
+}
+
+static void
+test_xl_eject(void **state)
+{
+	dm_present = 0;
+	strcpy(store, XL_CFG("/img/b.iso", "raw"));
+	run(OP_CDROM_EJECT, 5632);
+	assert_int_equal(reply_err, 0);
+	assert_string_equal(trace,
+	    "S+ F+ R W F- XL QMP F+ R W F- XLCLOSE S- ");
+	assert_non_null(strstr(store, "\"pdev_path\":\"\""));
+	assert_non_null(strstr(store, "\"format\":\"empty\""));
+}
+
+static void
+test_xl_preconditions(void **state)
+{
+	dm_present = 0;
+	strcpy(store, XL_CFG("/img/b.iso", "raw"));
+	run(OP_CDROM_INSERT, 5632);		/* a medium: eject first */
+	assert_int_equal(reply_err, EEXIST);
+	setup(state);
+	dm_present = 0;
+	strcpy(store, XL_CFG("", "empty"));
+	run(OP_CDROM_EJECT, 5632);		/* no medium */
+	assert_int_equal(reply_err, ENOENT);
+	setup(state);
+	dm_present = 0;
+	strcpy(store, XL_CFG("", "empty"));
+	run(OP_CDROM_INSERT, 5696);		/* hdd: no such drive */
+	assert_int_equal(reply_err, ENOENT);
+	setup(state);
+	dm_present = 0;				/* not xl's, no QEMU */
+	run(OP_CDROM_INSERT, 3);
+	assert_int_equal(reply_err, ESRCH);
+	assert_int_equal(qmp_runs, 0);
+	assert_string_equal(trace, "S+ F+ R F- S- ");
+}
+
 int
 main(void)
 {
@@ -423,7 +544,8 @@ main(void)
 		R(test_destroyed_between), R(test_add_failed_clean),
 		R(test_add_failed_unknown), R(test_remove_ok_and_failed),
 		R(test_lockd_lost), R(test_lockd_absent), R(test_no_qemu),
-		R(test_dm_start),
+		R(test_dm_start), R(test_xl_insert), R(test_xl_insert_failed),
+		R(test_xl_eject), R(test_xl_preconditions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -146,3 +146,133 @@ broker_##name##_get(struct msg *m, struct broker_##name *r)		\
 }
 DOM_CODEC(cdrom_list, MSG_BROKER_CDROM_LIST)
 DOM_CODEC(list, MSG_BROKER_LIST)
+
+/* ---- the payloads of the OK replies ---- */
+
+void
+broker_dm_started_put(struct msgbuf *b, const struct broker_dm_started *r)
+{
+	if (codec_put_type(b, MSG_COMMON_OK) == -1)
+		return;
+	msgbuf_put_u32(b, r->pid);
+	msgbuf_put_u32(b, r->uid);
+}
+
+int
+broker_dm_started_get(struct msg *m, struct broker_dm_started *r)
+{
+	int ok = m->hdr.type == MSG_COMMON_OK &&
+	    msg_get_u32(m, &r->pid) == 0 && msg_get_u32(m, &r->uid) == 0;
+
+	return codec_get_end(m, ok, r, sizeof(*r));
+}
+
+void
+broker_dm_destroyed_put(struct msgbuf *b,
+    const struct broker_dm_destroyed *r)
+{
+	if (codec_put_type(b, MSG_COMMON_OK) == -1)
+		return;
+	msgbuf_put_u32(b, r->pid);
+	msgbuf_put_i64(b, r->status);
+	msgbuf_put_u32(b, r->dm_gone_sent);
+}
+
+int
+broker_dm_destroyed_get(struct msg *m, struct broker_dm_destroyed *r)
+{
+	int ok = m->hdr.type == MSG_COMMON_OK &&
+	    msg_get_u32(m, &r->pid) == 0 && msg_get_i64(m, &r->status) == 0 &&
+	    msg_get_u32(m, &r->dm_gone_sent) == 0;
+
+	return codec_get_end(m, ok, r, sizeof(*r));
+}
+
+void
+broker_cdrom_inserted_put(struct msgbuf *b,
+    const struct broker_cdrom_inserted *r)
+{
+	if (codec_put_type(b, MSG_COMMON_OK) == -1)
+		return;
+	msgbuf_put_u32(b, r->fdset);
+	CODEC_PUT_STR(b, r->xenstore);
+}
+
+int
+broker_cdrom_inserted_get(struct msg *m, struct broker_cdrom_inserted *r)
+{
+	int ok = m->hdr.type == MSG_COMMON_OK &&
+	    msg_get_u32(m, &r->fdset) == 0 &&
+	    CODEC_GET_STR(m, r->xenstore) == 0;
+
+	return codec_get_end(m, ok, r, sizeof(*r));
+}
+
+void
+broker_cdrom_ejected_put(struct msgbuf *b,
+    const struct broker_cdrom_ejected *r)
+{
+	if (codec_put_type(b, MSG_COMMON_OK) == 0)
+		CODEC_PUT_STR(b, r->xenstore);
+}
+
+int
+broker_cdrom_ejected_get(struct msg *m, struct broker_cdrom_ejected *r)
+{
+	int ok = m->hdr.type == MSG_COMMON_OK &&
+	    CODEC_GET_STR(m, r->xenstore) == 0;
+
+	return codec_get_end(m, ok, r, sizeof(*r));
+}
+
+void
+broker_disk_added_put(struct msgbuf *b, const struct broker_disk_added *r)
+{
+	if (codec_put_type(b, MSG_COMMON_OK) == 0)
+		msgbuf_put_u32(b, r->fdset);
+}
+
+int
+broker_disk_added_get(struct msg *m, struct broker_disk_added *r)
+{
+	int ok = m->hdr.type == MSG_COMMON_OK &&
+	    msg_get_u32(m, &r->fdset) == 0;
+
+	return codec_get_end(m, ok, r, sizeof(*r));
+}
+
+void
+broker_qdisk_attached_put(struct msgbuf *b,
+    const struct broker_qdisk_attached *r)
+{
+	if (codec_put_type(b, MSG_COMMON_OK) == -1)
+		return;
+	msgbuf_put_u32(b, r->refs);
+	msgbuf_put_u32(b, r->pid);
+}
+
+int
+broker_qdisk_attached_get(struct msg *m, struct broker_qdisk_attached *r)
+{
+	int ok = m->hdr.type == MSG_COMMON_OK &&
+	    msg_get_u32(m, &r->refs) == 0 && msg_get_u32(m, &r->pid) == 0;
+
+	return codec_get_end(m, ok, r, sizeof(*r));
+}
+
+void
+broker_qdisk_detached_put(struct msgbuf *b,
+    const struct broker_qdisk_detached *r)
+{
+	if (codec_put_type(b, MSG_COMMON_OK) == 0)
+		msgbuf_put_u32(b, r->refs);
+}
+
+int
+broker_qdisk_detached_get(struct msg *m, struct broker_qdisk_detached *r)
+{
+	int ok = m->hdr.type == MSG_COMMON_OK &&
+	    msg_get_u32(m, &r->refs) == 0;
+
+	return codec_get_end(m, ok, r, sizeof(*r));
+}

@@ -170,6 +170,38 @@ struct broker_list {			/* MSG_BROKER_LIST */
 	uint32_t	domid;
 };
 
+/*
+ * The payloads of the broker's MSG_COMMON_OK replies (one struct each,
+ * put/get check the type MSG_COMMON_OK).  CDROM_LIST and LIST answer a
+ * JSON string; DISK_REMOVE an empty OK.
+ */
+#define BROKER_XS_MAX		128	/* "xenstore" outcome, with NUL */
+
+struct broker_dm_started {		/* OK of DM_START */
+	uint32_t	pid, uid;
+};
+struct broker_dm_destroyed {		/* OK of DM_DESTROY */
+	uint32_t	pid;
+	int64_t		status;		/* wait status */
+	uint32_t	dm_gone_sent;
+};
+struct broker_cdrom_inserted {		/* OK of CDROM_INSERT */
+	uint32_t	fdset;
+	char		xenstore[BROKER_XS_MAX];
+};
+struct broker_cdrom_ejected {		/* OK of CDROM_EJECT */
+	char		xenstore[BROKER_XS_MAX];
+};
+struct broker_disk_added {		/* OK of DISK_ADD */
+	uint32_t	fdset;
+};
+struct broker_qdisk_attached {		/* OK of QDISK_ATTACH */
+	uint32_t	refs, pid;
+};
+struct broker_qdisk_detached {		/* OK of QDISK_DETACH (0: QEMU gone) */
+	uint32_t	refs;
+};
+
 struct msgbuf;
 struct msg;
 #define BROKER_CODEC(name)						\
@@ -185,6 +217,13 @@ BROKER_CODEC(qdisk_attach);
 BROKER_CODEC(qdisk_detach);
 BROKER_CODEC(cdrom_list);
 BROKER_CODEC(list);
+BROKER_CODEC(dm_started);
+BROKER_CODEC(dm_destroyed);
+BROKER_CODEC(cdrom_inserted);
+BROKER_CODEC(cdrom_ejected);
+BROKER_CODEC(disk_added);
+BROKER_CODEC(qdisk_attached);
+BROKER_CODEC(qdisk_detached);
 #undef BROKER_CODEC
 
 #endif

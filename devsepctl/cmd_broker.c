@@ -134,14 +134,12 @@ say(struct ctl *c, const char *done, json_t *extra)
 static int
 show_insert(struct ctl *c, struct msg *m, const char *done)
 {
-	char xs[512];
-	uint32_t fdset;
+	struct broker_cdrom_inserted r;
 
-	if (msg_get_u32(m, &fdset) == -1 ||
-	    msg_get_str(m, xs, sizeof(xs)) == -1 || msg_end(m) == -1)
+	if (broker_cdrom_inserted_get(m, &r) == -1)
 		return -1;
-	say(c, done, json_pack("{s:i, s:s}", "fdset", (int)fdset,
-	    "xenstore", xs));
+	say(c, done, json_pack("{s:i, s:s}", "fdset", (int)r.fdset,
+	    "xenstore", r.xenstore));
 	return 0;
 }
 
@@ -149,11 +147,11 @@ show_insert(struct ctl *c, struct msg *m, const char *done)
 static int
 show_eject(struct ctl *c, struct msg *m, const char *done)
 {
-	char xs[512];
+	struct broker_cdrom_ejected r;
 
-	if (msg_get_str(m, xs, sizeof(xs)) == -1 || msg_end(m) == -1)
+	if (broker_cdrom_ejected_get(m, &r) == -1)
 		return -1;
-	say(c, done, json_pack("{s:s}", "xenstore", xs));
+	say(c, done, json_pack("{s:s}", "xenstore", r.xenstore));
 	return 0;
 }
 
@@ -161,11 +159,11 @@ show_eject(struct ctl *c, struct msg *m, const char *done)
 static int
 show_fdset(struct ctl *c, struct msg *m, const char *done)
 {
-	uint32_t fdset;
+	struct broker_disk_added r;
 
-	if (msg_get_u32(m, &fdset) == -1 || msg_end(m) == -1)
+	if (broker_disk_added_get(m, &r) == -1)
 		return -1;
-	say(c, done, json_pack("{s:i}", "fdset", (int)fdset));
+	say(c, done, json_pack("{s:i}", "fdset", (int)r.fdset));
 	return 0;
 }
 

@@ -109,10 +109,10 @@ int
 cmd_dm_start(struct ctl *c, int argc, char **argv)
 {
 	struct broker_dm_start s;
+	struct broker_dm_started st;
 	struct ctl_reply r;
 	struct dm_args a;
 	struct msgbuf b;
-	uint32_t pid, uid;
 	int rc;
 
 	if ((rc = dm_parse(c, argc, argv, 1, &a)) != CTL_OK)
@@ -124,16 +124,15 @@ cmd_dm_start(struct ctl *c, int argc, char **argv)
 	broker_dm_start_put(&b, &s);
 	if ((rc = dm_call(c, &b, &r)) != CTL_OK)
 		goto out;
-	if (msg_get_u32(&r.m, &pid) == -1 || msg_get_u32(&r.m, &uid) == -1 ||
-	    msg_end(&r.m) == -1) {
+	if (broker_dm_started_get(&r.m, &st) == -1) {
 		fprintf(stderr, "%s: malformed reply from the broker\n",
 		    c->prog);
 		rc = CTL_NOANSWER;
 		goto out;
 	}
 	dm_print(c, json_pack("{s:s, s:i, s:i, s:i}", "result", "started",
-	    "domid", (int)a.domid, "pid", (int)pid, "uid", (int)uid),
-	    "started: domid=%u qemu pid=%u uid=%u\n", a.domid, pid, uid);
+	    "domid", (int)a.domid, "pid", (int)st.pid, "uid", (int)st.uid),
+	    "started: domid=%u qemu pid=%u uid=%u\n", a.domid, st.pid, st.uid);
 out:
 	ctl_reply_dispose(&r);
 	return rc;
@@ -142,12 +141,11 @@ out:
 int
 cmd_dm_destroy(struct ctl *c, int argc, char **argv)
 {
+	struct broker_dm_destroyed dd;
 	struct broker_dm_destroy d;
 	struct ctl_reply r;
 	struct dm_args a;
 	struct msgbuf b;
-	uint32_t pid, gone;
-	int64_t status;
 	int rc;
 
 	if ((rc = dm_parse(c, argc, argv, 0, &a)) != CTL_OK)
@@ -157,19 +155,19 @@ cmd_dm_destroy(struct ctl *c, int argc, char **argv)
 	broker_dm_destroy_put(&b, &d);
 	if ((rc = dm_call(c, &b, &r)) != CTL_OK)
 		goto out;
-	if (msg_get_u32(&r.m, &pid) == -1 || msg_get_i64(&r.m, &status) ==
-	    -1 || msg_get_u32(&r.m, &gone) == -1 || msg_end(&r.m) == -1) {
+	if (broker_dm_destroyed_get(&r.m, &dd) == -1) {
 		fprintf(stderr, "%s: malformed reply from the broker\n",
 		    c->prog);
 		rc = CTL_NOANSWER;
 		goto out;
 	}
 	dm_print(c, json_pack("{s:s, s:i, s:i, s:I, s:b}", "result",
-	    "destroyed", "domid", (int)a.domid, "pid", (int)pid, "status",
-	    (json_int_t)status, "dm_gone_sent", gone != 0),
+	    "destroyed", "domid", (int)a.domid, "pid", (int)dd.pid, "status",
+	    (json_int_t)dd.status, "dm_gone_sent", dd.dm_gone_sent != 0),
 	    "destroyed: domid=%u qemu pid=%u%s wait status=%lld lockd %s\n",
-	    a.domid, pid, pid ? "" : " (none was running)", (long long)status,
-	    gone ? "told DM_GONE" : "had no dying domain");
+	    a.domid, dd.pid, dd.pid ? "" : " (none was running)",
+	    (long long)dd.status, dd.dm_gone_sent ? "told DM_GONE" :
+	    "had no dying domain");
 out:
 	ctl_reply_dispose(&r);
 	return rc;

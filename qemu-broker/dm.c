@@ -144,11 +144,15 @@ reply_started(struct dm *d)
 
 	msgbuf_init(&b, MSG_COMMON_OK, d->req_reqid);
 	if (d->kind == LAUNCH_KIND_QDISK) {
-		msgbuf_put_u32(&b, d->nqdevs);
-		msgbuf_put_u32(&b, (uint32_t)d->pid);
+		struct broker_qdisk_attached q = { d->nqdevs,
+		    (uint32_t)d->pid };
+
+		broker_qdisk_attached_put(&b, &q);
 	} else {
-		msgbuf_put_u32(&b, (uint32_t)d->pid);
-		msgbuf_put_u32(&b, (uint32_t)d->uid);
+		struct broker_dm_started s = { (uint32_t)d->pid,
+		    (uint32_t)d->uid };
+
+		broker_dm_started_put(&b, &s);
 	}
 	client_reply_ok(d->req, &b);
 	msgbuf_dispose(&b);
@@ -299,18 +303,16 @@ static void
 dm_send_gone_reply(uint32_t kind, pid_t pid, int status, int gone_sent,
     struct client *c, uint32_t reqid)
 {
+	struct broker_dm_destroyed r = { (uint32_t)pid, status,
+	    (uint32_t)gone_sent };
+	struct broker_qdisk_detached q = { 0 };
 	struct msgbuf b;
 
 	msgbuf_init(&b, MSG_COMMON_OK, reqid);
-	if (kind == LAUNCH_KIND_QDISK) {	/* QDISK_DETACH: refs 0 */
-		msgbuf_put_u32(&b, 0);
-		client_reply_ok(c, &b);
-		msgbuf_dispose(&b);
-		return;
-	}
-	msgbuf_put_u32(&b, (uint32_t)pid);
-	msgbuf_put_i64(&b, status);
-	msgbuf_put_u32(&b, (uint32_t)gone_sent);
+	if (kind == LAUNCH_KIND_QDISK)		/* QDISK_DETACH: refs 0 */
+		broker_qdisk_detached_put(&b, &q);
+	else
+		broker_dm_destroyed_put(&b, &r);
 	client_reply_ok(c, &b);
 	msgbuf_dispose(&b);
 }

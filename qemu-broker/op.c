@@ -129,6 +129,42 @@ release(struct op *op, uint32_t which)
 	op->held &= ~which;
 }
 
+_Static_assert(sizeof(((struct op *)0)->xs) == BROKER_XS_MAX,
+    "op.xs is the xenstore outcome of a reply");
+
+/* The payload of op's OK reply (proto_broker.h), by kind. */
+static void
+op_reply_put(const struct op *op, struct msgbuf *b)
+{
+	struct broker_dm_started st;
+	struct broker_cdrom_inserted in;
+	struct broker_cdrom_ejected ej;
+	struct broker_disk_added da;
+
+	switch (op->kind) {
+	case OP_DM_START:
+		st = (struct broker_dm_started){ (uint32_t)op->dm->pid,
+		    (uint32_t)op->dm->uid };
+		broker_dm_started_put(b, &st);
+		break;
+	case OP_CDROM_INSERT:
+		in.fdset = (uint32_t)op->fdset;
+		memcpy(in.xenstore, op->xs, sizeof(in.xenstore));
+		broker_cdrom_inserted_put(b, &in);
+		break;
+	case OP_CDROM_EJECT:
+		memcpy(ej.xenstore, op->xs, sizeof(ej.xenstore));
+		broker_cdrom_ejected_put(b, &ej);
+		break;
+	case OP_DISK_ADD:
+		da.fdset = (uint32_t)op->fdset;
+		broker_disk_added_put(b, &da);
+		break;
+	case OP_DISK_REMOVE:		/* OK: empty */
+		break;
+	}
+}
+
 static void
 op_finish(struct op *op)
 {
@@ -152,14 +188,7 @@ op_finish(struct op *op)
 		    op->domid, op_section(op), op->devid, kind_names[op->kind],
 		    (unsigned long long)us);
 		msgbuf_init(&b, MSG_COMMON_OK, op->reqid);
-		if (op->kind == OP_DM_START) {
-			msgbuf_put_u32(&b, (uint32_t)op->dm->pid);
-			msgbuf_put_u32(&b, (uint32_t)op->dm->uid);
-		}
-		if (op->kind == OP_CDROM_INSERT || op->kind == OP_DISK_ADD)
-			msgbuf_put_u32(&b, (uint32_t)op->fdset);
-		if (op->kind <= OP_CDROM_EJECT)
-			msgbuf_put_str(&b, op->xs);
+		op_reply_put(op, &b);
 		client_reply_ok(op->client, &b);
 		msgbuf_dispose(&b);
 	}

@@ -32,11 +32,11 @@ qdev_index(const struct dm *d, uint32_t devid)
 static void
 reply_refs(struct client *c, uint32_t reqid, const struct dm *d)
 {
+	struct broker_qdisk_attached r = { d->nqdevs, (uint32_t)d->pid };
 	struct msgbuf b;
 
 	msgbuf_init(&b, MSG_COMMON_OK, reqid);
-	msgbuf_put_u32(&b, d->nqdevs);
-	msgbuf_put_u32(&b, (uint32_t)d->pid);
+	broker_qdisk_attached_put(&b, &r);
 	client_reply_ok(c, &b);
 	msgbuf_dispose(&b);
 }
@@ -86,10 +86,11 @@ qdisk_detach(struct client *c, uint32_t reqid, uint32_t domid,
 	log_info("domid=%u kind=qdisk devid=%u detached refs=%u", domid, devid,
 	    d->nqdevs);
 	if (d->nqdevs > 0) {
+		struct broker_qdisk_detached r = { d->nqdevs };
 		struct msgbuf b;
 
 		msgbuf_init(&b, MSG_COMMON_OK, reqid);
-		msgbuf_put_u32(&b, d->nqdevs);
+		broker_qdisk_detached_put(&b, &r);
 		client_reply_ok(c, &b);
 		msgbuf_dispose(&b);
 		return 0;

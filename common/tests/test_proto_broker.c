@@ -9,7 +9,10 @@
  *    a NUL inside fails (codec_check.h);
  *  - DM_START with n_cdrom over BROKER_MAX_CDROMS fails both ways: the
  *    put (EINVAL) and the get of a hand-built payload (the count is
- *    checked before any devid is read).
+ *    checked before any devid is read);
+ *  - the same for the payloads of the broker's OK replies (DM_START's pid
+ *    and uid ... QDISK_DETACH's refs), the xenstore outcome bounded by
+ *    BROKER_XS_MAX.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -35,6 +38,13 @@ CODEC(broker_qdisk_attach, MSG_BROKER_QDISK_ATTACH);
 CODEC(broker_qdisk_detach, MSG_BROKER_QDISK_DETACH);
 CODEC(broker_cdrom_list, MSG_BROKER_CDROM_LIST);
 CODEC(broker_list, MSG_BROKER_LIST);
+CODEC(broker_dm_started, MSG_COMMON_OK);
+CODEC(broker_dm_destroyed, MSG_COMMON_OK);
+CODEC(broker_cdrom_inserted, MSG_COMMON_OK);
+CODEC(broker_cdrom_ejected, MSG_COMMON_OK);
+CODEC(broker_disk_added, MSG_COMMON_OK);
+CODEC(broker_qdisk_attached, MSG_COMMON_OK);
+CODEC(broker_qdisk_detached, MSG_COMMON_OK);
 
 static void
 test_dm(void **state)
@@ -130,6 +140,45 @@ test_dev_and_dom(void **state)
 	codec_check(&broker_list_codec, &l);
 }
 
+static void
+test_replies(void **state)
+{
+	struct broker_dm_started st = { 4242, 100007 };
+	struct broker_dm_destroyed de;
+	struct broker_cdrom_inserted in;
+	struct broker_cdrom_ejected ej;
+	struct broker_disk_added da = { UINT32_MAX };
+	struct broker_qdisk_attached qa = { 2, 777 };
+	struct broker_qdisk_detached qd = { 0 };
+
+	codec_check(&broker_dm_started_codec, &st);
+	memset(&de, 0, sizeof(de));	/* padding after pid: zero for memcmp */
+	de.pid = 4242;
+	de.status = -9;
+	de.dm_gone_sent = 1;
+	codec_check(&broker_dm_destroyed_codec, &de);
+	de.status = INT64_MIN;
+	codec_check(&broker_dm_destroyed_codec, &de);
+	memset(&in, 0, sizeof(in));
+	in.fdset = 3;
+	snprintf(in.xenstore, sizeof(in.xenstore), "updated");
+	codec_check(&broker_cdrom_inserted_codec, &in);
+	memset(in.xenstore, 'x', sizeof(in.xenstore) - 1);
+	codec_check(&broker_cdrom_inserted_codec, &in);
+	codec_check_over(&broker_cdrom_inserted_codec, &in,
+	    sizeof(in.xenstore), 'x');
+	memset(&ej, 0, sizeof(ej));
+	snprintf(ej.xenstore, sizeof(ej.xenstore),
+	    "skipped: watcherd not running");
+	codec_check(&broker_cdrom_ejected_codec, &ej);
+	memset(ej.xenstore, 'e', sizeof(ej.xenstore) - 1);
+	codec_check_over(&broker_cdrom_ejected_codec, &ej,
+	    sizeof(ej.xenstore), 'e');
+	codec_check(&broker_disk_added_codec, &da);
+	codec_check(&broker_qdisk_attached_codec, &qa);
+	codec_check(&broker_qdisk_detached_codec, &qd);
+}
+
 int
 main(void)
 {
@@ -138,6 +187,7 @@ main(void)
 		cmocka_unit_test(test_dm_too_many_cdroms),
 		cmocka_unit_test(test_images),
 		cmocka_unit_test(test_dev_and_dom),
+		cmocka_unit_test(test_replies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

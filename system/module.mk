@@ -52,4 +52,4 @@ $(BUILD)/tests/unit-run: $(BUILD)/system/tests/unit-run.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LDLIBS)
 TEST_PROGS += $(BUILD)/tests/unit-run
-INT_TESTS += system/tests/test-units.sh system/tests/test-deb.sh
+INT_TESTS += system/tests/test-units.sh system/tests/test-deb.sh system/tests/test-demo.sh

@@ -24,9 +24,9 @@ done
 NS=dsxl$$
 ip netns add "$NS" || { echo "FAIL: cannot create a network namespace"; exit 1; }
 IMG=
-xl_cleanup() {
-	wd_cleanup
+xl_cleanup() {	# loop devices first: wd_cleanup removes the image
 	[ -n "$IMG" ] && losetup -j "$IMG" | cut -d: -f1 | xargs -r -n1 losetup -d
+	wd_cleanup
 	ip netns del "$NS" 2>/dev/null
 }
 trap xl_cleanup EXIT

@@ -13,7 +13,10 @@
 #  - xl cd-insert and devsepctl cd-insert at once on one guest: both
 #    finish (xl is not starved), serialized, nothing lost: the medium in
 #    QEMU is the one libxl's JSON names;
-#  - xl's QEMU is not the broker's: DM_DESTROY does not touch it.
+#  - kill -9 of the broker and of its launcher during a loop of devsepctl
+#    insert/eject: xl's QEMU keeps running, xl works right after (no libxl
+#    lock left), no broker fdset left, QEMU and JSON agree;
+#  - xl's QEMU is not the broker's: it never shows in the broker's LIST.
 . "$(dirname "$0")/../../tests/world/lib.sh"
 . "$ROOT/tests/world/xl.sh"
 . "$ROOT/qemu-broker/tests/xl-dm.sh"
@@ -132,6 +135,46 @@ for i in 1 2 3 4 5; do
 	run_xl cd-eject 5 hdc || fail "round $i: xl cd-eject: $(cat "$XL_ERR")"
 done
 expect_eq "no medium, no fdset at the end" "$(medium) $(fdsets)" " "
+
+# kill -9 of the broker, then of its launcher, during a loop of devsepctl
+# insert/eject on xl's QEMU: lockd drops the dead broker's libxl locks at
+# once, so xl works right after; QEMU keeps running, holds no fdset of the
+# broker, and its medium is the one libxl's JSON names
+start_broker() {
+	"$BIN/devsep-qemu-broker" -F -d -c "$W/devsep.conf" --rundir "$R" \
+	    >>"$W/broker.log" 2>&1 &
+	BPID=$!
+	wait_for CTL status broker >/dev/null || fail "broker restart"
+}
+loop() {
+	local i
+	for i in $(seq 300); do
+		CTL cd-insert 5 5632 "$IMG/a.iso" >/dev/null 2>&1
+		CTL cd-eject 5 5632 >/dev/null 2>&1
+	done
+}
+loop & LOOP=$!
+sleep 0.5
+kill -9 $BPID; wait $BPID 2>/dev/null
+start_broker
+sleep 0.5
+kill -9 "$("$B/brokerc" "$R" status | jq .launcher_pid)" || fail "no launcher pid"
+wait $BPID 2>/dev/null
+start_broker
+sleep 0.3
+kill $LOOP; wait $LOOP 2>/dev/null
+sleep 0.3
+kill -0 "$XLDM_PID" && ok "xl's QEMU survived broker and launcher kill -9" ||
+    fail "xl's QEMU died"
+run_xl cd-insert 5 hdc "$IMG/b.iso" &&
+    ok "xl cd-insert right after the kills: no libxl lock left ($XL_MS ms)" ||
+    fail "xl cd-insert after the kills: $(cat "$XL_ERR")"
+expect_eq "JSON names xl's medium" "$(json_medium)" "$IMG/b.iso raw"
+expect_eq "QEMU has it" "$(medium_path)" "$IMG/b.iso"
+expect_eq "no broker fdset left" "$(fdsets | tr ' ' '\n' | grep -c devsep)" 0
+check_clean "after the kills"
+run_xl cd-eject 5 hdc || fail "xl cd-eject: $(cat "$XL_ERR")"
+ls "$XL_ROOT/lib" | grep -q "userdata-l\." && fail "libxl lock files left: $(ls "$XL_ROOT/lib")"
 
 expect_eq "broker lists no QEMU of its own" "$("$B/brokerc" "$R" list all | jq '.domains | length')" 0
 kill -0 "$XLDM_PID" && ok "xl's QEMU untouched" || fail "xl's QEMU died"

@@ -31,6 +31,7 @@ static const struct key keys[] = {
 	{ "script_kill_grace",	K_MS,	OFF(script_kill_grace_ms), 0, 60000, 1 },
 	{ "lock_timeout",	K_MS,	OFF(lock_timeout_ms), 0, 3600000, 1 },
 	{ "peer_retry",		K_MS,	OFF(peer_retry_ms), 10, 60000, 1 },
+	{ "peer_idle_timeout",	K_MS,	OFF(peer_idle_timeout_ms), 100, 3600000, 1 },
 	{ "busy_retry",		K_MS,	OFF(busy_retry_ms), 10, 60000, 1 },
 	{ "busy_tries",		K_U32,	OFF(busy_tries), 0, 100, 1 },
 	{ "script_dir",		K_PATH,	OFF(script_dir), 0, 0, 0 },
@@ -65,6 +66,7 @@ config_defaults(struct devsep_config *c)
 	c->script_kill_grace_ms = 2000;
 	c->lock_timeout_ms = 10000;
 	c->peer_retry_ms = 500;
+	c->peer_idle_timeout_ms = 60000;
 	c->busy_retry_ms = 1000;
 	c->busy_tries = 5;
 	strcpy(c->script_dir, "/etc/xen/scripts");

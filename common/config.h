@@ -49,6 +49,8 @@ struct devsep_config {
 	uint32_t script_kill_grace_ms;	/* SIGTERM -> SIGKILL of a script */
 	uint32_t lock_timeout_ms;	/* default lock acquire timeout */
 	uint32_t peer_retry_ms;		/* reconnect interval to a peer */
+	uint32_t peer_idle_timeout_ms;	/* drop an admin connection silent
+					 * this long (devsepctl, toolstack) */
 	uint32_t busy_retry_ms;		/* hotplug-status busy: retry after */
 	uint32_t busy_tries;		/* busy retries before error */
 

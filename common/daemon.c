@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +21,13 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "msg.h"
 #include "parse.h"
 
 #define MAX_LONGOPTS 32
 enum { OPT_RUNDIR = 1000, OPT_SECCOMP, OPT_EXTRA };
+
+static void	instance_lock(const char *prog, const char *rundir);
 
 static void
 usage(const char *prog, const struct daemon_extra_opt *extra, size_t nextra,
@@ -210,22 +214,139 @@ daemon_setup(const char *prog, struct daemon_opts *o, struct devsep_config *c)
 	notify_open();
 }
 
-int
-daemon_mkdir(const char *path, mode_t mode)
+void
+daemon_lock_instance(const char *prog, const struct devsep_config *c)
+{
+	instance_lock(prog, c->run_dir);
+}
+
+/* Who may own a directory we are about to use: us, or its future owner. */
+static int
+dir_owner_ok(const struct stat *st, uid_t uid)
+{
+	return st->st_uid == geteuid() ||
+	    (uid != (uid_t)-1 && st->st_uid == uid);
+}
+
+/* After fchown/fchmod: exactly what was asked, or EPERM. */
+static int
+dir_verify(int fd, mode_t mode, uid_t uid, gid_t gid)
 {
 	struct stat st;
 
-	if (mkdir(path, mode) == 0)
-		return 0;
-	if (errno != EEXIST)
+	if (fstat(fd, &st) == -1)
 		return -1;
-	if (stat(path, &st) == -1)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
+	if (!S_ISDIR(st.st_mode) || (st.st_mode & 07777) != mode ||
+	    st.st_uid != (uid != (uid_t)-1 ? uid : geteuid()) ||
+	    (gid != (gid_t)-1 && st.st_gid != gid)) {
+		errno = EPERM;
 		return -1;
 	}
 	return 0;
+}
+
+int
+daemon_opendir(int atfd, const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	int fd, e;
+
+	if (mkdirat(atfd, path, mode) == -1 && errno != EEXIST)
+		return -1;
+	/* a planted symlink fails here (ELOOP), a file with ENOTDIR */
+	fd = openat(atfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!dir_owner_ok(&st, uid)) {
+		log_warnx("%s: owned by uid %u, not by us: refusing it", path,
+		    (unsigned)st.st_uid);
+		errno = EPERM;
+		goto fail;
+	}
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    fchown(fd, uid, gid) == -1)
+		goto fail;
+	if (fchmod(fd, mode) == -1 || dir_verify(fd, mode, uid, gid) == -1)
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+int
+daemon_mkdir(const char *path, mode_t mode)
+{
+	int fd;
+
+	if ((fd = daemon_opendir(AT_FDCWD, path, mode, (uid_t)-1,
+	    (gid_t)-1)) == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/*
+ * One instance per daemon and run dir: <rundir>/<prog>.lock, flock'ed for
+ * the process's life (the fd is inherited by daemon()'s child, closed on
+ * exec).  Taken before any socket is touched, with or without -p.
+ */
+static int instance_fd = -1;
+
+static void
+instance_lock(const char *prog, const char *rundir)
+{
+	char name[64];
+	struct stat st;
+	int dfd, fd;
+
+	if ((dfd = daemon_opendir(AT_FDCWD, rundir, RUNDIR_MODE, (uid_t)-1,
+	    (gid_t)-1)) == -1)
+		fatal("run dir %s", rundir);
+	if (xsnprintf(name, sizeof(name), "%s.lock", prog) == -1)
+		fatalx("%s: name too long", prog);
+	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1 || fstat(fd, &st) == -1)
+		fatal("%s/%s", rundir, name);
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		fatalx("%s/%s: not our regular file", rundir, name);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			fatalx("already running (%s/%s is locked by another "
+			    "%s)", rundir, name, prog);
+		fatal("%s/%s: flock", rundir, name);
+	}
+	close(dfd);
+	instance_fd = fd;
+}
+
+int
+daemon_listen(const struct devsep_config *c, const char *sock, char *path,
+    size_t pathsz)
+{
+	struct group *gr;
+	gid_t gid = (gid_t)-1;
+
+	if (xsnprintf(path, pathsz, "%s/%s", c->run_dir, sock) == -1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (geteuid() == 0) {
+		if ((gr = getgrnam(GROUP_PEERS)) == NULL) {
+			log_warnx("no group %s (scripts/create-users, "
+			    "sysusers.d/devsep.conf)", GROUP_PEERS);
+			errno = ENOENT;
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	return msg_listen_group(path, SOCK_MODE, gid);
 }
 
 int

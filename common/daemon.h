@@ -52,8 +52,36 @@ int	daemon_parse_args(const char *prog, int argc, char **argv,
  */
 void	daemon_setup(const char *prog, struct daemon_opts *o,
 	    struct devsep_config *c);
-/* Creates (0755) a directory if missing; -1 with errno otherwise. */
+/*
+ * One instance per daemon and run dir, right after daemon_setup and before
+ * any socket or file in the run dir is touched: opens the run dir
+ * (daemon_opendir, RUNDIR_MODE) and locks <run_dir>/<prog>.lock (flock,
+ * O_NOFOLLOW, held for the process's life, with or without -p); exits
+ * "already running" if another process holds it.
+ */
+void	daemon_lock_instance(const char *prog, const struct devsep_config *c);
+#define RUNDIR_MODE	0755	/* run dir: root writes, peers traverse */
+#define SOCK_MODE	0660	/* daemon sockets: root:GROUP_PEERS */
+
+/*
+ * A directory a root daemon can trust: created if missing (mkdirat), opened
+ * relative to atfd without following a symlink (O_NOFOLLOW|O_DIRECTORY),
+ * refused (EPERM) unless owned by us or by uid, then fchown'ed to uid:gid
+ * ((uid_t)/(gid_t)-1: unchanged), fchmod'ed to mode and verified.  Returns
+ * the directory fd (cloexec), or -1 with errno (ELOOP: a symlink, ENOTDIR:
+ * another file).  Never a chown/chmod by path.
+ */
+int	daemon_opendir(int atfd, const char *path, mode_t mode, uid_t uid,
+	    gid_t gid);
+/* daemon_opendir(AT_FDCWD, path, mode, ours) without keeping the fd. */
 int	daemon_mkdir(const char *path, mode_t mode);
+/*
+ * <run_dir>/<sock>: path filled in, the socket made race-free SOCK_MODE,
+ * group GROUP_PEERS when we are root (missing group: ENOENT, logged); a
+ * live socket is never replaced (EADDRINUSE).  The listening fd, or -1.
+ */
+int	daemon_listen(const struct devsep_config *, const char *sock,
+	    char *path, size_t pathsz);
 /*
  * Daemonizes unless o->foreground; then writes the pid file if asked.
  * The pid file must be removable after the daemon dropped to o->user:

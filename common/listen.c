@@ -6,12 +6,18 @@
 
 #include "listen.h"
 #include "log.h"
+#include "msg.h"
 
 #define MSGLISTEN_PAUSE_S	1	/* out of fds: retry after */
+
+#define NCLASSES	5	/* PEER_WATCHERD .. PEER_ADMIN: bits 0..4 */
 
 struct msglisten {
 	struct event		*ev, *resume;
 	size_t			 nconns, maxconns;
+	uint32_t		 classes;	/* 0: anyone (no check) */
+	size_t			 per_class;
+	size_t			 nclass[NCLASSES];
 	const char		*name;
 	msglisten_accept_fn	 fn;
 	void			*arg;
@@ -36,10 +42,68 @@ pause_accepting(struct msglisten *l)
 	evtimer_add(l->resume, &tv);
 }
 
+/* Lowest class bit of a peer (its slot), or -1 for none. */
+static int
+class_slot(uint32_t peer)
+{
+	int i;
+
+	for (i = 0; i < NCLASSES; i++)
+		if (peer & (1u << i))
+			return i;
+	return -1;
+}
+
+/*
+ * With classes set: a peer that may send nothing here is refused before
+ * anything is read, and each class has its own budget, so that a flood
+ * by one class (or by a uid that is no class) never takes another's
+ * slots.  1: take it; 0: refused (logged).
+ */
+static int
+class_admit(struct msglisten *l, int fd)
+{
+	struct ucred cr;
+	uint32_t peer;
+	int slot;
+
+	if (l->classes == 0)
+		return 1;
+	if (msg_peercred(fd, &cr) == -1) {
+		log_warn("%s: SO_PEERCRED", l->name);
+		return 0;
+	}
+	peer = peer_classify(&cr) & l->classes;
+	if ((slot = class_slot(peer)) == -1) {
+		log_warnx("%s: refused pid=%d uid=%u at accept: its class "
+		    "may send nothing here", l->name, (int)cr.pid,
+		    (unsigned)cr.uid);
+		return 0;
+	}
+	if (l->nclass[slot] >= l->per_class) {
+		log_warnx("%s: refused pid=%d uid=%u: %zu %s connections "
+		    "already", l->name, (int)cr.pid, (unsigned)cr.uid,
+		    l->nclass[slot], peer_class_name(peer));
+		return 0;
+	}
+	l->nclass[slot]++;
+	return 1;
+}
+
+static void
+class_release(struct msglisten *l, uint32_t peer)
+{
+	int slot = class_slot(peer & l->classes);
+
+	if (l->classes != 0 && slot != -1 && l->nclass[slot] > 0)
+		l->nclass[slot]--;
+}
+
 static void
 accept_cb(evutil_socket_t lfd, short ev, void *arg)
 {
 	struct msglisten *l = arg;
+	struct ucred cr;
 	int fd;
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
@@ -50,16 +114,30 @@ accept_cb(evutil_socket_t lfd, short ev, void *arg)
 			log_warn("%s: accept", l->name);
 		return;
 	}
-	if (l->maxconns != 0 && l->nconns >= l->maxconns) {
+	if (l->classes == 0 && l->maxconns != 0 && l->nconns >= l->maxconns) {
 		log_warnx("%s: too many connections, refusing one", l->name);
 		close(fd);
 		return;
 	}
+	if (!class_admit(l, fd)) {
+		close(fd);
+		return;
+	}
 	if (l->fn(fd, l->arg) == -1) {
+		if (l->classes != 0 && msg_peercred(fd, &cr) == 0)
+			class_release(l, peer_classify(&cr));
 		close(fd);
 		return;
 	}
 	l->nconns++;
+}
+
+void
+msglisten_set_classes(struct msglisten *l, uint32_t classes,
+    size_t per_class)
+{
+	l->classes = classes;
+	l->per_class = per_class;
 }
 
 struct msglisten *
@@ -89,6 +167,21 @@ msglisten_closed(struct msglisten *l)
 {
 	if (l->nconns > 0)
 		l->nconns--;
+}
+
+void
+msglisten_closed_peer(struct msglisten *l, uint32_t peer)
+{
+	class_release(l, peer);
+	msglisten_closed(l);
+}
+
+size_t
+msglisten_class_count(const struct msglisten *l, uint32_t peer)
+{
+	int slot = class_slot(peer);
+
+	return slot == -1 ? 0 : l->nclass[slot];
 }
 
 size_t

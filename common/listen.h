@@ -10,6 +10,7 @@
 #define DEVSEP_LISTEN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/event.h>
 
@@ -25,8 +26,23 @@ typedef int (*msglisten_accept_fn)(int fd, void *arg);
  */
 struct msglisten *msglisten_new(struct event_base *, int lfd, size_t maxconns,
 	    const char *name, msglisten_accept_fn, void *arg);
+/*
+ * Peer classes (SO_PEERCRED, peer_classify): a connecting process none of
+ * whose classes is in `classes` (those that may send something on this
+ * socket: msg_table_peers() of its dispatch table) is refused at accept,
+ * before anything is read; each class may hold at most per_class
+ * connections at once, so that one class's flood leaves the others their
+ * slots.  Replaces the total maxconns.  Such a listener must be told of a
+ * closed connection with msglisten_closed_peer().
+ */
+void	msglisten_set_classes(struct msglisten *, uint32_t classes,
+	    size_t per_class);
 /* A connection taken by the accept callback has ended. */
 void	msglisten_closed(struct msglisten *);
+/* The same for a listener with classes: peer = msgchan_peer() of it. */
+void	msglisten_closed_peer(struct msglisten *, uint32_t peer);
+/* Connections of one class open now. */
+size_t	msglisten_class_count(const struct msglisten *, uint32_t peer);
 /* Connections currently open. */
 size_t	msglisten_count(const struct msglisten *);
 /* Stops accepting (lfd stays open: the caller's). */

@@ -136,8 +136,8 @@ lockc_open(const char *rundir)
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	if ((fd = msg_connect(path)) == -1)
-		return NULL;
+	if ((fd = msg_connect_server(path, PEER_LOCKD, NULL)) == -1)
+		return NULL;	/* EPERM: not lockd (an impostor) */
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->rbuf = malloc(LOCKC_RBUF)) == NULL) {
 		free(c);
@@ -514,8 +514,8 @@ lockc_async_new(struct event_base *base, const char *rundir,
 	TAILQ_INIT(&la->reqs);
 	la->on_lost = on_lost;
 	la->arg = arg;
-	if ((fd = msg_connect(path)) == -1) {
-		free(la);
+	if ((fd = msg_connect_server(path, PEER_LOCKD, NULL)) == -1) {
+		free(la);	/* EPERM: not lockd (an impostor) */
 		return NULL;
 	}
 	if ((la->ch = msgchan_new(base, fd, &o, async_on_msg, async_on_close,
@@ -525,11 +525,7 @@ lockc_async_new(struct event_base *base, const char *rundir,
 		errno = ENOMEM;
 		return NULL;
 	}
-	if ((msgchan_peer(la->ch) & (PEER_LOCKD | PEER_ADMIN)) == 0) {
-		lockc_async_free(la);
-		errno = EPERM;	/* not lockd's uid on the other end */
-		return NULL;
-	}
+	msgchan_set_peer(la->ch, PEER_LOCKD);	/* verified at connect */
 	return la;
 }
 

@@ -49,6 +49,19 @@ peer_set_uid(enum peer_class c, uid_t uid)
 			peer_uids[i] = uid;
 }
 
+uid_t
+peer_uid(uint32_t cls)
+{
+	size_t i;
+
+	if (cls == PEER_ADMIN)
+		return 0;
+	for (i = 0; i < 4; i++)
+		if (cls == (1u << i))
+			return peer_uids[i];
+	return (uid_t)-1;
+}
+
 uint32_t
 peer_classify(const struct ucred *cr)
 {
@@ -372,12 +385,73 @@ sun_fill(struct sockaddr_un *sun, const char *path)
 	return 0;
 }
 
+/*
+ * Is a daemon answering on the socket at path?  A refused or missing
+ * connection means a stale socket; anything else (accepted, backlog full)
+ * means a live one.
+ */
+static int
+sock_alive(const struct sockaddr_un *sun)
+{
+	int fd, r, e;
+
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	e = errno;
+	close(fd);
+	if (r == 0)
+		return 1;
+	return e == ECONNREFUSED || e == ENOENT ? 0 : 1;
+}
+
+/* Removes a stale socket at path; never a live one or another file. */
+static int
+sock_replace(const struct sockaddr_un *sun)
+{
+	struct stat st;
+
+	if (lstat(sun->sun_path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (sock_alive(sun) != 0) {
+		errno = EADDRINUSE;
+		return -1;
+	}
+	if (unlink(sun->sun_path) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+/* After bind: group, then what is there must be our socket, exact mode. */
+static int
+sock_verify(const char *path, mode_t mode, gid_t gid)
+{
+	struct stat st;
+
+	if (gid != (gid_t)-1 &&
+	    fchownat(AT_FDCWD, path, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	if (lstat(path, &st) == -1)
+		return -1;
+	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 07777) != (mode & 07777) ||
+	    (gid != (gid_t)-1 && st.st_gid != gid)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 int
-msg_listen(const char *path, mode_t mode)
+msg_listen_group(const char *path, mode_t mode, gid_t gid)
 {
 	struct sockaddr_un sun;
-	struct stat st;
-	int fd;
+	int fd, r, e;
 	mode_t old;
 
 	if (sun_fill(&sun, path) == -1)
@@ -385,29 +459,28 @@ msg_listen(const char *path, mode_t mode)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
-	/* replace a stale socket, never any other kind of file */
-	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-		errno = EEXIST;
+	if (sock_replace(&sun) == -1)
 		goto fail;
-	}
-	if (unlink(path) == -1 && errno != ENOENT)
-		goto fail;
+	/* born with mode (root's group until sock_verify: never wider) */
 	old = umask(0777 & ~mode);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		umask(old);
-		goto fail;
-	}
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (chmod(path, mode) == -1 || listen(fd, 128) == -1)
+	if (r == -1)
+		goto fail;
+	if (sock_verify(path, mode, gid) == -1 || listen(fd, 128) == -1)
 		goto fail;
 	return fd;
 fail:
-	{
-		int e = errno;
-		close(fd);
-		errno = e;
-	}
+	e = errno;
+	close(fd);
+	errno = e;
 	return -1;
+}
+
+int
+msg_listen(const char *path, mode_t mode)
+{
+	return msg_listen_group(path, mode, (gid_t)-1);
 }
 
 int
@@ -422,6 +495,38 @@ msg_connect(const char *path)
 	if (fd == -1)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int
+msg_check_server(int fd, uint32_t server, uid_t *uidp)
+{
+	struct ucred cr;
+
+	if (msg_peercred(fd, &cr) == -1)
+		return -1;
+	if (uidp != NULL)
+		*uidp = cr.uid;
+	if (cr.uid == 0 || cr.uid == geteuid() ||
+	    (peer_uid(server) != (uid_t)-1 && cr.uid == peer_uid(server)))
+		return 0;
+	errno = EPERM;
+	return -1;
+}
+
+int
+msg_connect_server(const char *path, uint32_t server, uid_t *uidp)
+{
+	int fd, e;
+
+	if ((fd = msg_connect(path)) == -1)
+		return -1;
+	if (msg_check_server(fd, server, uidp) == -1) {
 		e = errno;
 		close(fd);
 		errno = e;
@@ -643,6 +748,17 @@ msg_recv_fd(int fd, struct msg *m, size_t maxsize, int allow_fd,
 }
 
 /* ------------------------------------------------------------ dispatch */
+
+uint32_t
+msg_table_peers(const struct msg_handler *t, size_t n)
+{
+	uint32_t peers = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		peers |= t[i].peers;
+	return peers;
+}
 
 const struct msg_handler *
 msg_handler_find(const struct msg_handler *t, size_t n, uint32_t type)

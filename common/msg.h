@@ -57,11 +57,19 @@ enum peer_class {
 #define USER_HOTPLUGD	"devsep-hotplugd"
 #define USER_LOCKD	"devsep-lockd"
 #define USER_BROKER	"devsep-broker"
+/*
+ * The group of the daemon sockets (0660 root:devsep).  Only the daemons
+ * that connect to another daemon (watcherd, the broker) hold it, as their
+ * one supplementary group (policy `peer-group`); the admin is root.
+ */
+#define GROUP_PEERS	"devsep"
 
 /* Loads the daemon users' uids (getpwnam); call before chroot. */
 void		 peer_init(void);
 /* Overrides a class's uid (tests, or a config that names other users). */
 void		 peer_set_uid(enum peer_class, uid_t);
+/* The uid configured for one class ((uid_t)-1: unknown; 0 for admin). */
+uid_t		 peer_uid(uint32_t cls);
 /* Class bits for a credential: a daemon user's class; uid 0 = PEER_ADMIN. */
 uint32_t	 peer_classify(const struct ucred *);
 const char	*peer_class_name(uint32_t);
@@ -120,8 +128,27 @@ int	msg_take_fd(struct msg *);
 void	msg_dispose(struct msg *);
 
 /* ---- sockets ---- */
-int	msg_listen(const char *path, mode_t mode);	/* nonblocking, cloexec */
+/*
+ * Listening socket at path (nonblocking, cloexec), created race-free: bound
+ * under umask ~mode (never chmod'ed after), group gid ((gid_t)-1: ours)
+ * set without following links, then owner/mode/type verified.  An existing
+ * socket is replaced only when nobody answers on it (a connect probe): a
+ * live one gives EADDRINUSE, any other kind of file EEXIST.  The directory
+ * must be one only we can write (daemon_opendir).
+ */
+int	msg_listen(const char *path, mode_t mode);
+int	msg_listen_group(const char *path, mode_t mode, gid_t gid);
 int	msg_connect(const char *path);			/* blocking, cloexec */
+/*
+ * msg_connect() to a daemon of class server, verifying before anything is
+ * sent (SO_PEERCRED of the listener) that the socket was made by root (the
+ * daemons listen before they drop to their user), by our own euid, or by
+ * server's configured user (peer_init).  Otherwise the fd is closed, errno
+ * is EPERM and *uidp (may be NULL) says who answered: an impostor.
+ */
+int	msg_connect_server(const char *path, uint32_t server, uid_t *uidp);
+/* The same check on an fd already connected (0, or -1 with EPERM). */
+int	msg_check_server(int fd, uint32_t server, uid_t *uidp);
 int	msg_peercred(int fd, struct ucred *);
 
 /*
@@ -167,6 +194,20 @@ int		 msgchan_fd(const struct msgchan *);
 const struct ucred *msgchan_cred(const struct msgchan *);
 uint32_t	 msgchan_peer(const struct msgchan *);
 void		*msgchan_arg(const struct msgchan *);
+/*
+ * On a connection we opened: the server's class, once msg_connect_server()
+ * verified it.  (SO_PEERCRED of a client socket names whoever called
+ * listen(), and the daemons listen as root before they drop to their user,
+ * so without this every server would read as PEER_ADMIN.)
+ */
+void		 msgchan_set_peer(struct msgchan *, uint32_t peer);
+/*
+ * Drops the peer once it has sent nothing for ms (0: never), unless busy
+ * (may be NULL) says the connection is waiting for us (it holds a lock);
+ * then the wait starts again.  Every received message restarts it.
+ */
+void		 msgchan_set_idle(struct msgchan *, uint32_t ms,
+		    int (*busy)(struct msgchan *));
 /* Datagrams read per wake-up (default 1: the fairest, see msgchan.c). */
 void		 msgchan_set_read_batch(struct msgchan *, size_t n);
 void		 msgchan_set_arg(struct msgchan *, void *);
@@ -188,6 +229,8 @@ struct msg_handler {
  */
 int	msg_dispatch(const struct msg_handler *, size_t n, struct msgchan *,
 	    struct msg *);
+/* Every class some entry of the table allows: who may send anything. */
+uint32_t msg_table_peers(const struct msg_handler *, size_t n);
 const struct msg_handler *msg_handler_find(const struct msg_handler *,
 	    size_t n, uint32_t type);
 

@@ -31,6 +31,9 @@ struct msgchan {
 	struct event		*ev_read;
 	struct event		*ev_write;
 	struct event		*ev_close;
+	struct event		*ev_idle;	/* msgchan_set_idle, or NULL */
+	uint32_t		 idle_ms;
+	int			(*idle_busy)(struct msgchan *);
 	TAILQ_HEAD(, outmsg)	 outq;
 	size_t			 nqueued;
 	uint8_t			*rbuf;
@@ -124,6 +127,8 @@ msgchan_free(struct msgchan *c)
 		event_free(c->ev_write);
 	if (c->ev_close)
 		event_free(c->ev_close);
+	if (c->ev_idle)
+		event_free(c->ev_idle);
 	outq_clear(c);
 	if (c->fd != -1)
 		close(c->fd);
@@ -254,6 +259,47 @@ msgchan_send(struct msgchan *c, struct msgbuf *b)
 	return 0;
 }
 
+static void
+idle_rearm(struct msgchan *c)
+{
+	struct timeval tv;
+
+	if (c->ev_idle == NULL)
+		return;
+	tv.tv_sec = c->idle_ms / 1000;
+	tv.tv_usec = (c->idle_ms % 1000) * 1000;
+	evtimer_add(c->ev_idle, &tv);
+}
+
+static void
+idle_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct msgchan *c = arg;
+
+	if (c->idle_busy != NULL && c->idle_busy(c)) {
+		idle_rearm(c);
+		return;
+	}
+	log_info("drop peer pid=%d uid=%u: idle for %u ms (peer_idle_timeout)",
+	    (int)c->cred.pid, (unsigned)c->cred.uid, c->idle_ms);
+	msgchan_drop(c, "idle");
+}
+
+void
+msgchan_set_idle(struct msgchan *c, uint32_t ms, int (*busy)(struct msgchan *))
+{
+	if (c->ev_idle == NULL && ms != 0)
+		c->ev_idle = evtimer_new(event_get_base(c->ev_read), idle_cb, c);
+	c->idle_ms = ms;
+	c->idle_busy = busy;
+	if (c->ev_idle == NULL)
+		return;
+	if (ms == 0)
+		evtimer_del(c->ev_idle);
+	else
+		idle_rearm(c);
+}
+
 /* Reads one datagram; returns 1 if a message was delivered, 0 if none, -1 on
  * a misbehaving or vanished peer. */
 static int
@@ -278,6 +324,7 @@ msgchan_read_one(struct msgchan *c)
 	}
 	m.fd = pfd;
 	m.peer = c->peer;
+	idle_rearm(c);
 	c->on_msg(c, &m, c->arg);
 	msg_dispose(&m);
 	return 1;
@@ -331,6 +378,12 @@ uint32_t
 msgchan_peer(const struct msgchan *c)
 {
 	return c->peer;
+}
+
+void
+msgchan_set_peer(struct msgchan *c, uint32_t peer)
+{
+	c->peer = peer;
 }
 
 void *

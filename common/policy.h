@@ -71,6 +71,9 @@ struct policy_table {
 struct policy {
 	const char	*name;		/* "lockd" */
 	const char	*user;		/* "devsep-lockd" or "root" */
+	const char	*peer_group;	/* the one supplementary group kept
+					 * (GROUP_PEERS: may connect to other
+					 * daemons), or NULL: none */
 	int		 chroot;	/* 1: chroot into spec->chroot_dir */
 	int		 mountns;	/* 1: private mount namespace (hide) */
 	int		 ambient;	/* 1: caps also ambient (kept across exec) */

@@ -218,15 +218,37 @@ fail:
 	return -1;
 }
 
+/*
+ * Supplementary groups: none, or exactly the policy's peer-group (the
+ * group of the daemon sockets, for a daemon that connects to others).
+ * 0, or the capng_change_id flag when groups are to be dropped.
+ */
 static int
-step_user(const struct policy *p, const struct passwd *pw, int root)
+step_groups(const struct policy *p, gid_t pgid, int *flags)
 {
-	int r;
+	*flags = CAPNG_DROP_SUPP_GRP;
+	if (p->peer_group == NULL)
+		return 0;
+	if (setgroups(1, &pgid) == -1) {
+		log_warn("sandbox: setgroups(%s)", p->peer_group);
+		return -1;
+	}
+	*flags = 0;
+	return 0;
+}
+
+static int
+step_user(const struct policy *p, const struct passwd *pw, gid_t pgid,
+    int root)
+{
+	int r, gflags;
 
 	if (!root)
 		return 0;
 	if (pw == NULL)
 		return caps_root(p);
+	if (step_groups(p, pgid, &gflags) == -1)
+		return -1;
 	if (p->ambient) {
 		/* inheritable + bounding = the kept caps: needed to raise
 		 * them as ambient after the uid change */
@@ -235,11 +257,11 @@ step_user(const struct policy *p, const struct passwd *pw, int root)
 		r = capng_apply(CAPNG_SELECT_BOUNDS);
 		if (r == 0)
 			r = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
-			    CAPNG_DROP_SUPP_GRP);
+			    gflags);
 	} else {
 		caps_select(p, CAPNG_EFFECTIVE | CAPNG_PERMITTED);
 		r = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
-		    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+		    gflags | CAPNG_CLEAR_BOUNDING);
 	}
 	if (r != 0) {
 		log_warnx("sandbox: capng_change_id(%s) failed: %d",
@@ -350,6 +372,22 @@ step_seccomp(const struct policy *p, int seccomp_log)
 }
 
 static int
+lookup_group(const struct policy *p, int root, gid_t *gidp)
+{
+	struct group *gr;
+
+	if (!root || p->peer_group == NULL)
+		return 0;
+	if ((gr = getgrnam(p->peer_group)) == NULL) {
+		log_warnx("sandbox: no group %s (scripts/create-users)",
+		    p->peer_group);
+		return -1;
+	}
+	*gidp = gr->gr_gid;
+	return 0;
+}
+
+static int
 lookup_user(const struct policy *p, int root, struct passwd **pwp)
 {
 	*pwp = NULL;
@@ -368,6 +406,7 @@ sandbox_enter(const struct sandbox_spec *s)
 {
 	const struct policy *p = policy_find(s->daemon);
 	struct passwd *pw;
+	gid_t pgid = (gid_t)-1;
 	int root, ll;
 
 	if (p == NULL) {
@@ -379,9 +418,10 @@ sandbox_enter(const struct sandbox_spec *s)
 		log_warnx("sandbox: %s not started as root: uid, capabilities, "
 		    "chroot and mount namespace unchanged", p->name);
 	if (lookup_user(p, root, &pw) == -1 ||
+	    lookup_group(p, root, &pgid) == -1 ||
 	    (root && step_mountns(p) == -1) ||
 	    step_root(p, s, root) == -1 ||
-	    step_user(p, pw, root) == -1 ||
+	    step_user(p, pw, pgid, root) == -1 ||
 	    step_rlimits(p) == -1)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {

@@ -84,6 +84,7 @@ BEGIN {
 	nprotos = 0
 	group = ""
 	user = ""
+	pgroup = ""
 	chroot = -1
 	mountns = 0
 	ambient = 0
@@ -119,6 +120,12 @@ $1 == "user" {
 	if (NF != 2) die("user NAME")
 	need_reason()
 	user = $2
+	next
+}
+$1 == "peer-group" {
+	if (NF != 2 || $2 !~ /^[a-z][a-z0-9_-]*$/) die("peer-group NAME")
+	need_reason()
+	pgroup = $2
 	next
 }
 $1 == "chroot" || $1 == "mountns" || $1 == "ambient" {
@@ -258,6 +265,8 @@ END {
 	printf("\t.name = %s, .user = %s, .chroot = %d, .mountns = %d,\n",
 	    cstr(name), cstr(user), chroot, mountns)
 	printf("\t.ambient = %d,\n", ambient)
+	if (pgroup != "")
+		printf("\t.peer_group = %s,\n", cstr(pgroup))
 	printf("\t.text = text_%s,\n", name)
 	printf("\t.rules = rules_%s, .nrules = %d,\n", name, nrules)
 	printf("\t.caps = caps_%s, .ncaps = %d,\n", name, ncaps)

@@ -12,6 +12,12 @@
  *    made absolute), a bad config file exits
  *    1 with "file:line:", a missing non-default config exits 1;
  *  - daemon_mkdir: creates, accepts an existing dir, ENOTDIR on a file;
+ *  - daemon_opendir (issue 14, attack 2): a symlink planted at the name is
+ *    refused (ELOOP) and its target left alone, a directory owned by
+ *    another uid is refused (EPERM) unless it is the intended owner, the
+ *    mode is exact whatever the umask, owner and group are set by fd;
+ *  - daemon_lock_instance (attack 7): a second instance on the same run
+ *    dir exits 1 "already running" while the first holds the lock;
  *  - daemon_signals: SIGHUP / SIGTERM reach their callbacks via libevent;
  *  - now_ms / now_us are monotonic and consistent.
  */
@@ -368,6 +374,106 @@ test_mkdir(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+static void
+test_opendir(void **state)
+{
+	char victim[128], link[128], dir[128];
+	struct stat st;
+	int fd;
+
+	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+	snprintf(link, sizeof(link), "%s/jobs", tmpdir);
+	assert_int_equal(mkdir(victim, 0755), 0);
+	assert_int_equal(symlink(victim, link), 0);
+	errno = 0;
+	assert_int_equal(daemon_opendir(AT_FDCWD, link, 0710, 65534, 0), -1);
+	assert_true(errno == ENOTDIR || errno == ELOOP);
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);	/* not followed */
+	assert_int_equal(st.st_uid, getuid());
+	unlink(link);
+
+	/* exact mode whatever the umask */
+	snprintf(dir, sizeof(dir), "%s/exact", tmpdir);
+	umask(027);
+	fd = daemon_opendir(AT_FDCWD, dir, 0775, (uid_t)-1, (gid_t)-1);
+	umask(022);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0775);
+	close(fd);
+	if (getuid() != 0)
+		return;		/* owner checks need root */
+	/* someone else's directory is refused, the intended owner's taken */
+	assert_int_equal(chown(victim, 65534, 65534), 0);
+	errno = 0;
+	assert_int_equal(daemon_opendir(AT_FDCWD, victim, 0710, (uid_t)-1,
+	    (gid_t)-1), -1);
+	assert_int_equal(errno, EPERM);
+	fd = daemon_opendir(AT_FDCWD, victim, 0710, 65534, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, 0);
+	assert_int_equal(st.st_mode & 07777, 0710);
+	close(fd);
+}
+
+static void
+child_lock(void *arg)
+{
+	struct daemon_opts o;
+	struct devsep_config c;
+
+	memset(&o, 0, sizeof(o));
+	o.pidfd = -1;
+	config_defaults(&c);
+	snprintf(c.run_dir, sizeof(c.run_dir), "%s", (const char *)arg);
+	log_init("testd", 1, LOG_LEVEL_INFO);
+	daemon_lock_instance("testd", &c);
+	_exit(0);
+}
+
+static void
+test_lock_instance(void **state)
+{
+	char run[128], out[512];
+	int p[2], i;
+	pid_t pid;
+	char ch;
+
+	snprintf(run, sizeof(run), "%s/run", tmpdir);
+	/* nobody holds it: taken */
+	assert_int_equal(in_child(child_lock, run, out, sizeof(out)), 0);
+	/* a first instance holds it: the second exits "already running" */
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		struct daemon_opts o;
+		struct devsep_config c;
+
+		memset(&o, 0, sizeof(o));
+		o.pidfd = -1;
+		config_defaults(&c);
+		snprintf(c.run_dir, sizeof(c.run_dir), "%s", run);
+		daemon_lock_instance("testd", &c);
+		(void)write(p[1], "x", 1);
+		pause();	/* until the parent kills it */
+		_exit(0);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &ch, 1), 1);
+	i = in_child(child_lock, run, out, sizeof(out));
+	if (i != 1)
+		fail_msg("second instance exited %d: %s", i, out);
+	if (strstr(out, "already running") == NULL)
+		fail_msg("second instance said: %s", out);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(p[0]);
+	/* the first is gone: a new one takes it */
+	assert_int_equal(in_child(child_lock, run, out, sizeof(out)), 0);
+}
+
 static int terms, hups;
 
 static void
@@ -439,6 +545,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pidfile),
 		cmocka_unit_test(test_daemon_start),
+		cmocka_unit_test(test_opendir),
+		cmocka_unit_test(test_lock_instance),
 		cmocka_unit_test(test_parse_args),
 		cmocka_unit_test(test_setup),
 		cmocka_unit_test(test_mkdir),

@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -423,11 +425,76 @@ test_listen_connect(void **state)
 	assert_int_equal(count_fds(), nfd);
 }
 
+/*
+ * Issue 14, attack 7: a live socket is never unlinked (the second
+ * msg_listen says EADDRINUSE and the first keeps accepting); attack 5:
+ * msg_connect_server accepts a socket made by us, refuses (EPERM, naming
+ * the uid) one made by uid 65534 before anything is sent; the group is
+ * set and the mode exact (no chmod after bind).
+ */
+static void
+test_live_and_impostor(void **state)
+{
+	char dir[] = "/tmp/test_msgsock.XXXXXX", path[128];
+	struct stat st;
+	int l, c, a, p[2];
+	uid_t uid = 0;
+	pid_t pid;
+	char ch;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/x.sock", dir);
+	l = msg_listen_group(path, 0660, getgid());
+	assert_true(l >= 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(st.st_gid, getgid());
+	errno = 0;
+	assert_int_equal(msg_listen(path, 0660), -1);
+	assert_int_equal(errno, EADDRINUSE);
+	c = msg_connect_server(path, PEER_BROKER, &uid);
+	assert_true(c >= 0);		/* our own euid */
+	assert_int_equal(uid, geteuid());
+	a = accept(l, NULL, NULL);
+	assert_true(a >= 0);		/* the first still serves */
+	close(a);
+	close(c);
+	close(l);
+	unlink(path);
+	if (getuid() != 0) {
+		rmdir(dir);
+		return;
+	}
+	/* an impostor (uid 65534) listens: refused before sending */
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		if (setgid(65534) == -1 || setuid(65534) == -1 ||
+		    (l = msg_listen(path, 0666)) == -1)
+			_exit(1);
+		(void)write(p[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(read(p[0], &ch, 1), 1);
+	errno = 0;
+	assert_int_equal(msg_connect_server(path, PEER_BROKER, &uid), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(uid, 65534);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(p[0]);
+	close(p[1]);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_live_and_impostor),
 		cmocka_unit_test(test_fd_allowed),
 		cmocka_unit_test(test_fd_refused),
 		cmocka_unit_test(test_truncated),

@@ -325,6 +325,10 @@ statement(struct pstate *st)
 	if (!strcmp(k, "daemon")) { p->name = strdup(st->tok[1]); return 0; }
 	if (!strcmp(k, "proto")) return 0;
 	if (!strcmp(k, "user")) { p->user = strdup(st->tok[1]); return 0; }
+	if (!strcmp(k, "peer-group")) {
+		p->peer_group = strdup(st->tok[1]);
+		return 0;
+	}
 	if (!strcmp(k, "chroot")) return yesno(st, &p->chroot);
 	if (!strcmp(k, "mountns")) return yesno(st, &p->mountns);
 	if (!strcmp(k, "ambient")) return yesno(st, &p->ambient);
@@ -421,6 +425,7 @@ tpolicy_free(struct policy *p)
 	free((void *)p->exec_dirs);
 	free((void *)p->name);
 	free((void *)p->user);
+	free((void *)p->peer_group);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -491,8 +496,11 @@ tpolicy_compare(const struct policy *a, const struct policy *b, char *err,
 
 	if (strcmp(a->name, b->name) || strcmp(a->user, b->user) ||
 	    a->chroot != b->chroot || a->mountns != b->mountns ||
-	    a->ambient != b->ambient)
-		DIFF("header (daemon/user/chroot/mountns/ambient) differs");
+	    a->ambient != b->ambient ||
+	    strcmp(a->peer_group ? a->peer_group : "",
+	    b->peer_group ? b->peer_group : ""))
+		DIFF("header (daemon/user/peer-group/chroot/mountns/ambient) "
+		    "differs");
 	if (strcmp(a->text, b->text))
 		DIFF("policy text differs from the compiled text (stale build?)");
 	if (a->nrules != b->nrules)

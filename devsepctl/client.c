@@ -64,13 +64,21 @@ ctl_connect(struct ctl *c, const struct ctl_daemon *d, int *fd, char *why,
     size_t whysz)
 {
 	char path[CONFIG_PATH_MAX + 32];
+	uid_t uid;
 
 	if (xsnprintf(path, sizeof(path), "%s/%s", c->rundir, d->sock) == -1) {
 		snprintf(why, whysz, "run dir too long: %s", c->rundir);
 		return CTL_USAGE;
 	}
-	if ((*fd = msg_connect(path)) != -1)
+	if ((*fd = msg_connect_server(path, peer_class_parse(d->name),
+	    &uid)) != -1)
 		return CTL_OK;
+	if (errno == EPERM) {
+		snprintf(why, whysz, "%s is answered by uid %u, not by root or "
+		    "%s's user: an impostor; nothing was sent to it", path,
+		    (unsigned)uid, d->prog);
+		return CTL_FAILED;
+	}
 	if (errno == EACCES || errno == EPERM) {
 		snprintf(why, whysz, "cannot connect to %s: %s: run devsepctl "
 		    "as root (the daemons answer only uid 0)", path,

@@ -71,6 +71,7 @@ main(int argc, char **argv)
 	/* --json: keep what goes to stderr for the error object */
 	if (json_asked(argc, argv) && (cap = open_memstream(&buf, &len)) != NULL)
 		stderr = cap;
+	peer_init();	/* the daemons' uids: every server is checked */
 	if ((i = ctl_parse_global(&c, argc, argv, &rc)) != -1)
 		rc = ctl_run(&c, argc - i, argv + i);
 	if (cap == NULL)

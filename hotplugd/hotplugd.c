@@ -210,7 +210,7 @@ peer_close(struct msgchan *c, void *arg)
 		    (int)msgchan_cred(c)->pid);
 	job_chan_gone(c);
 	msgchan_free(c);
-	msglisten_closed(hp->listen);
+	msglisten_closed_peer(hp->listen, msgchan_peer(c));
 }
 
 /* A new peer (msglisten counts and limits them). */
@@ -222,6 +222,8 @@ peer_accept(int fd, void *arg)
 	if ((c = msgchan_new(hp->base, fd, NULL, peer_msg, peer_close,
 	    NULL)) == NULL)
 		return -1;
+	if (msgchan_peer(c) & PEER_ADMIN)	/* devsepctl: one request */
+		msgchan_set_idle(c, hp->cfg.peer_idle_timeout_ms, NULL);
 	log_debug("peer %s pid=%d connected",
 	    peer_class_name(msgchan_peer(c)), (int)msgchan_cred(c)->pid);
 	return 0;
@@ -272,17 +274,15 @@ setup_socket(void)
 {
 	char path[CONFIG_PATH_MAX + 32];
 
-	if (daemon_mkdir(hp->cfg.run_dir, 0755) == -1)
-		fatal("%s", hp->cfg.run_dir);
-	if (xsnprintf(path, sizeof(path), "%s/%s", hp->cfg.run_dir,
-	    SOCK_HOTPLUGD) == -1 ||
-	    xsnprintf(hp->jobs_file, sizeof(hp->jobs_file), "%s/hotplugd.jobs",
+	if (xsnprintf(hp->jobs_file, sizeof(hp->jobs_file), "%s/hotplugd.jobs",
 	    hp->cfg.run_dir) == -1)
 		fatalx("run dir path too long");
 	jobsfile_kill_stale(hp->jobs_file);
-	/* Anyone may connect; every peer is classified by SO_PEERCRED and
-	 * checked against hotplugd_handlers before a payload is decoded. */
-	if ((hp->listen_fd = msg_listen(path, 0666)) == -1)
+	/* 0660 root:devsep: watcherd (group) and root; a peer whose class
+	 * may send nothing is refused at accept, the rest is checked against
+	 * hotplugd_handlers before a payload is decoded. */
+	if ((hp->listen_fd = daemon_listen(&hp->cfg, SOCK_HOTPLUGD, path,
+	    sizeof(path))) == -1)
 		fatal("listen %s", path);
 	return 0;
 }
@@ -297,6 +297,7 @@ main(int argc, char **argv)
 	TAILQ_INIT(&hp->running);
 	daemon_parse_args("devsep-hotplugd", argc, argv, &opts, NULL, 0, NULL);
 	daemon_setup("devsep-hotplugd", &opts, &hp->cfg);
+	daemon_lock_instance("devsep-hotplugd", &hp->cfg);
 	peer_init();
 	if (realpath(hp->cfg.script_dir, real) == NULL ||
 	    xsnprintf(hp->script_dir_real, sizeof(hp->script_dir_real), "%s",
@@ -318,6 +319,8 @@ main(int argc, char **argv)
 	if ((hp->listen = msglisten_new(hp->base, hp->listen_fd, HP_MAX_PEERS,
 	    "hotplugd", peer_accept, NULL)) == NULL)
 		fatalx("listen event");
+	msglisten_set_classes(hp->listen, msg_table_peers(hotplugd_handlers,
+	    N_HANDLERS), HP_MAX_PEERS);
 	/* Stays uid 0 (the scripts need root); the policy bounds the rest.
 	 * exec_dir: Landlock lets the scripts in script_dir be executed. */
 	if (sandbox_enter(&(struct sandbox_spec){ .daemon = "hotplugd",

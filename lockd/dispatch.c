@@ -24,7 +24,12 @@
 #include "status.h"
 #include "xlk.h"
 
-#define PEERS_LOCK	(PEER_WATCHERD | PEER_BROKER | PEER_ADMIN)
+/*
+ * Who takes locks and the JSON: the broker (QMP things) and the admin
+ * (toolstack, devsepctl).  watcherd never talks to lockd: a compromised
+ * watcherd must not rewrite the JSON the broker acts on.
+ */
+#define PEERS_LOCK	(PEER_BROKER | PEER_ADMIN)
 #define US_PER_MS	1000ull
 
 /* ------------------------------------------------------------ replies */
@@ -662,7 +667,7 @@ static const struct msg_handler handlers[] = {
 	    lockd_dispatch_broker_dm_gone },
 	{ MSG_LOCK_DESTROY_FINISH, "destroy_finish", PEER_ADMIN,
 	    lockd_dispatch_admin_destroy_finish },
-	{ MSG_LOCK_QUERY, "query", PEERS_LOCK,
+	{ MSG_LOCK_QUERY, "query", PEER_ADMIN,
 	    lockd_dispatch_client_query },
 	{ MSG_LOCK_LIST, "list", PEER_ADMIN,
 	    lockd_dispatch_admin_list },
@@ -676,6 +681,13 @@ lockd_handlers(size_t *n)
 }
 
 /* -------------------------------------------------------- connections */
+
+/* An idle admin connection that holds or waits for a lock is kept. */
+static int
+lockd_conn_busy(struct msgchan *ch)
+{
+	return lt_conn_busy(lockd->lt, ch);
+}
 
 static void
 lockd_dispatch_peer(struct msgchan *ch, struct msg *m, void *arg)
@@ -704,7 +716,7 @@ lockd_conn_closed(struct msgchan *ch, void *arg)
 		log_info("lockd: pid=%d went away holding %zu lock(s): "
 		    "released", (int)msgchan_cred(ch)->pid, n);
 	stats_add(ST_DEATH_RELEASED, n);
-	msglisten_closed(lockd->listen);
+	msglisten_closed_peer(lockd->listen, msgchan_peer(ch));
 	msgchan_free(ch);
 	lockd_rearm_timer();
 }
@@ -729,6 +741,9 @@ lockd_accept(int fd, void *arg)
 	    lockd_conn_closed, NULL)) == NULL)
 		return -1;
 	msgchan_set_read_batch(ch, LOCKD_READ_BATCH);
+	if (msgchan_peer(ch) & PEER_ADMIN)
+		msgchan_set_idle(ch, lockd->cfg.peer_idle_timeout_ms,
+		    lockd_conn_busy);
 	stats_inc(ST_CONN);
 	return 0;
 }

@@ -160,16 +160,13 @@ libxl_open(int chrooted)
 	log_info("xl mode: libxl's locks and JSON in %s", lockd->cfg.libxl_dir);
 }
 
+/* 0660 root:devsep: the broker (group) and root; SO_PEERCRED and the
+ * handler table decide the rest (instance lock: daemon_lock_instance). */
 static void
 open_socket(void)
 {
-	if (daemon_mkdir(lockd->cfg.run_dir, 0755) == -1)
-		fatal("run dir %s", lockd->cfg.run_dir);
-	if (xsnprintf(lockd->sockpath, sizeof(lockd->sockpath), "%s/%s",
-	    lockd->cfg.run_dir, SOCK_LOCKD) == -1)
-		fatalx("run dir path too long");
-	/* anyone may connect; SO_PEERCRED + the handler table decide */
-	if ((lockd->listenfd = msg_listen(lockd->sockpath, 0666)) == -1)
+	if ((lockd->listenfd = daemon_listen(&lockd->cfg, SOCK_LOCKD,
+	    lockd->sockpath, sizeof(lockd->sockpath))) == -1)
 		fatal("listen %s", lockd->sockpath);
 }
 
@@ -256,10 +253,17 @@ on_hup(void *arg)
 static void
 setup_events(void)
 {
+	const struct msg_handler *t;
+	size_t n;
+
 	if ((lockd->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	t = lockd_handlers(&n);
 	lockd->listen = msglisten_new(lockd->base, lockd->listenfd,
 	    LOCKD_MAX_CONNS, "lockd", lockd_accept, NULL);
+	if (lockd->listen != NULL)
+		msglisten_set_classes(lockd->listen, msg_table_peers(t, n),
+		    LOCKD_MAX_PER_CLASS);
 	lockd->ev_timer = evtimer_new(lockd->base, lockd_timer_cb, NULL);
 	if (lockd->listen == NULL || lockd->ev_timer == NULL)
 		fatalx("event setup");
@@ -280,6 +284,7 @@ main(int argc, char **argv)
 	if (i != argc)
 		fatalx("unexpected argument %s", argv[i]);
 	daemon_setup("devsep-lockd", &l.opts, &l.cfg);
+	daemon_lock_instance("devsep-lockd", &l.cfg);
 	peer_init();
 	l.start_us = now_us();
 	if ((l.lt = lt_new(lockd_lt_done, NULL)) == NULL)

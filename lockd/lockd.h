@@ -11,6 +11,8 @@
 #include "locktable.h"
 
 #define LOCKD_MAX_CONNS	1000	/* below rlimit NOFILE 1024 (policy) */
+/* per peer class (broker, admin): one class's flood leaves the other room */
+#define LOCKD_MAX_PER_CLASS	480
 #define CONFIG_FILE_MAX	(64 * 1024)
 #define LOCKD_LIBXL_MNT	"libxl"	/* libxl_dir's bind mount in the state dir */
 

@@ -650,6 +650,17 @@ lt_conn_gone(struct locktable *lt, void *conn, uint64_t now)
 	return n;
 }
 
+int
+lt_conn_busy(const struct locktable *lt, const void *conn)
+{
+	const struct lt_owner *o;
+
+	TAILQ_FOREACH(o, &lt->owners, entry)
+		if (o->conn == conn && (o->nheld > 0 || o->pending != NULL))
+			return 1;
+	return 0;
+}
+
 /* -------------------------------------------------------- drain, time */
 
 int

@@ -83,6 +83,8 @@ int	lt_is_held(const struct locktable *, uint32_t domid, uint32_t which);
 /* Releases everything of conn's owners, drops their waits silently.
  * Returns the number of locks released. */
 size_t	lt_conn_gone(struct locktable *, void *conn, uint64_t now);
+/* 1 while conn holds a lock or waits for one. */
+int	lt_conn_busy(const struct locktable *, const void *conn);
 
 /*
  * Destroy drain: done(which=0) once the domain's fast lock is free (now:

@@ -66,5 +66,6 @@ $(SANDBOX_RUN): $(BUILD)/tests/sandbox/sandbox-run.o $(LIBDEVSEP)
 
 TEST_PROGS += $(POLICY_DUMP) $(SANDBOX_RUN) $(SANDBOX_TESTS)
 UNIT_TESTS += $(SANDBOX_TESTS)
-INT_TESTS  += tests/sandbox/test-daemons.sh tests/sandbox/test-scripts.sh
+INT_TESTS  += tests/sandbox/test-daemons.sh tests/sandbox/test-scripts.sh \
+              tests/sandbox/test-sockets.sh
 CLEAN_EXTRA +=

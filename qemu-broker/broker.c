@@ -29,6 +29,10 @@
 #include "sandbox.h"
 #include "status.h"
 
+/* Requesters per peer class at once (watcherd, admin): a flood by one
+ * class leaves the other its slots; far below rlimit NOFILE. */
+#define BROKER_MAX_PER_CLASS	64
+
 static struct broker broker;
 struct broker *B = &broker;
 static struct daemon_opts opts;
@@ -140,10 +144,20 @@ client_close(struct msgchan *ch, void *arg)
 	c->dead = 1;
 	msgchan_free(ch);
 	client_unref(c);
-	msglisten_closed(listener);
+	msglisten_closed_peer(listener, msgchan_peer(ch));
 }
 
-/* A new requester (msglisten accepts; no connection limit here). */
+/* An admin connection waiting for an operation's reply is not idle. */
+static int
+client_busy(struct msgchan *ch)
+{
+	struct client *c = msgchan_arg(ch);
+
+	return c != NULL && c->refs > 1;
+}
+
+/* A new requester (msglisten accepts, refuses classes that may send
+ * nothing here, and bounds each class to BROKER_MAX_PER_CLASS). */
 static int
 client_accept(int fd, void *arg)
 {
@@ -158,6 +172,9 @@ client_accept(int fd, void *arg)
 		return -1;
 	}
 	c->refs = 1;
+	if (msgchan_peer(c->chan) & PEER_ADMIN)
+		msgchan_set_idle(c->chan, B->cfg.peer_idle_timeout_ms,
+		    client_busy);
 	return 0;
 }
 
@@ -224,8 +241,7 @@ main(int argc, char **argv)
 	daemon_parse_args("devsep-qemu-broker", argc, argv, &opts, extra, 1,
 	    NULL);
 	daemon_setup("devsep-qemu-broker", &opts, &B->cfg);
-	if (daemon_mkdir(B->cfg.run_dir, 0755) == -1)
-		fatal("%s", B->cfg.run_dir);
+	daemon_lock_instance("devsep-qemu-broker", &B->cfg);
 	opts.user = policy_find("broker")->user;
 	qmp_dir_prepare();
 	daemon_start(&opts);
@@ -239,13 +255,16 @@ main(int argc, char **argv)
 	if ((B->launcher = msgchan_new(B->base, fd, &launcher_opts, launcher_msg,
 	    launcher_close, NULL)) == NULL)
 		fatalx("launcher channel");
-	if (xsnprintf(path, sizeof(path), "%s/%s", B->cfg.run_dir,
-	    SOCK_BROKER) == -1 || (lfd = msg_listen(path, 0666)) == -1)
+	/* 0660 root:devsep: watcherd (group) and root */
+	if ((lfd = daemon_listen(&B->cfg, SOCK_BROKER, path, sizeof(path))) ==
+	    -1)
 		fatal("listen %s", path);
 	if ((listener = msglisten_new(B->base, lfd, 0, "broker", client_accept,
 	    NULL)) == NULL)
 		fatalx("listen event");
 	adopt_scan();		/* the QMP dir is listed before the drop */
+	msglisten_set_classes(listener, msg_table_peers(broker_handlers,
+	    broker_nhandlers), BROKER_MAX_PER_CLASS);
 	if (sandbox_enter(&(struct sandbox_spec){ .daemon = "broker",
 	    .seccomp_log = B->cfg.seccomp_log }) == -1)
 		fatalx("sandbox");

@@ -58,7 +58,7 @@ xs_msg(struct msgchan *c, struct msg *m, void *arg)
 	char emsg[96] = "?";
 	uint32_t err;
 
-	if ((msgchan_peer(c) & (PEER_WATCHERD | PEER_ADMIN)) == 0)
+	if ((msgchan_peer(c) & PEER_WATCHERD) == 0)
 		xs_done(x, "failed: ", "peer is not watcherd");
 	else if (m->hdr.type == MSG_COMMON_OK)
 		xs_done(x, "updated", "");
@@ -95,10 +95,16 @@ xs_cdrom_update(struct op *op, const char *params, void (*next)(struct op *))
 	struct watcher_cdrom_update u;
 	struct msgbuf b;
 	struct xsreq *x;
+	uid_t uid;
 	int fd;
 
 	if (xsnprintf(path, sizeof(path), "%s/%s", B->cfg.run_dir,
-	    SOCK_WATCHERD) == -1 || (fd = msg_connect(path)) == -1) {
+	    SOCK_WATCHERD) == -1 ||
+	    (fd = msg_connect_server(path, PEER_WATCHERD, &uid)) == -1) {
+		if (errno == EPERM)
+			log_warnx("%s answered by uid %u, not root or %s: an "
+			    "impostor, not talking to it", path,
+			    (unsigned)uid, USER_WATCHERD);
 		snprintf(op->xs, sizeof(op->xs),
 		    "skipped: watcherd not running");
 		B->st.xs_skipped++;
@@ -112,6 +118,7 @@ xs_cdrom_update(struct op *op, const char *params, void (*next)(struct op *))
 	    (x->chan = msgchan_new(B->base, fd, NULL, xs_msg, xs_close,
 	    x)) == NULL)
 		fatal("xs_cdrom_update");
+	msgchan_set_peer(x->chan, PEER_WATCHERD);	/* verified at connect */
 	x->op = op;
 	x->next = next;
 	event_add(x->timer, &tv);

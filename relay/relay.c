@@ -193,6 +193,7 @@ ask(const struct relay *r)
 	struct watcher_relay_run q;
 	struct msgbuf b;
 	struct msg m;
+	uid_t uid;
 	int fd, rc;
 
 	memset(&q, 0, sizeof(q));
@@ -205,7 +206,14 @@ ask(const struct relay *r)
 		return RELAY_EXIT_USAGE;
 	}
 
-	if ((fd = msg_connect(r->sock)) == -1) {
+	if ((fd = msg_connect_server(r->sock, PEER_WATCHERD, &uid)) == -1 &&
+	    errno == EPERM) {
+		say(r, "%s is answered by uid %u, not root or devsep-watcherd: "
+		    "an impostor; the script was not run", r->sock,
+		    (unsigned)uid);
+		return RELAY_EXIT_FAIL;
+	}
+	if (fd == -1) {
 		say(r, "devsep-watcherd is not running (%s: %s): the script "
 		    "was not run; start devsep.target, or name the script "
 		    "itself instead of the relay", r->sock, strerror(errno));

@@ -75,6 +75,7 @@ broker_available(void)
 {
 	char path[CONFIG_PATH_MAX + 32];
 	struct msgchan_opts o = { BROKER_REPLY_MAX, 0, 0 };
+	uid_t uid;
 	int fd;
 
 	if (wd.broker != NULL)
@@ -83,13 +84,19 @@ broker_available(void)
 		return 0;
 	last_try_ms = now_ms();
 	snprintf(path, sizeof(path), "%s/%s", wd.cfg.run_dir, SOCK_BROKER);
-	if ((fd = msg_connect(path)) == -1)
+	if ((fd = msg_connect_server(path, PEER_BROKER, &uid)) == -1) {
+		if (errno == EPERM)
+			log_warnx("broker: %s answered by uid %u, not root or "
+			    "%s: an impostor, not talking to it", path,
+			    (unsigned)uid, USER_BROKER);
 		return 0;
+	}
 	if ((wd.broker = msgchan_new(wd.base, fd, &o, b_msg, b_close,
 	    NULL)) == NULL) {
 		close(fd);
 		return 0;
 	}
+	msgchan_set_peer(wd.broker, PEER_BROKER);	/* verified at connect */
 	log_info("broker: connected");
 	return 1;
 }
@@ -222,9 +229,9 @@ watcherd_dispatch_broker_reply(struct msgchan *c, struct msg *m)
 }
 
 static const struct msg_handler watcherd_broker_handlers[] = {
-	{ MSG_COMMON_OK, "OK", PEER_BROKER | PEER_ADMIN,
+	{ MSG_COMMON_OK, "OK", PEER_BROKER,
 	    watcherd_dispatch_broker_reply },
-	{ MSG_COMMON_ERROR, "ERROR", PEER_BROKER | PEER_ADMIN,
+	{ MSG_COMMON_ERROR, "ERROR", PEER_BROKER,
 	    watcherd_dispatch_broker_reply },
 };
 

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <xenstore.h>
 
+#include "daemon.h"
 #include "listen.h"
 #include "log.h"
 #include "msg.h"
@@ -215,7 +216,7 @@ ctl_close(struct msgchan *c, void *arg)
 {
 	hpjobs_relay_gone(c);	/* a relay's job, if any, is cancelled */
 	msgchan_free(c);
-	msglisten_closed(ctl_listen);
+	msglisten_closed_peer(ctl_listen, msgchan_peer(c));
 }
 
 /* A new connection (msglisten counts and limits them). */
@@ -223,9 +224,15 @@ static int
 ctl_accept(int fd, void *arg)
 {
 	struct msgchan_opts o = { WATCHER_MSG_MAX, 0, 0 };
+	struct msgchan *c;
 
-	if (msgchan_new(wd.base, fd, &o, ctl_msg, ctl_close, NULL) == NULL)
+	if ((c = msgchan_new(wd.base, fd, &o, ctl_msg, ctl_close, NULL)) ==
+	    NULL)
 		return -1;
+	/* devsepctl: one request; a relay waiting for its job is not idle */
+	if (msgchan_peer(c) & PEER_ADMIN)
+		msgchan_set_idle(c, wd.cfg.peer_idle_timeout_ms,
+		    hpjobs_relay_waiting);
 	return 0;
 }
 
@@ -234,8 +241,9 @@ control_listen(void)
 {
 	char path[CONFIG_PATH_MAX + 32];
 
-	snprintf(path, sizeof(path), "%s/%s", wd.cfg.run_dir, SOCK_WATCHERD);
-	if ((wd.ctl_fd = msg_listen(path, 0666)) == -1) {
+	/* 0660 root:devsep: the broker (group) and root */
+	if ((wd.ctl_fd = daemon_listen(&wd.cfg, SOCK_WATCHERD, path,
+	    sizeof(path))) == -1) {
 		log_warn("control: listen %s", path);
 		return -1;
 	}
@@ -249,4 +257,6 @@ control_start(void)
 	    "control", ctl_accept, NULL);
 	if (ctl_listen == NULL)
 		fatalx("control: cannot accept on watcherd.sock");
+	msglisten_set_classes(ctl_listen, msg_table_peers(watcherd_handlers,
+	    sizeof(watcherd_handlers) / sizeof(watcherd_handlers[0])), CTL_MAX_CONNS);
 }

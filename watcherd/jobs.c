@@ -558,6 +558,21 @@ hpjobs_relay_start(const struct relay_req *r, struct msgchan *c,
 	return 0;
 }
 
+/* 1 while a relay's job for c is queued or running (c is not idle). */
+int
+hpjobs_relay_waiting(struct msgchan *c)
+{
+	struct hpjob *lists[2] = { TAILQ_FIRST(&active), TAILQ_FIRST(&pending) };
+	struct hpjob *j;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		for (j = lists[i]; j != NULL; j = TAILQ_NEXT(j, qentry))
+			if (j->relay && j->rchan == c)
+				return 1;
+	return 0;
+}
+
 static void cancel_send(uint64_t);
 
 /* The relay hung up before its job ended (libxl killed it at its own
@@ -617,14 +632,14 @@ watcherd_dispatch_hotplugd_reply(struct msgchan *c, struct msg *m)
 	return 0;	/* CANCEL replies: the DONE that follows matters */
 }
 
-/* hotplugd currently stays root: PEER_ADMIN is accepted on this channel,
- * which we initiated to hotplugd.sock. */
+/* Replies on the channel we opened to hotplugd.sock, whose server was
+ * verified at connect (msg_connect_server) and marked PEER_HOTPLUGD. */
 static const struct msg_handler watcherd_hotplugd_handlers[] = {
-	{ MSG_HOTPLUG_DONE, "HOTPLUG_DONE", PEER_HOTPLUGD | PEER_ADMIN,
+	{ MSG_HOTPLUG_DONE, "HOTPLUG_DONE", PEER_HOTPLUGD,
 	    watcherd_dispatch_hotplugd_done },
-	{ MSG_COMMON_OK, "OK", PEER_HOTPLUGD | PEER_ADMIN,
+	{ MSG_COMMON_OK, "OK", PEER_HOTPLUGD,
 	    watcherd_dispatch_hotplugd_reply },
-	{ MSG_COMMON_ERROR, "ERROR", PEER_HOTPLUGD | PEER_ADMIN,
+	{ MSG_COMMON_ERROR, "ERROR", PEER_HOTPLUGD,
 	    watcherd_dispatch_hotplugd_reply },
 };
 
@@ -671,13 +686,20 @@ hpjobs_connect(void)
 	char path[CONFIG_PATH_MAX + 32];
 	struct msgchan_opts o = { 0, 0, 0 };
 	struct hpjob *j;
+	uid_t uid;
 	int fd;
 
 	if (wd.hp != NULL || wd.shutting_down)
 		return;
 	snprintf(path, sizeof(path), "%s/%s", wd.cfg.run_dir, SOCK_HOTPLUGD);
-	if ((fd = msg_connect(path)) == -1) {
-		log_debug("hotplugd: connect %s: %s", path, strerror(errno));
+	if ((fd = msg_connect_server(path, PEER_HOTPLUGD, &uid)) == -1) {
+		if (errno == EPERM)
+			log_warnx("hotplugd: %s answered by uid %u, not root or "
+			    "%s: an impostor, not talking to it", path,
+			    (unsigned)uid, USER_HOTPLUGD);
+		else
+			log_debug("hotplugd: connect %s: %s", path,
+			    strerror(errno));
 		hp_schedule();
 		return;
 	}
@@ -687,6 +709,7 @@ hpjobs_connect(void)
 		hp_schedule();
 		return;
 	}
+	msgchan_set_peer(wd.hp, PEER_HOTPLUGD);	/* verified at connect */
 	log_info("hotplugd: connected; sending %zu active jobs", nactive);
 	TAILQ_FOREACH(j, &active, qentry)
 		hpjob_send(j);

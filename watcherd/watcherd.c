@@ -10,6 +10,7 @@
  * event loop.  See docs/WATCHERD.md.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,24 +53,31 @@ static const struct daemon_extra_opt extra[] = {
 
 /*
  * The directory for the jobs' proxy sockets: owned by our future user,
- * group root, mode 0710, so hotplugd's scripts (root, but without
- * CAP_DAC_OVERRIDE) can reach the sockets and nobody else can.
+ * group root, mode 0710.  Opened below the run dir without following a
+ * symlink and changed through the fd (daemon_opendir): a link planted in
+ * the run dir is refused, never followed as root.
  */
 static void
 make_jobdir(void)
 {
 	struct passwd *pw;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	int rfd, jfd;
 
 	if (xsnprintf(wd.jobdir, sizeof(wd.jobdir), "%s/watcherd-jobs",
 	    wd.cfg.run_dir) == -1)
 		fatalx("run_dir too long");
-	if (daemon_mkdir(wd.cfg.run_dir, 0755) == -1 ||
-	    daemon_mkdir(wd.jobdir, 0710) == -1 ||
-	    chmod(wd.jobdir, 0710) == -1)
-		fatal("mkdir %s", wd.jobdir);
-	if (getuid() == 0 && (pw = getpwnam(USER_WATCHERD)) != NULL &&
-	    chown(wd.jobdir, pw->pw_uid, 0) == -1)
-		fatal("chown %s", wd.jobdir);
+	if (getuid() == 0 && (pw = getpwnam(USER_WATCHERD)) != NULL) {
+		uid = pw->pw_uid;
+		gid = 0;
+	}
+	if ((rfd = daemon_opendir(AT_FDCWD, wd.cfg.run_dir, RUNDIR_MODE,
+	    (uid_t)-1, (gid_t)-1)) == -1 ||
+	    (jfd = daemon_opendir(rfd, "watcherd-jobs", 0710, uid, gid)) == -1)
+		fatal("job dir %s", wd.jobdir);
+	close(jfd);
+	close(rfd);
 }
 
 static void
@@ -116,6 +124,7 @@ main(int argc, char **argv)
 	daemon_parse_args("devsep-watcherd", argc, argv, &opts, extra,
 	    sizeof(extra) / sizeof(extra[0]), NULL);
 	daemon_setup("devsep-watcherd", &opts, &wd.cfg);
+	daemon_lock_instance("devsep-watcherd", &wd.cfg);
 	peer_init();
 	if ((wd.base = event_base_new()) == NULL)
 		fatalx("event_base_new");

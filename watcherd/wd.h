@@ -222,6 +222,8 @@ int		 hpjobs_connected(void);
 int		 hpjobs_relay_start(const struct relay_req *, struct msgchan *,
 		    uint32_t reqid);
 void		 hpjobs_relay_gone(struct msgchan *);
+/* 1 while a relay job answers to this connection (it is not idle). */
+int		 hpjobs_relay_waiting(struct msgchan *);
 
 /* broker.c */
 int		 broker_available(void);

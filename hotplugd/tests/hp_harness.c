@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -201,6 +202,7 @@ int
 connect_watcherd(void)
 {
 	struct passwd *pw = getpwnam(USER_WATCHERD);
+	struct group *gr = getgrnam(GROUP_PEERS);
 	struct msgbuf b;
 	struct msg m;
 	char path[256];
@@ -212,7 +214,9 @@ connect_watcherd(void)
 	sockpath(path, sizeof(path));
 	if ((pid = fork()) == 0) {
 		close(sp[0]);
-		if (setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
+		/* as watcherd runs: its user, the socket group GROUP_PEERS */
+		if (gr == NULL || setgroups(1, &gr->gr_gid) == -1 ||
+		    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
 			_exit(1);
 		if ((fd = msg_connect(path)) == -1)
 			_exit(2);

@@ -22,7 +22,8 @@ expect_rc 0 qdisk-attach 7 51728
 [ "$(cat "$T/out")" = "2 $QPID" ] || fail "repeated attach: $(cat "$T/out")"
 ok "attach: one QEMU ($QPID) for guest 7, refs 2, idempotent"
 
-as() { setpriv --reuid="$1" --regid="$1" --clear-groups $BROKERC "$R" "${@:2}"; }
+# as USER: the user with the socket group devsep, as watcherd runs
+as() { setpriv --reuid="$1" --regid="$1" --groups=devsep $BROKERC "$R" "${@:2}"; }
 as devsep-watcherd qdisk-attach 8 51712 >"$T/out" 2>&1 ||
     fail "watcherd refused: $(cat "$T/out")"
 as devsep-lockd qdisk-attach 9 51712 >"$T/out" 2>&1

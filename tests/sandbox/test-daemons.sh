@@ -35,7 +35,7 @@ field() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$2/status"; }
 
 # check NAME PID: compare /proc/PID/status with policy NAME.
 check() {
-	local name=$1 pid=$2 want_uid want_cap
+	local name=$1 pid=$2 want_uid want_cap want_grp got_grp
 	want_uid=$(id -u "$($DUMP --user "$name")")
 	want_cap=$($DUMP --capeff "$name")
 	if ! kill -0 "$pid" 2>/dev/null; then
@@ -60,8 +60,17 @@ check() {
 	fi
 	[ "$(field Uid "$pid")" = "$want_uid" ] && ok "$name: Uid $want_uid" ||
 		fail "$name: Uid $(field Uid "$pid"), policy says $want_uid"
-	[ "$(awk '$1 == "Groups:" { print NF - 1 }' "/proc/$pid/status")" = 0 ] &&
-		ok "$name: no supplementary groups" || fail "$name: supplementary groups kept"
+	# supplementary groups: none, or exactly the policy's peer-group
+	want_grp=$($DUMP "$name" | awk '$1 == "peer-group" { print $2 }')
+	got_grp=$(awk '$1 == "Groups:" { $1 = ""; print }' "/proc/$pid/status" | xargs)
+	if [ -n "$want_grp" ]; then
+		[ "$got_grp" = "$(getent group "$want_grp" | cut -d: -f3)" ] &&
+		    ok "$name: supplementary groups: only $want_grp" ||
+		    fail "$name: supplementary groups '$got_grp', policy says $want_grp"
+	else
+		[ -z "$got_grp" ] && ok "$name: no supplementary groups" ||
+		    fail "$name: supplementary groups kept: $got_grp"
+	fi
 }
 
 # start NAME SOCKET CMD...: runs CMD in the background, waits for SOCKET.

@@ -32,12 +32,22 @@ usage(void)
 	return 2;
 }
 
+/*
+ * Becomes user with the socket group GROUP_PEERS as its one supplementary
+ * group (as watcherd and the broker run): the daemon's own class checks,
+ * not the socket's mode, must then refuse what the user may not send.
+ */
 static int
 become(const char *user)
 {
 	struct passwd *pw = getpwnam(user);
+	struct group *gr = getgrnam(GROUP_PEERS);
+	gid_t g;
 
-	if (pw == NULL || setgroups(0, NULL) == -1 ||
+	if (pw == NULL || gr == NULL)
+		return -1;
+	g = gr->gr_gid;
+	if (setgroups(1, &g) == -1 ||
 	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
 		perror("wd-client: become");
 		return -1;

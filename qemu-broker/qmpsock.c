@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "daemon.h"
 #include "log.h"
 #include "parse.h"
 
@@ -38,31 +40,26 @@ qmpsock_path(uint32_t kind, uint32_t domid, struct sockaddr_un *sa)
 	    B->cfg.run_dir, QMPSOCK_DIR, kind_name(kind), domid);
 }
 
+/*
+ * <run_dir>/qmp, 0700, owned by uid:gid (the broker's user) when we are
+ * root: opened below the run dir without following a link and changed
+ * through the fd (daemon_opendir), never a chown/chmod by path.
+ */
 int
 qmpsock_dir_prepare(uid_t uid, gid_t gid)
 {
-	char dir[CONFIG_PATH_MAX + 8];
-	struct stat st;
+	int root = getuid() == 0, rfd, fd;
 
-	if (xsnprintf(dir, sizeof(dir), "%s/%s", B->cfg.run_dir,
-	    QMPSOCK_DIR) == -1)
+	if ((rfd = daemon_opendir(AT_FDCWD, B->cfg.run_dir, RUNDIR_MODE,
+	    (uid_t)-1, (gid_t)-1)) == -1)
 		return -1;
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+	fd = daemon_opendir(rfd, QMPSOCK_DIR, 0700, root ? uid : (uid_t)-1,
+	    root ? gid : (gid_t)-1);
+	close(rfd);
+	if (fd == -1)
 		return -1;
-	if (lstat(dir, &st) == -1)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	if ((getuid() != 0 || (st.st_uid == uid && st.st_gid == gid)) &&
-	    (st.st_mode & 07777) == 0700)
-		return 0;	/* as a previous broker left it */
-	/* chmod while it is still ours: after the chown root would need
-	 * CAP_FOWNER, which the unit does not give */
-	if (chmod(dir, 0700) == -1)
-		return -1;
-	return getuid() == 0 ? chown(dir, uid, gid) : 0;
+	close(fd);
+	return 0;
 }
 
 int

@@ -6,7 +6,8 @@
 #   attack 2  a symlink planted in the run dir before a root start is never
 #             followed (watcherd-jobs -> victim dir: watcherd refuses to
 #             start, the victim keeps owner and mode; a lock file link is
-#             refused too); a run dir owned by another uid is refused.
+#             refused too, and the broker's qmp dir link); a run dir owned
+#             by another uid is refused.
 #   attack 4  no daemon socket can be opened by uid 65534 or the scripts'
 #             uid (0660 root:devsep): 40 connections each -> EACCES; with
 #             65534 holding a flood, watcherd (started afterwards) still
@@ -136,6 +137,12 @@ exits "hotplugd in a run dir owned by uid 65534" \
     ok "a run dir owned by uid 65534 is refused" ||
     fail "foreign run dir: $(cat "$T/exits.out")"
 [ -e "$T/foreign/hotplugd.sock" ] && fail "socket made in the foreign run dir"
+
+mkdir -m 0755 "$T/victim2"
+ln -s "$T/victim2" "$R/qmp"
+exits "broker with <rundir>/qmp a planted link" "$BIN/devsep-qemu-broker" "${COMMON[@]}"
+expect "qmp victim dir owner and mode" "$(stat -c '%U %a' "$T/victim2")" "root 755"
+rm "$R/qmp"
 
 start lockd "$R/lockd.sock" "$BIN/devsep-lockd" "${COMMON[@]}" --statedir "$T/state"
 start hotplugd "$R/hotplugd.sock" "$BIN/devsep-hotplugd" "${COMMON[@]}"

@@ -245,6 +245,32 @@ dir_verify(int fd, mode_t mode, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/*
+ * Brings an open directory to mode and uid:gid.  Nothing when it already is
+ * (a restart needs no capability); else the mode is set while the dir is
+ * ours (root needs no CAP_FOWNER for that, which the units do not give),
+ * then the owner: a dir its future owner already holds is taken back first
+ * (CAP_CHOWN).
+ */
+static int
+dir_fix(int fd, const struct stat *st, mode_t mode, uid_t uid, gid_t gid)
+{
+	uid_t me = geteuid();
+
+	if ((st->st_mode & 07777) == mode &&
+	    st->st_uid == (uid != (uid_t)-1 ? uid : me) &&
+	    (gid == (gid_t)-1 || st->st_gid == gid))
+		return 0;
+	if (st->st_uid != me && fchown(fd, me, (gid_t)-1) == -1)
+		return -1;
+	if (fchmod(fd, mode) == -1)
+		return -1;
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    fchown(fd, uid, gid) == -1)
+		return -1;
+	return 0;
+}
+
 int
 daemon_opendir(int atfd, const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
@@ -253,7 +279,7 @@ daemon_opendir(int atfd, const char *path, mode_t mode, uid_t uid, gid_t gid)
 
 	if (mkdirat(atfd, path, mode) == -1 && errno != EEXIST)
 		return -1;
-	/* a planted symlink fails here (ELOOP), a file with ENOTDIR */
+	/* a planted symlink fails here (ELOOP or ENOTDIR), a file ENOTDIR */
 	fd = openat(atfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (fd == -1)
@@ -266,10 +292,8 @@ daemon_opendir(int atfd, const char *path, mode_t mode, uid_t uid, gid_t gid)
 		errno = EPERM;
 		goto fail;
 	}
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    fchown(fd, uid, gid) == -1)
-		goto fail;
-	if (fchmod(fd, mode) == -1 || dir_verify(fd, mode, uid, gid) == -1)
+	if (dir_fix(fd, &st, mode, uid, gid) == -1 ||
+	    dir_verify(fd, mode, uid, gid) == -1)
 		goto fail;
 	return fd;
 fail:

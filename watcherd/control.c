@@ -96,6 +96,7 @@ printable(const char *s)
 
 struct cdrom_nodes {
 	const char	*be;
+	const char	*lx;		/* libxl's copy of params, or NULL */
 	const char	*vals[3];	/* params, type, mode */
 };
 
@@ -115,16 +116,58 @@ cdrom_write_tx(struct xs_handle *xs, xs_transaction_t t, void *arg)
 		if (!xs_write(xs, t, p, n->vals[i], strlen(n->vals[i])))
 			return -1;
 	}
+	/* libxl keeps params under /libxl/<domid>/device/vbd/<devid> too
+	 * and writes both in one transaction (libxl_disk.c cdrom insert) */
+	snprintf(p, sizeof(p), "%s/params", n->lx ? n->lx : "");
+	if (n->lx != NULL &&
+	    !xs_write(xs, t, p, n->vals[0], strlen(n->vals[0])))
+		return -1;
 	return 0;
 }
 
-static int
-cdrom_write(const char *be, const char *params, const char *type,
-    const char *mode)
+/* libxl's /libxl/<domid>/device/vbd/<devid> when it has a params node. */
+static const char *
+libxl_copy(uint32_t domid, uint32_t devid, char *lx, size_t lxsz)
 {
-	struct cdrom_nodes n = { be, { params, type, mode } };
+	char p[192];
+	unsigned len;
+	char *v;
+
+	if (xsnprintf(lx, lxsz, "/libxl/%u/device/vbd/%u", domid, devid) == -1 ||
+	    xsnprintf(p, sizeof(p), "%s/params", lx) == -1 ||
+	    (v = xsio_read(p, &len)) == NULL)
+		return NULL;
+	free(v);
+	return lx;
+}
+
+static int
+cdrom_write(const char *be, const char *lx, const char *params,
+    const char *type, const char *mode)
+{
+	struct cdrom_nodes n = { be, lx, { params, type, mode } };
 
 	return xsu_transact(wd.xs, CTL_TX_TRIES, cdrom_write_tx, &n);
+}
+
+/* The CD-ROM's backend: vbd, or qdisk (libxl's HVM CD-ROMs); 0 or -1. */
+static int
+cdrom_backend(uint32_t domid, uint32_t devid, char *be, size_t besz,
+    char **devtype, unsigned *len)
+{
+	static const char *const kinds[] = { "vbd", "qdisk" };
+	char p[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (xsnprintf(be, besz, "%s/%s/%u/%u", wd.be_root, kinds[i],
+		    domid, devid) == -1 ||
+		    xsnprintf(p, sizeof(p), "%s/device-type", be) == -1)
+			return -1;
+		if ((*devtype = xsio_read(p, len)) != NULL)
+			return 0;
+	}
+	return -1;
 }
 
 /* Checks the request; 0, or an errno with *why set. */
@@ -133,7 +176,6 @@ cdrom_check(uint32_t domid, uint32_t devid, const char *params,
     const char *type, const char *mode, char *be, size_t besz,
     const char **why)
 {
-	char p[256];
 	unsigned len;
 	char *v;
 	int ok;
@@ -147,9 +189,7 @@ cdrom_check(uint32_t domid, uint32_t devid, const char *params,
 	if (wd.xs == NULL)
 		return ENOTCONN;
 	*why = "no such vbd backend";
-	if (xsnprintf(be, besz, "%s/vbd/%u/%u", wd.be_root, domid, devid) == -1 ||
-	    xsnprintf(p, sizeof(p), "%s/device-type", be) == -1 ||
-	    (v = xsio_read(p, &len)) == NULL)
+	if (cdrom_backend(domid, devid, be, besz, &v, &len) == -1)
 		return ENOENT;
 	ok = len == 5 && memcmp(v, "cdrom", 5) == 0;
 	free(v);
@@ -161,7 +201,7 @@ static int
 watcherd_dispatch_broker_cdrom(struct msgchan *c, struct msg *m)
 {
 	struct watcher_cdrom_update u;
-	char be[192];
+	char be[192], lx[96];
 	const char *why;
 	struct msgbuf b;
 	int err;
@@ -170,7 +210,8 @@ watcherd_dispatch_broker_cdrom(struct msgchan *c, struct msg *m)
 		return -1;
 	err = cdrom_check(u.domid, u.devid, u.params, u.type, u.mode, be,
 	    sizeof(be), &why);
-	if (err == 0 && cdrom_write(be, u.params, u.type, u.mode) == -1) {
+	if (err == 0 && cdrom_write(be, libxl_copy(u.domid, u.devid, lx,
+	    sizeof(lx)), u.params, u.type, u.mode) == -1) {
 		err = errno ? errno : EIO;
 		why = "xenstore write failed";
 	}

@@ -6,8 +6,9 @@
 # libxl leaves them).  lockd runs in xl mode on xl's /var/lib/xen; the
 # broker reaches the QEMU through libxl's socket (libxl_run_dir).  Proves:
 #  - devsepctl cd-insert, then xl cd-eject works; xl cd-insert, then
-#    devsepctl cd-eject works; after each, libxl's JSON and QEMU agree
-#    (devsepctl check clean) and the medium is what the last one set;
+#    devsepctl cd-eject works; after each, libxl's JSON, QEMU and xenstore
+#    params (backend and libxl's /libxl copy, written by watcherd in libxl
+#    mode) agree (devsepctl check clean) and name what the last one set;
 #  - the broker holds the QMP socket only for an operation (xl connects
 #    right after) and leaves no fdset of its own behind;
 #  - xl cd-insert and devsepctl cd-insert at once on one guest: both
@@ -36,7 +37,7 @@ done
 xenstore-write /libxl/5/type hvm
 xl_dm_guest 5 5632 hdc || { fail "xl's device model"; finish; }
 JOBS_TO_KILL=$XLDM_PID
-trap 'kill -9 $XLDM_PID 2>/dev/null; kill $LPID $BPID 2>/dev/null; sleep 0.2; "$ROOT/tests/lib/qmp-reap" "$R"; rm -rf "$IMG" "$XLDM_ROOT" "$RD"; cleanup' EXIT
+trap 'kill -9 $XLDM_PID 2>/dev/null; kill $LPID $BPID $WPID 2>/dev/null; sleep 0.2; "$ROOT/tests/lib/qmp-reap" "$R"; rm -rf "$IMG" "$XLDM_ROOT" "$RD"; cleanup' EXIT
 
 RD=$(mktemp -d /tmp/xlrun.XXXXXX)	# the broker's user must reach the sockets
 chmod 755 "$RD"
@@ -54,8 +55,14 @@ LPID=$!
 "$BIN/devsep-qemu-broker" -F -d -c "$W/devsep.conf" --rundir "$R" \
     >"$W/broker.log" 2>&1 &
 BPID=$!
+chmod 755 "$W"		# watcherd's user must reach xenstored's socket
+"$BIN/devsep-watcherd" -F -d -c "$W/devsep.conf" --rundir "$R" \
+    >"$W/watcherd.log" 2>&1 &
+WPID=$!
 CTL() { "$BIN/devsepctl" --rundir "$R" "$@"; }
 wait_for CTL status broker >/dev/null || { fail "broker up"; finish; }
+wait_for grep -q "backend_mode=libxl" "$W/watcherd.log" ||
+    { fail "watcherd up in libxl mode: $(tail -5 "$W/watcherd.log")"; finish; }
 wait_for CTL status lockd >/dev/null || { fail "lockd up"; finish; }
 
 medium() {	# what QEMU has in ide-5632 ("" when empty)
@@ -87,6 +94,9 @@ for s in json.loads(sys.stdin.readline())["return"]:
 fdsets() { xl_dm_qmp 5 '{"execute":"query-fdsets"}' | python3 -c '
 import json, sys
 print(" ".join(sorted(f.get("opaque", "") for s in json.loads(sys.stdin.readline())["return"] for f in s["fds"])))'; }
+xs_params() {	# the CD-ROM's params in its backend and in libxl's copy
+	echo "$(xenstore-read /local/domain/0/backend/qdisk/5/5632/params)|$(xenstore-read /libxl/5/device/vbd/5632/params)"
+}
 check_clean() {
 	XENSTORED_PATH=$XENWORLD_DIR/socket CTL check >"$W/chk" 2>&1 &&
 	    ok "$1: devsepctl check clean" || fail "$1: devsepctl check: $(cat "$W/chk")"
@@ -95,7 +105,10 @@ check_clean() {
 # devsepctl cd-insert, then xl cd-eject
 if CTL cd-insert 5 5632 "$IMG/a.iso" >"$W/out" 2>&1; then ok "devsepctl cd-insert on xl's QEMU: $(cat "$W/out")"
 else fail "devsepctl cd-insert: $(cat "$W/out")"; tail -5 "$W/broker.log"; fi
+grep -q "xenstore=updated" "$W/out" || fail "xenstore not updated: $(cat "$W/out")"
 expect_eq "JSON after devsepctl cd-insert" "$(json_medium)" "$IMG/a.iso raw"
+expect_eq "xenstore params after devsepctl cd-insert (as libxl writes them)" \
+    "$(xs_params)" "aio:$IMG/a.iso|aio:$IMG/a.iso"
 case $(medium) in /dev/fdset/*) ok "QEMU has the medium ($(medium))" ;;
 *) fail "QEMU medium: '$(medium)'" ;; esac
 check_clean "after devsepctl cd-insert"
@@ -103,16 +116,19 @@ run_xl cd-eject 5 hdc && ok "xl cd-eject after devsepctl cd-insert ($XL_MS ms)" 
     fail "xl cd-eject: $(cat "$XL_ERR")"
 expect_eq "QEMU after xl cd-eject" "$(medium)" ""
 expect_eq "JSON after xl cd-eject" "$(json_medium)" " empty"
+expect_eq "xenstore params after xl cd-eject" "$(xs_params)" "|"
 expect_eq "fdsets after xl's eject (broker's released, libxl's freed)" "$(fdsets)" ""
 
 # xl cd-insert, then devsepctl cd-eject
 run_xl cd-insert 5 hdc "$IMG/b.iso" && ok "xl cd-insert ($XL_MS ms)" ||
     fail "xl cd-insert: $(cat "$XL_ERR")"
 check_clean "after xl cd-insert"
+expect_eq "xenstore params after xl cd-insert" "$(xs_params)" "aio:$IMG/b.iso|aio:$IMG/b.iso"
 if CTL cd-eject 5 5632 >"$W/out" 2>&1; then ok "devsepctl cd-eject after xl cd-insert"
 else fail "devsepctl cd-eject: $(cat "$W/out")"; fi
 expect_eq "QEMU after devsepctl cd-eject" "$(medium)" ""
 expect_eq "JSON after devsepctl cd-eject" "$(json_medium)" " empty"
+expect_eq "xenstore params after devsepctl cd-eject" "$(xs_params)" "|"
 expect_eq "fdsets after devsepctl cd-eject" "$(fdsets)" ""
 
 # both at once, 5 rounds: serialized, nothing lost
@@ -128,6 +144,8 @@ for i in 1 2 3 4 5; do
 	case "$jm" in "$IMG/a.iso raw"|"$IMG/c.iso raw") ;;
 	*) fail "round $i: JSON medium '$jm'" ;; esac
 	[ "$qm raw" = "$jm" ] || fail "round $i: QEMU has $qm, JSON says $jm"
+	[ "$(xs_params)" = "aio:$qm|aio:$qm" ] ||
+	    fail "round $i: xenstore params $(xs_params), QEMU has $qm"
 	# devsep refuses (EEXIST) when xl got there first; xl replaces devsep's
 	[ $drc = 0 ] || grep -q "eject first" "$W/out" ||
 	    fail "round $i: devsepctl cd-insert: $(cat "$W/out")"

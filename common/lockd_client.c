@@ -35,6 +35,7 @@ reply_parse(struct msg *m, uint32_t want, enum shape sh,
 {
 	struct lock_ok_gen o;
 	struct lock_config c;
+	struct reply_json j;
 	uint32_t err;
 
 	memset(p, 0, sizeof(*p));
@@ -60,9 +61,11 @@ reply_parse(struct msg *m, uint32_t want, enum shape sh,
 		p->json_len = c.json_len;
 		return 0;
 	case SH_JSON:		/* the JSON replies: QUERY, LIST, STATUS... */
-		if (msg_get_blob(m, &p->json, &p->json_len, LOCK_LIST_MAX))
+		if (reply_json_get(m, want, LOCK_LIST_MAX, &j) == -1)
 			return -EBADMSG;
-		break;
+		p->json = j.json;
+		p->json_len = j.len;
+		return 0;
 	case SH_EMPTY:
 		break;
 	}

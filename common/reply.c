@@ -1,4 +1,5 @@
 /* MSG_COMMON_ERROR: see reply.h. */
+#include "codec.h"
 #include "proto.h"
 #include "reply.h"
 
@@ -20,4 +21,22 @@ reply_error_get(struct msg *m, uint32_t *err, char *text, size_t textsz)
 		return -1;
 	}
 	return 0;
+}
+
+void
+reply_json_put(struct msgbuf *b, const struct reply_json *r)
+{
+	msgbuf_put_blob(b, r->json, r->len);
+}
+
+int
+reply_json_get(struct msg *m, uint32_t type, size_t max, struct reply_json *r)
+{
+	const void *p;
+	int ok = m->hdr.type == type &&
+	    msg_get_blob(m, &p, &r->len, max) == 0;
+
+	if (ok)
+		r->json = p;
+	return codec_get_end(m, ok, r, sizeof(*r));
 }

@@ -24,4 +24,22 @@ void	reply_error_init(struct msgbuf *b, uint32_t reqid, int err,
 int	reply_error_get(struct msg *m, uint32_t *err, char *text,
 	    size_t textsz);
 
+/*
+ * The replies that are one JSON document (str: u32 length + bytes, no
+ * NUL): MSG_COMMON_STATUS_REPLY and STATS_REPLY of every daemon,
+ * MSG_WATCHER_DEVICES_REPLY, MSG_LOCK_QUERY_REPLY and LIST_REPLY, and the
+ * OK of the broker's CDROM_LIST and LIST.  One layout, so one struct for
+ * all of them: put writes it into b initialized as any of those types;
+ * get reads a message of `type` whose document is at most max bytes,
+ * all of it, pointing json into the message (not copied); else -1 with
+ * the struct zeroed.
+ */
+struct reply_json {
+	const char	*json;
+	size_t		 len;
+};
+void	reply_json_put(struct msgbuf *b, const struct reply_json *r);
+int	reply_json_get(struct msg *m, uint32_t type, size_t max,
+	    struct reply_json *r);
+
 #endif

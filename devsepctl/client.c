@@ -240,15 +240,13 @@ ctl_report(struct ctl *c, const struct ctl_daemon *d, int rc,
 int
 ctl_get_json(struct msg *m, json_t **out)
 {
-	const void *p;
-	size_t len;
+	struct reply_json r;
 	json_error_t jerr;
 
 	*out = NULL;
-	if (msg_get_blob(m, &p, &len, CTL_REPLY_MAX) == -1 ||
-	    msg_end(m) == -1)
+	if (reply_json_get(m, m->hdr.type, CTL_REPLY_MAX, &r) == -1)
 		return -1;
-	*out = json_loadb(p, len, JSON_REJECT_DUPLICATES, &jerr);
+	*out = json_loadb(r.json, r.len, JSON_REJECT_DUPLICATES, &jerr);
 	return *out == NULL ? -1 : 0;
 }
 

@@ -169,6 +169,7 @@ hotplugd_dispatch_watcherd_cancel(struct msgchan *c, struct msg *m)
 static int
 reply_json(struct msgchan *c, struct msg *m, uint32_t type, char *s)
 {
+	struct reply_json r = { s ? s : "{}", s ? strlen(s) : 2 };
 	struct msgbuf b;
 
 	if (msg_end(m) == -1) {
@@ -176,7 +177,7 @@ reply_json(struct msgchan *c, struct msg *m, uint32_t type, char *s)
 		return -1;
 	}
 	msgbuf_init(&b, type, m->hdr.reqid);
-	msgbuf_put_str(&b, s ? s : "{}");
+	reply_json_put(&b, &r);
 	msgchan_send(c, &b);
 	msgbuf_dispose(&b);
 	free(s);

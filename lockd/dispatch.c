@@ -84,14 +84,15 @@ reply_json(struct msgchan *ch, uint32_t type, uint32_t reqid, json_t *o,
 {
 	struct msgbuf b;
 	char *s = json_dumps(o, JSON_COMPACT);
+	struct reply_json r = { s, s ? strlen(s) : 0 };
 
-	if (s == NULL || strlen(s) > max) {
+	if (s == NULL || r.len > max) {
 		reply_err(ch, reqid, s ? E2BIG : ENOMEM, "reply too large");
 		free(s);
 		return;
 	}
 	msgbuf_init(&b, type, reqid);
-	msgbuf_put_str(&b, s);
+	reply_json_put(&b, &r);
 	send_or_drop(ch, &b);
 	free(s);
 }

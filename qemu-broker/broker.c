@@ -27,6 +27,7 @@
 #include "qmp.h"
 #include "reload.h"
 #include "sandbox.h"
+#include "reply.h"
 #include "status.h"
 
 /* Requesters per peer class at once (watcherd, admin): a flood by one
@@ -71,6 +72,7 @@ broker_lockd(void)
 static int
 reply_json(struct msgchan *ch, struct msg *m, uint32_t type, json_t *o)
 {
+	struct reply_json r;
 	struct msgbuf b;
 	char *s;
 
@@ -80,8 +82,9 @@ reply_json(struct msgchan *ch, struct msg *m, uint32_t type, json_t *o)
 	}
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
+	r = (struct reply_json){ s ? s : "{}", s ? strlen(s) : 2 };
 	msgbuf_init(&b, type, m->hdr.reqid);
-	msgbuf_put_str(&b, s ? s : "{}");
+	reply_json_put(&b, &r);
 	client_reply_ok(msgchan_arg(ch), &b);
 	msgbuf_dispose(&b);
 	free(s);

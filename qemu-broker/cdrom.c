@@ -27,6 +27,7 @@
 #include "log.h"
 #include "parse.h"
 #include "proto.h"
+#include "reply.h"
 
 static const char *
 block_file(json_t *blocks, const char *qdev, int *found)
@@ -233,6 +234,7 @@ listed(int rc, json_t *ret, const char *errdesc, void *arg)
 {
 	struct lreq *l = arg;
 	json_t *a = json_array(), *b;
+	struct reply_json r;
 	struct msgbuf mb;
 	uint32_t devid;
 	size_t i;
@@ -256,8 +258,9 @@ listed(int rc, json_t *ret, const char *errdesc, void *arg)
 		    "file", f, "fdset", (json_int_t)fdset_of(f)));
 	}
 	s = json_dumps(a, JSON_COMPACT);
+	r = (struct reply_json){ s ? s : "[]", s ? strlen(s) : 2 };
 	msgbuf_init(&mb, MSG_COMMON_OK, l->reqid);
-	msgbuf_put_str(&mb, s ? s : "[]");
+	reply_json_put(&mb, &r);
 	client_reply_ok(l->c, &mb);
 	msgbuf_dispose(&mb);
 	free(s);

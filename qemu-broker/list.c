@@ -15,6 +15,7 @@
 #include "broker.h"
 #include "log.h"
 #include "proto_broker.h"
+#include "reply.h"
 
 struct lister {
 	struct client	*c;
@@ -32,6 +33,7 @@ struct lent {
 static void
 lister_done(struct lister *l)
 {
+	struct reply_json r;
 	struct msgbuf b;
 	char *s;
 
@@ -39,8 +41,9 @@ lister_done(struct lister *l)
 		return;
 	s = json_dumps(json_pack("{s:o}", "domains", l->domains),
 	    JSON_COMPACT);
+	r = (struct reply_json){ s ? s : "{}", s ? strlen(s) : 2 };
 	msgbuf_init(&b, MSG_COMMON_OK, l->reqid);
-	msgbuf_put_str(&b, s ? s : "{}");
+	reply_json_put(&b, &r);
 	client_reply_ok(l->c, &b);
 	msgbuf_dispose(&b);
 	free(s);

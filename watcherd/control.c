@@ -41,6 +41,7 @@ reply_err(struct msgchan *c, uint32_t reqid, int err, const char *text)
 static void
 reply_str(struct msgchan *c, uint32_t type, uint32_t reqid, char *s)
 {
+	struct reply_json r = { s, s ? strlen(s) : 0 };
 	struct msgbuf b;
 
 	if (s == NULL) {
@@ -48,7 +49,7 @@ reply_str(struct msgchan *c, uint32_t type, uint32_t reqid, char *s)
 		return;
 	}
 	msgbuf_init(&b, type, reqid);
-	msgbuf_put_str(&b, s);
+	reply_json_put(&b, &r);
 	if (b.err || msgchan_send(c, &b) == -1)
 		msgchan_drop(c, "reply too large or queue full");
 	msgbuf_dispose(&b);

@@ -17,6 +17,7 @@
 
 #include "msg.h"
 #include "proto_hotplug.h"
+#include "reply.h"
 #include "hp_harness.h"
 
 char	T[64], SCRIPTS[128], RUNDIR[128], OUT[128];
@@ -323,16 +324,20 @@ recv_done(int fd, int timeout_ms, struct hp_done *d)
 char *
 admin_json(int fd, uint32_t type)
 {
-	static char buf[MSG_MAX_DEFAULT];
+	struct reply_json r;
 	struct msg m;
+	char *s;
 
 	if (send_raw(fd, type, 77, NULL, 0) == -1 ||
 	    msg_recv_fd(fd, &m, MSG_MAX_DEFAULT, 0, 5000) == -1)
 		return NULL;
-	if (msg_get_str(&m, buf, sizeof(buf)) == -1)
-		buf[0] = '\0';
+	if (reply_json_get(&m, type == MSG_COMMON_STATS ?
+	    MSG_COMMON_STATS_REPLY : MSG_COMMON_STATUS_REPLY, MSG_MAX_DEFAULT,
+	    &r) == -1)
+		r = (struct reply_json){ "", 0 };
+	s = strndup(r.json, r.len);
 	msg_dispose(&m);
-	return strdup(buf);
+	return s;
 }
 
 int

@@ -23,6 +23,7 @@
 #include "msg.h"
 #include "parse.h"
 #include "proto_watcher.h"
+#include "reply.h"
 
 static int
 usage(void)
@@ -100,7 +101,8 @@ build(struct msgbuf *b, int argc, char **argv)
 static int
 print_reply(struct msg *m)
 {
-	char text[WATCHER_REPLY_MAX];
+	static char text[WATCHER_REPLY_MAX];
+	struct reply_json r;
 	uint32_t err;
 
 	if (m->hdr.type == MSG_COMMON_OK) {
@@ -108,15 +110,14 @@ print_reply(struct msg *m)
 		return 0;
 	}
 	if (m->hdr.type == MSG_COMMON_ERROR) {
-		if (msg_get_u32(m, &err) == -1 ||
-		    msg_get_str(m, text, sizeof(text)) == -1)
+		if (reply_error_get(m, &err, text, sizeof(text)) == -1)
 			return 2;
 		printf("ERROR %u %s\n", err, text);
 		return 1;
 	}
-	if (msg_get_str(m, text, sizeof(text)) == -1)
+	if (reply_json_get(m, m->hdr.type, WATCHER_REPLY_MAX, &r) == -1)
 		return 2;
-	printf("%s\n", text);
+	printf("%.*s\n", (int)r.len, r.json);
 	return 0;
 }
 

@@ -424,6 +424,7 @@ pidfile_dir(struct daemon_opts *o)
 	char tmp[CONFIG_PATH_MAX], *dir;
 	struct passwd *pw = NULL;
 	struct stat st;
+	int fd;
 
 	if (xsnprintf(tmp, sizeof(tmp), "%s", o->pidfile) == -1)
 		fatalx("pidfile %s: path too long", o->pidfile);
@@ -431,9 +432,11 @@ pidfile_dir(struct daemon_opts *o)
 	if (getuid() == 0 && o->user != NULL && strcmp(o->user, "root") != 0)
 		pw = getpwnam(o->user);
 	if (pw != NULL && stat(dir, &st) == -1 && errno == ENOENT) {
-		if (mkdir(dir, 0755) == -1 ||
-		    chown(dir, pw->pw_uid, pw->pw_gid) == -1)
+		/* by fd: never a chown of whatever the path names by then */
+		if ((fd = daemon_opendir(AT_FDCWD, dir, 0755, pw->pw_uid,
+		    pw->pw_gid)) == -1)
 			fatal("pidfile directory %s", dir);
+		close(fd);
 	} else if (pw != NULL && stat(dir, &st) == 0 &&
 	    st.st_uid != pw->pw_uid)
 		log_warnx("pidfile %s: directory %s is not owned by %s, so the "

@@ -26,6 +26,7 @@
 #include "parse.h"
 #include "proto_broker.h"
 #include "proto_lock.h"
+#include "reply.h"
 #include "table.h"
 
 struct items {
@@ -189,8 +190,7 @@ from_lockd(struct ctl *c, char **store)
 	const struct ctl_daemon *d = ctl_daemon_find("lockd");
 	struct ctl_reply r;
 	struct msgbuf b;
-	const void *p;
-	size_t len;
+	struct reply_json j;
 	int rc;
 
 	*store = NULL;
@@ -198,8 +198,9 @@ from_lockd(struct ctl *c, char **store)
 	rc = ctl_call(c, d, &b, MSG_LOCK_LIST_REPLY, ctl_timeout(c,
 	    CTL_TIMEOUT_QUERY_MS), &r);
 	msgbuf_dispose(&b);
-	if (rc == CTL_OK && (msg_get_blob(&r.m, &p, &len, LOCK_LIST_MAX) ==
-	    -1 || msg_end(&r.m) == -1 || (*store = strndup(p, len)) == NULL)) {
+	if (rc == CTL_OK && (reply_json_get(&r.m, MSG_LOCK_LIST_REPLY,
+	    LOCK_LIST_MAX, &j) == -1 || (*store = strndup(j.json, j.len)) ==
+	    NULL)) {
 		rc = CTL_NOANSWER;
 		snprintf(r.why, sizeof(r.why), "malformed LIST reply");
 	}

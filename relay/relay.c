@@ -43,6 +43,7 @@
 #include "parse.h"
 #include "proto_hotplug.h"
 #include "proto_watcher.h"
+#include "reply.h"
 
 #define RELAY_EXIT_FAIL		1	/* refused, not run, or no result */
 #define RELAY_EXIT_USAGE	2
@@ -174,8 +175,8 @@ reply(const struct relay *r, struct msg *m)
 	char text[RELAY_REPLY_MAX];
 	uint32_t err;
 
-	if (m->hdr.type == MSG_COMMON_ERROR && msg_get_u32(m, &err) == 0 &&
-	    msg_get_str(m, text, sizeof(text)) == 0 && msg_end(m) == 0) {
+	if (m->hdr.type == MSG_COMMON_ERROR &&
+	    reply_error_get(m, &err, text, sizeof(text)) == 0) {
 		say(r, "refused by devsep-watcherd: %s (%s); the script was "
 		    "not run", text, strerror((int)err));
 		return RELAY_EXIT_FAIL;

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "msg.h"
 #include "proto_broker.h"
+#include "reply.h"
 #include "wd.h"
 
 #define BROKER_PENDING 256
@@ -210,8 +211,7 @@ watcherd_dispatch_broker_reply(struct msgchan *c, struct msg *m)
 	char text[256] = "", why[320];
 
 	if (m->hdr.type == MSG_COMMON_ERROR &&
-	    (msg_get_u32(m, &err) == -1 ||
-	    msg_get_str(m, text, sizeof(text)) == -1 || msg_end(m) == -1))
+	    reply_error_get(m, &err, text, sizeof(text)) == -1)
 		return -1;
 	if (p == NULL || !p->attach)
 		return 0;

@@ -142,7 +142,7 @@ int	msg_connect(const char *path);			/* blocking, cloexec */
 /*
  * msg_connect() to a daemon of class server, verifying before anything is
  * sent (SO_PEERCRED of the listener) that the socket was made by root (the
- * daemons listen before they drop to their user), by our own euid, or by
+ * daemons listen before they drop to their user), by our own uid, or by
  * server's configured user (peer_init).  Otherwise the fd is closed, errno
  * is EPERM and *uidp (may be NULL) says who answered: an impostor.
  */

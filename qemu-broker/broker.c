@@ -62,7 +62,11 @@ broker_lockd(void)
 	if (B->lockd == NULL) {
 		B->lockd = lockc_async_new(B->base, B->cfg.run_dir, lockd_lost,
 		    NULL);
-		if (B->lockd == NULL)
+		if (B->lockd == NULL && errno == EPERM)
+			log_warnx("%s/%s is answered by neither root nor %s: "
+			    "an impostor, not talking to it", B->cfg.run_dir,
+			    SOCK_LOCKD, USER_LOCKD);
+		else if (B->lockd == NULL)
 			log_debug("lockd not reachable: %s", strerror(errno));
 	}
 	return B->lockd;

@@ -14,9 +14,14 @@ datagram per message) and reports what the daemon did.
   idle PATH SECS                       connects, sends nothing; prints
                                        CLOSED <s> when the daemon hangs up
                                        within SECS, else OPEN
-  impostor PATH LOG                    listens at PATH (0777) as a fake
-                                       daemon: appends "got <bytes>" per
-                                       datagram to LOG, answers OK
+  impostor PATH LOG [UID]              listens at PATH (0777) as a fake
+                                       daemon: appends "accept" per
+                                       connection and "got <bytes>" per
+                                       datagram to LOG, answers OK; with
+                                       UID (run as root): binds as root,
+                                       then drops to UID before listen(),
+                                       as if a socket in a root-only run
+                                       dir were served by UID
 """
 import errno
 import os
@@ -98,13 +103,19 @@ def cmd_idle(path, secs):
     return "CLOSED %.1f" % (time.monotonic() - t0) if not r else "DATA"
 
 
-def cmd_impostor(path, log):
+def cmd_impostor(path, log, uid=None):
     ls = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     ls.bind(path)
     os.chmod(path, 0o777)
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(int(uid))
+        os.setuid(int(uid))
     ls.listen(8)
     while True:
         c, _ = ls.accept()
+        with open(log, "a") as f:
+            f.write("accept\n")
         c.settimeout(WAIT_S)
         try:
             while True:
@@ -132,7 +143,7 @@ def main(argv):
     elif cmd == "idle":
         print(cmd_idle(path, argv[3]))
     elif cmd == "impostor":
-        cmd_impostor(path, argv[3])
+        cmd_impostor(path, argv[3], argv[4] if len(argv) > 4 else None)
     else:
         sys.stderr.write(__doc__)
         return 2

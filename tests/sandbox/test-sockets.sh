@@ -55,7 +55,7 @@ cleanup() {
 		grep -q "Sanitizer\|runtime error" "$p" 2>/dev/null &&
 		    { echo "FAIL: sanitizer report in $p"; FAILS=$((FAILS + 1)); }
 	done
-	rm -rf "$T"
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
 	echo "test-sockets: $FAILS failure(s)"
 	[ $FAILS = 0 ] && exit 0
 	exit 1
@@ -241,8 +241,42 @@ grep -q impostor "$T/ctl.out" && ok "devsepctl disk-add: $(head -1 "$T/ctl.out")
     fail "devsepctl disk-add: no impostor error: $(cat "$T/ctl.out")"
 "$CTL" --rundir "$I" locks >"$T/ctl.out" 2>&1 &&
     fail "devsepctl locks believed the impostor: $(cat "$T/ctl.out")"
-expect "what the impostor broker received" "$(cat "$O/imp-broker.log" 2>/dev/null)" ""
-expect "what the impostor lockd received" "$(cat "$O/imp-lockd.log" 2>/dev/null)" ""
+expect "what the impostor broker received" "$(grep got "$O/imp-broker.log" 2>/dev/null)" ""
+expect "what the impostor lockd received" "$(grep got "$O/imp-lockd.log" 2>/dev/null)" ""
+
+# watcherd's own client check: its run dir's hotplugd.sock answered by uid
+# 65534 (bound by root, listen()ed after a drop to 65534: as if a socket in
+# the root-only run dir were served by someone else)
+R3=$T/run3
+mkdir -m 0755 "$R3"
+($PY "$ATK" impostor "$R3/hotplugd.sock" "$O/imp-hp.log" 65534) &
+FLOODS+=($!)
+for i in $(seq 60); do [ -S "$R3/hotplugd.sock" ] && break; sleep 0.05; done
+start watcherd3 "$R3/watcherd.sock" "$BIN/devsep-watcherd" -F -d -c "$T/devsep.conf" \
+    --rundir "$R3" --domid 0
+for i in $(seq 60); do grep -q impostor "$T/watcherd3.log" && break; sleep 0.05; done
+grep -q "answered by uid 65534.*impostor" "$T/watcherd3.log" &&
+    ok "watcherd refuses an impostor hotplugd (uid 65534)" ||
+    fail "watcherd did not refuse the impostor hotplugd"
+"$CTL" --rundir "$R3" --json status watcherd 2>&1 | grep -q '"hotplugd": *false' &&
+    ok "watcherd is not connected to the impostor" ||
+    fail "watcherd connected to the impostor hotplugd"
+expect "what the impostor hotplugd received" "$(grep got "$O/imp-hp.log" 2>/dev/null)" ""
+
+# the broker's lockd client: lockd.sock answered by uid 65534 likewise
+R4=$T/run4
+mkdir -m 0755 "$R4"
+($PY "$ATK" impostor "$R4/lockd.sock" "$O/imp-lk.log" 65534) &
+FLOODS+=($!)
+for i in $(seq 60); do [ -S "$R4/lockd.sock" ] && break; sleep 0.05; done
+start broker4 "$R4/broker.sock" "$BIN/devsep-qemu-broker" -F -d -c "$T/devsep.conf" \
+    --rundir "$R4"
+"$CTL" --rundir "$R4" disk-remove 5 1 >"$T/ctl.out" 2>&1 &&
+    fail "disk-remove went through an impostor lockd: $(cat "$T/ctl.out")"
+grep -q "lockd.sock is answered by neither root nor devsep-lockd: an impostor" \
+    "$T/broker4.log" && ok "the broker refuses an impostor lockd (uid 65534)" ||
+    fail "the broker did not refuse the impostor lockd: $(cat "$T/ctl.out")"
+expect "what the impostor lockd (broker's) received" "$(grep got "$O/imp-lk.log" 2>/dev/null)" ""
 
 # ---- attack 7: a second instance ------------------------------------------
 exits "second lockd" "$BIN/devsep-lockd" "${COMMON[@]}" --statedir "$T/state" &&

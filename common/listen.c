@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "listen.h"
 #include "log.h"
 #include "msg.h"
@@ -11,6 +12,7 @@
 #define MSGLISTEN_PAUSE_S	1	/* out of fds: retry after */
 
 #define NCLASSES	5	/* PEER_WATCHERD .. PEER_ADMIN: bits 0..4 */
+#define REFUSE_LOG_MS	1000	/* at most one refusal line per interval */
 
 struct msglisten {
 	struct event		*ev, *resume;
@@ -18,6 +20,8 @@ struct msglisten {
 	uint32_t		 classes;	/* 0: anyone (no check) */
 	size_t			 per_class;
 	size_t			 nclass[NCLASSES];
+	uint64_t		 refuse_log_ms;	/* last refusal logged */
+	size_t			 refuse_quiet;	/* refused since, unlogged */
 	const char		*name;
 	msglisten_accept_fn	 fn;
 	void			*arg;
@@ -55,6 +59,25 @@ class_slot(uint32_t peer)
 }
 
 /*
+ * A peer connecting in a loop must not flood the log: one refusal line per
+ * REFUSE_LOG_MS, the next one says how many went unlogged.  1: log it.
+ */
+static int
+refuse_log_ok(struct msglisten *l, size_t *quiet)
+{
+	uint64_t now = now_ms();
+
+	if (l->refuse_log_ms != 0 && now - l->refuse_log_ms < REFUSE_LOG_MS) {
+		l->refuse_quiet++;
+		return 0;
+	}
+	l->refuse_log_ms = now;
+	*quiet = l->refuse_quiet;
+	l->refuse_quiet = 0;
+	return 1;
+}
+
+/*
  * With classes set: a peer that may send nothing here is refused before
  * anything is read, and each class has its own budget, so that a flood
  * by one class (or by a uid that is no class) never takes another's
@@ -65,6 +88,7 @@ class_admit(struct msglisten *l, int fd)
 {
 	struct ucred cr;
 	uint32_t peer;
+	size_t quiet;
 	int slot;
 
 	if (l->classes == 0)
@@ -75,15 +99,19 @@ class_admit(struct msglisten *l, int fd)
 	}
 	peer = peer_classify(&cr) & l->classes;
 	if ((slot = class_slot(peer)) == -1) {
-		log_warnx("%s: refused pid=%d uid=%u at accept: its class "
-		    "may send nothing here", l->name, (int)cr.pid,
-		    (unsigned)cr.uid);
+		if (refuse_log_ok(l, &quiet))
+			log_warnx("%s: refused pid=%d uid=%u at accept: its "
+			    "class may send nothing here (%zu more refused "
+			    "unlogged before)", l->name, (int)cr.pid,
+			    (unsigned)cr.uid, quiet);
 		return 0;
 	}
 	if (l->nclass[slot] >= l->per_class) {
-		log_warnx("%s: refused pid=%d uid=%u: %zu %s connections "
-		    "already", l->name, (int)cr.pid, (unsigned)cr.uid,
-		    l->nclass[slot], peer_class_name(peer));
+		if (refuse_log_ok(l, &quiet))
+			log_warnx("%s: refused pid=%d uid=%u: %zu %s "
+			    "connections already (%zu more refused unlogged "
+			    "before)", l->name, (int)cr.pid, (unsigned)cr.uid,
+			    l->nclass[slot], peer_class_name(peer), quiet);
 		return 0;
 	}
 	l->nclass[slot]++;

@@ -5,6 +5,11 @@
  *    the next one is closed at once (the client reads EOF) and not passed
  *    on; msglisten_closed makes room again;
  *  - a connection the callback refuses (-1) is closed and not counted;
+ *  - with peer classes (issue 14): a peer whose class may send nothing is
+ *    refused at accept (the callback never sees it), each class is held to
+ *    its own budget (a third connection of ours with 2 per class is
+ *    closed while other classes would still have room), and
+ *    msglisten_closed_peer makes room in that class again;
  *  - out of file descriptors (EMFILE) accepting pauses for about a second
  *    (a pending client is not taken before) and then resumes by itself
  *    (skipped under valgrind, which keeps its own descriptor limit).
@@ -130,6 +135,49 @@ test_limit(void **state)
 	msglisten_free(l);
 }
 
+static void
+test_classes(void **state)
+{
+	struct msglisten *l = msglisten_new(base, lfd, 0, "t", take, NULL);
+	struct ucred me = { getpid(), getuid(), getgid() };
+	uint32_t mine = peer_classify(&me);
+	int c[4], i;
+
+	assert_non_null(l);
+	/* our class may send nothing here: refused before the callback */
+	msglisten_set_classes(l, PEER_BROKER, 2);
+	if (mine & PEER_BROKER)
+		skip();		/* run as the broker's user: nothing to prove */
+	assert_true((c[0] = msg_connect(path)) >= 0);
+	spin(100);
+	assert_int_equal(ntaken, 0);
+	assert_int_equal(closed_by_server(c[0]), 1);
+	close(c[0]);
+	/* our own class (admin as root, none otherwise: pretend ours) */
+	if (mine == 0) {
+		peer_set_uid(PEER_LOCKD, getuid());
+		mine = PEER_LOCKD;
+	}
+	msglisten_set_classes(l, mine | PEER_BROKER, 2);
+	for (i = 0; i < 3; i++)
+		assert_true((c[i] = msg_connect(path)) >= 0);
+	spin(100);
+	assert_int_equal(ntaken, 2);
+	assert_int_equal(msglisten_class_count(l, mine), 2);
+	assert_int_equal(msglisten_class_count(l, PEER_BROKER), 0);
+	assert_int_equal(closed_by_server(c[2]), 1);
+	close(c[2]);
+	msglisten_closed_peer(l, mine);
+	assert_true((c[3] = msg_connect(path)) >= 0);
+	spin(100);
+	assert_int_equal(ntaken, 3);
+	assert_int_equal(closed_by_server(c[3]), 0);
+	close(c[0]);
+	close(c[1]);
+	close(c[3]);
+	msglisten_free(l);
+}
+
 /* valgrind keeps its own descriptor limit: RLIMIT_NOFILE games fail there */
 static int
 under_valgrind(void)
@@ -187,6 +235,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_classes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emfile_pause, setup,
 		    teardown),

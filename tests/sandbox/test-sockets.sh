@@ -196,6 +196,9 @@ sleep 0.5
 grep -q "broker connections already" "$T/watcherd.log" &&
     ok "the broker class was held to its own limit" ||
     fail "no per-class refusal in watcherd's log"
+n=$(grep -c "control: refused" "$T/watcherd.log")
+[ "$n" -le 2 ] && ok "8 refusals in a burst: $n log line(s)" ||
+    fail "refusals flood the log: $n lines"
 
 # idle admin connections are closed after peer_idle_timeout (1 s)
 for s in lockd hotplugd watcherd broker; do

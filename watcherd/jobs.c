@@ -30,7 +30,7 @@
  *   DONE, so the same run cannot be asked for twice meanwhile.  hotplugd
  *   lost: a relay job ends at once (never re-sent: libxl waits).
  * - A job is sized to its content (issue 8: a 10 000-device reconcile
- *   queues ~7000): its strings (script, vifname, gatewaydev) are read into
+ *   queues ~7000): its strings (script, vif name, gatewaydev) are read into
  *   a struct hpjob_strs on the stack and copied behind the struct; the
  *   proxy socket path is derived from the id when the proxy is opened.
  */
@@ -208,21 +208,23 @@ take_opt(const struct xsb_val *v, const char *be, const char *node,
 }
 
 /*
- * The job's backend nodes (libxl's script, and for a vif vifname and
- * gatewaydev) in one pipelined round trip.  -1 if the job cannot be
- * built; *slen = the `script` node's length.
+ * The job's backend nodes (libxl's script, and for a vif gatewaydev, its
+ * `netdev`) in one pipelined round trip.  -1 if the job cannot be built;
+ * *slen = the `script` node's length.  A vif's `vif` is always netback's
+ * name vif<D>.<N>, as libxl passes it (libxl__device_nic_devname): with a
+ * `vifname` node the script itself renames the interface (vif-common.sh
+ * rename_vif), which fails when given the new name as `vif`.
  */
 static int
 hpjob_fill(struct hpjob_strs *j, const struct wdev *d, unsigned *slen)
 {
-	static const char *const node[] = { "script", "vifname", "gatewaydev" };
-	char *buf[] = { j->script, j->vif, j->netdev };
-	const size_t sz[] = { sizeof(j->script), sizeof(j->vif),
-	    sizeof(j->netdev) };
-	char be[192], p[3][256];
-	const char *pp[3];
-	struct xsb_val v[3];
-	size_t i, n = strcmp(dev_kind(d), "vif") == 0 ? 3 : 1;
+	static const char *const node[] = { "script", "gatewaydev" };
+	char *buf[] = { j->script, j->netdev };
+	const size_t sz[] = { sizeof(j->script), sizeof(j->netdev) };
+	char be[192], p[2][256];
+	const char *pp[2];
+	struct xsb_val v[2];
+	size_t i, n = strcmp(dev_kind(d), "vif") == 0 ? 2 : 1;
 	int burst;
 
 	if (dev_be_path(d, be, sizeof(be)) == -1)
@@ -237,7 +239,7 @@ hpjob_fill(struct hpjob_strs *j, const struct wdev *d, unsigned *slen)
 		if (take_opt(burst ? &v[i] : NULL, be, node[i], buf[i], sz[i],
 		    i == 0 ? slen : NULL) == -1)
 			return -1;
-	if (n == 3 && j->vif[0] == '\0')
+	if (n == 2)
 		snprintf(j->vif, sizeof(j->vif), "vif%u.%u", d->domid,
 		    d->devid);
 	return 0;

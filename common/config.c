@@ -39,6 +39,7 @@ static const struct key keys[] = {
 	{ "script_output_max",	K_U32,	OFF(script_output_max), 0, 16 << 20, 1 },
 	{ "image_dirs",		K_DIRS,	OFF(image_dirs), 0, 0, 1 },
 	{ "qemu_uid_base",	K_U32,	OFF(qemu_uid_base), 1000, 0x7fffffff, 0 },
+	{ "script_uid_base",	K_U32,	OFF(script_uid_base), 1000, 0x7fffffff - 1024, 0 },
 	{ "qemu_binary",	K_PATH,	OFF(qemu_binary), 0, 0, 0 },
 	{ "qemu_chroot",	K_PATH,	OFF(qemu_chroot), 0, 0, 0 },
 	{ "run_dir",		K_PATH,	OFF(run_dir), 0, 0, 0 },
@@ -75,6 +76,7 @@ config_defaults(struct devsep_config *c)
 	strcpy(c->image_dirs[0], "/var/lib/xen/images");
 	c->n_image_dirs = 1;
 	c->qemu_uid_base = 16777216;	/* 2^24: far above ordinary uids */
+	c->script_uid_base = 16842752;	/* 2^24 + 2^16: above every QEMU uid */
 	strcpy(c->qemu_binary, "/usr/bin/qemu-system-x86_64");
 	strcpy(c->qemu_chroot, "/var/empty");
 	strcpy(c->run_dir, DEVSEP_RUNDIR);

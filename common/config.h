@@ -61,6 +61,7 @@ struct devsep_config {
 	char	 image_dirs[CONFIG_MAX_DIRS][CONFIG_PATH_MAX];
 	size_t	 n_image_dirs;
 	uint32_t qemu_uid_base;
+	uint32_t script_uid_base;	/* hotplug job slot N runs as base + N */
 	char	 qemu_binary[CONFIG_PATH_MAX];
 	char	 qemu_chroot[CONFIG_PATH_MAX];
 

@@ -63,6 +63,9 @@ enum peer_class {
  * one supplementary group (policy `peer-group`); the admin is root.
  */
 #define GROUP_PEERS	"devsep"
+/* The gid of every hotplug script (each job has its own uid, see
+ * hotplugd/launch.h): scripts are no daemon class, never a peer. */
+#define SCRIPT_GROUP	"devsep-script"
 
 /* Loads the daemon users' uids (getpwnam); call before chroot. */
 void		 peer_init(void);

@@ -79,3 +79,23 @@ hotplug_cancel_get(struct msg *m, struct hotplug_cancel *c)
 
 	return codec_get_end(m, ok, c, sizeof(*c));
 }
+
+void
+hotplug_started_put(struct msgbuf *b, const struct hotplug_started *st)
+{
+	if (codec_put_type(b, MSG_HOTPLUG_STARTED) == -1)
+		return;
+	msgbuf_put_u64(b, st->id);
+	msgbuf_put_u32(b, st->pid);
+	msgbuf_put_u32(b, st->uid);
+}
+
+int
+hotplug_started_get(struct msg *m, struct hotplug_started *st)
+{
+	int ok = m->hdr.type == MSG_HOTPLUG_STARTED &&
+	    msg_get_u64(m, &st->id) == 0 && msg_get_u32(m, &st->pid) == 0 &&
+	    msg_get_u32(m, &st->uid) == 0;
+
+	return codec_get_end(m, ok, st, sizeof(*st));
+}

@@ -59,6 +59,15 @@
  *   dropped, a running job's whole process group gets SIGTERM (SIGKILL
  *   after script_kill_grace_ms); either way the job's DONE follows with
  *   outcome CANCELLED.  MSG_COMMON_ERROR {ENOENT, ...} when unknown.
+ *
+ * MSG_HOTPLUG_STARTED (hotplugd -> watcherd, reqid of the RUN; sent when
+ * the script was exec'd, and again to the sender of a re-sent RUN)
+ *	u64 job_id
+ *	u32 pid		the script's main process (its session leader)
+ *	u32 uid		the uid every process of the job runs as (its own:
+ *			script_uid_base + slot, hotplugd/launch.h).  watcherd's
+ *			proxy for this job serves only connections of this uid
+ *			(watcherd/xsproxy.c client_ok).
  */
 #ifndef DEVSEP_PROTO_HOTPLUG_H
 #define DEVSEP_PROTO_HOTPLUG_H
@@ -71,6 +80,7 @@ enum msg_hotplug {
 	MSG_HOTPLUG_RUN		= 100,
 	MSG_HOTPLUG_DONE	= 101,
 	MSG_HOTPLUG_CANCEL	= 102,
+	MSG_HOTPLUG_STARTED	= 103,
 };
 
 enum hotplug_outcome {
@@ -130,6 +140,12 @@ struct hotplug_cancel {			/* MSG_HOTPLUG_CANCEL */
 	uint64_t	id;
 };
 
+struct hotplug_started {		/* MSG_HOTPLUG_STARTED */
+	uint64_t	id;
+	uint32_t	pid;
+	uint32_t	uid;
+};
+
 struct msgbuf;
 struct msg;
 void	hotplug_run_put(struct msgbuf *, const struct hotplug_run *);
@@ -138,6 +154,8 @@ void	hotplug_done_put(struct msgbuf *, const struct hotplug_done *);
 int	hotplug_done_get(struct msg *, struct hotplug_done *);
 void	hotplug_cancel_put(struct msgbuf *, const struct hotplug_cancel *);
 int	hotplug_cancel_get(struct msg *, struct hotplug_cancel *);
+void	hotplug_started_put(struct msgbuf *, const struct hotplug_started *);
+int	hotplug_started_get(struct msg *, struct hotplug_started *);
 
 static inline const char *
 hotplug_outcome_name(uint32_t o)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/prctl.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -25,6 +25,7 @@
 #include "sandbox.h"
 
 #define HP_MAX_PEERS	32
+#define HP_USER		"devsep-hotplugd"	/* policy/hotplugd.policy */
 
 struct hotplugd *hp;
 static struct hotplugd hp_store;
@@ -94,6 +95,8 @@ reattach(struct msgchan *c, struct msg *m, const struct job *nj)
 	    j->devid);
 	j->chan = c;
 	j->reqid = m->hdr.reqid;
+	if (j->state == JOB_RUNNING || j->state == JOB_KILLING)
+		job_send_started(j);	/* the new proxy learns the uid */
 	return 1;
 }
 
@@ -264,10 +267,17 @@ on_hup(void *arg)
 	job_schedule();
 }
 
+/* ---- the launcher ---- */
 static void
-on_chld(void *arg)
+launcher_msg(struct msgchan *ch, struct msg *m, void *arg)
 {
-	job_reap_all();
+	job_launcher_msg(m);
+}
+
+static void
+launcher_close(struct msgchan *ch, void *arg)
+{
+	fatalx("the script launcher went away");
 }
 
 static int
@@ -275,10 +285,6 @@ setup_socket(void)
 {
 	char path[CONFIG_PATH_MAX + 32];
 
-	if (xsnprintf(hp->jobs_file, sizeof(hp->jobs_file), "%s/hotplugd.jobs",
-	    hp->cfg.run_dir) == -1)
-		fatalx("run dir path too long");
-	jobsfile_kill_stale(hp->jobs_file);
 	/* 0660 root:devsep: watcherd (group) and root; a peer whose class
 	 * may send nothing is refused at accept, the rest is checked against
 	 * hotplugd_handlers before a payload is decoded. */
@@ -286,6 +292,39 @@ setup_socket(void)
 	    sizeof(path))) == -1)
 		fatal("listen %s", path);
 	return 0;
+}
+
+/* As root: the delegated cgroup subtree, owned by our sandbox user. */
+static void
+setup_cgroups(void)
+{
+	struct passwd *pw;
+
+	hp->cg_fd = -1;
+	if (getuid() != 0) {
+		log_warnx("not root: no per-job cgroups, no per-job uids; "
+		    "scripts are killed by process group only");
+		return;
+	}
+	if ((pw = getpwnam(HP_USER)) == NULL)
+		fatalx("no user %s (scripts/create-users)", HP_USER);
+	if (hpcg_setup(hp->cfg.run_dir, pw->pw_uid, pw->pw_gid) == -1)
+		fatalx("cannot set up the job cgroups (cgroup v2 with "
+		    "cgroup.kill is required)");
+}
+
+static void
+start_launcher(void)
+{
+	struct hpl_ids ids = { .uid_base = hp->cfg.script_uid_base };
+
+	if (getuid() == 0 && launcher_ids(hp->cfg.script_uid_base, &ids) == -1)
+		fatalx("script uids");
+	if ((hp->launcher_fd = launcher_fork(&ids, hp->cfg.seccomp_log,
+	    hp->script_dir_real, &hp->launcher_pid)) == -1)
+		fatal("launcher");
+	log_info("launcher pid %d: scripts run as uid %u + slot",
+	    (int)hp->launcher_pid, hp->cfg.script_uid_base);
 }
 
 int
@@ -307,27 +346,28 @@ main(int argc, char **argv)
 	setup_socket();
 	opts.user = policy_find("hotplugd")->user;
 	daemon_start(&opts);
-	/* After the fork of daemon_start (not inherited), before the
-	 * sandbox (which allows no PR_SET_CHILD_SUBREAPER): a script's
-	 * escaped descendants are reparented here, see escape.c. */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
-		log_warn("prctl(PR_SET_CHILD_SUBREAPER): escaped descendants "
-		    "of scripts go to init");
 	hp->start_ms = now_ms();
+	setup_cgroups();
+	start_launcher();
 	if ((hp->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	daemon_signals(hp->base, on_term, on_hup, on_chld, NULL);
+	if ((hp->launcher = msgchan_new(hp->base, hp->launcher_fd,
+	    &(struct msgchan_opts){ .allow_fds = 1 }, launcher_msg,
+	    launcher_close, NULL)) == NULL)
+		fatalx("launcher channel");
+	daemon_signals(hp->base, on_term, on_hup, NULL, NULL);
 	if ((hp->listen = msglisten_new(hp->base, hp->listen_fd, HP_MAX_PEERS,
 	    "hotplugd", peer_accept, NULL)) == NULL)
 		fatalx("listen event");
 	msglisten_set_classes(hp->listen, msg_table_peers(hotplugd_handlers,
 	    N_HANDLERS), HP_MAX_PEERS);
-	/* Stays uid 0 (the scripts need root); the policy bounds the rest.
-	 * exec_dir: Landlock lets the scripts in script_dir be executed. */
+	/* policy/hotplugd.policy: no capability, no exec; the scripts are
+	 * the launcher's (policy/scripts.policy) */
 	if (sandbox_enter(&(struct sandbox_spec){ .daemon = "hotplugd",
-	    .exec_dir = hp->script_dir_real,
 	    .seccomp_log = hp->cfg.seccomp_log }) == -1)
 		fatalx("sandbox");
+	/* with no more rights than the jobs had: only our own subtree */
+	hpcg_kill_stale();
 	log_info("ready: script_dir=%s max_jobs=%u", hp->script_dir_real,
 	    hp->cfg.max_jobs);
 	daemon_ready("answering on hotplugd.sock");

@@ -11,10 +11,12 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "launch.h"
 #include "proto_hotplug.h"
 
 struct event;
 struct event_base;
+struct msg;
 struct msgchan;
 
 #define HP_QUEUE_MAX	1024	/* queued jobs; more are REFUSED (EAGAIN) */
@@ -23,29 +25,36 @@ struct msgchan;
 
 /*
  * Job state machine (job.c implements it; tests/test_job.c drives it from
- * this table):
+ * this table).  Scripts are started by the launcher (launch.h); every job
+ * has a slot (its uid) and a cgroup (cgroup.c) from start to cleanup:
  *
  *  state     event                     action                        next
- *  --------  ------------------------  ----------------------------  -------
- *  QUEUED    slot free, device idle    spawn (own session)           RUNNING
- *  QUEUED    spawn fails               DONE(SPAWN_FAILED, errno)     (freed)
+ *  --------  ------------------------  ----------------------------  --------
+ *  QUEUED    slot free, device idle    job cgroup, SPAWN to launcher STARTING
+ *  QUEUED    cgroup/SPAWN send fails   DONE(SPAWN_FAILED, errno)     (freed)
  *  QUEUED    CANCEL                    DONE(CANCELLED)               (freed)
  *  QUEUED    watcherd disconnects      drop, log                     (freed)
- *  RUNNING   main child reaped         DONE(EXITED|SIGNALED)         (freed)
+ *  STARTING  launcher OK {pid, uid}    arm timeout                   RUNNING
+ *  STARTING  launcher OK, cancelled    SIGTERM group, arm grace      KILLING
+ *  STARTING  launcher ERROR            cleanup, DONE(SPAWN_FAILED)   (freed)
+ *  STARTING  CANCEL                    remember                      STARTING
+ *  RUNNING   launcher EXITED           cgroup.kill, cleanup, DONE(EXITED|SIGNALED) (freed)
  *  RUNNING   timeout_ms elapsed        SIGTERM group, arm grace      KILLING
  *  RUNNING   CANCEL                    SIGTERM group, arm grace      KILLING
  *  RUNNING   watcherd disconnects      keep running, result dropped  RUNNING
- *  KILLING   grace elapsed             SIGKILL group                 KILLING
- *  KILLING   main child reaped         SIGKILL group,
+ *  KILLING   grace elapsed             cgroup.kill                   KILLING
+ *  KILLING   launcher EXITED           cgroup.kill, cleanup,
  *                                      DONE(TIMED_OUT|CANCELLED)     (freed)
  *
- * "Device idle": no RUNNING/KILLING job with the same backend path; queued
- * jobs start in FIFO order, a job for a busy device does not block later
- * jobs for other devices.  A job is finished when its main child is reaped;
- * the output pipe is drained (non-blocking) and closed then, so a grandchild
- * holding it cannot hang the job.
+ * "cleanup": the job cgroup is removed as soon as it is empty (retried on
+ * a timer while killed members exit); only then is the slot (uid) free for
+ * another job.  "Device idle": no STARTING/RUNNING/KILLING job with the
+ * same backend path; queued jobs start in FIFO order, a job for a busy
+ * device does not block later jobs for other devices.  The output pipe is
+ * drained (non-blocking) and closed when the main script exits, so a
+ * grandchild holding it cannot hang the job.
  */
-enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_KILLING };
+enum job_state { JOB_QUEUED, JOB_STARTING, JOB_RUNNING, JOB_KILLING };
 
 struct job {
 	TAILQ_ENTRY(job)	 entry;
@@ -67,8 +76,10 @@ struct job {
 	int			 cancelled;
 
 	pid_t			 pid;		/* == pgid (setsid) */
+	uint32_t		 slot;		/* uid = script_uid_base + slot */
+	uid_t			 uid;		/* the script's uid */
+	uint32_t		 launch_reqid;	/* SPAWN to the launcher */
 	uint64_t		 start_us;
-	unsigned long long	 starttime;	/* /proc start time, jobs file */
 	struct event		*ev_timer;	/* timeout, then grace */
 
 	int			 out_fd;	/* read end of stdout+stderr */
@@ -91,7 +102,7 @@ struct hp_stats {
 	uint64_t	cancelled;
 	uint64_t	dropped_results;	/* watcherd gone at completion */
 	uint64_t	output_dropped;		/* bytes */
-	uint64_t	escapees_signalled;	/* signals to marked descendants outside the group */
+	uint64_t	cgroup_kills;	/* cgroup.kill writes at job end */
 	uint32_t	max_running;	/* high-water mark */
 };
 
@@ -99,7 +110,15 @@ struct hotplugd {
 	struct event_base	*base;
 	struct devsep_config	 cfg;
 	char			 script_dir_real[CONFIG_PATH_MAX];
-	char			 jobs_file[CONFIG_PATH_MAX + 32];
+	int			 cg_fd;		/* delegated cgroup subtree, -1 */
+	struct msgchan		*launcher;	/* launch.c, over a socketpair */
+	pid_t			 launcher_pid;
+	int			 launcher_fd;
+	uint32_t		 next_reqid;	/* requests to the launcher */
+	uint8_t			 slot_busy[HPL_SLOTS];
+	uint64_t		 slot_job[HPL_SLOTS];	/* cgroup job id per slot */
+	uint8_t			 slot_clean[HPL_SLOTS];	/* cgroup removal pending */
+	struct event		*ev_clean;	/* retries pending removals */
 	struct jobq		 queued;
 	struct jobq		 running;	/* RUNNING and KILLING */
 	uint32_t		 n_queued, n_running;
@@ -124,6 +143,8 @@ void	job_finish(struct job *, uint32_t outcome, int64_t code,
 void	job_kill_all(void);
 void	job_drop_queued(void);
 void	job_free(struct job *);
+void	job_launcher_msg(struct msg *);
+void	job_send_started(struct job *);
 
 /* spawn.c */
 int	hp_script_resolve(const char *script_dir_real, const char *script,
@@ -132,22 +153,19 @@ int	hp_job_check(struct job *, const char **why);
 size_t	hp_build_argv(const struct job *, const char **argv, size_t n);
 size_t	hp_build_env(const struct job *, char *store, size_t storesz,
 	    char **envp, size_t n);
-int	hp_spawn(struct job *);
+int	hp_spawn(struct job *);	/* SPAWN to the launcher; 0 or errno */
 
-/* escape.c: descendants that left a job's process group */
-#define HP_JOB_ENV	"DEVSEP_HOTPLUG_JOB"	/* marker in every script's env */
-#define HP_DESC_MAX	1024	/* descendants of hotplugd walked per kill */
-size_t	hp_env_marker(uint64_t id, char *buf, size_t sz);
-size_t	hp_kill_marked(uint64_t id, int sig);
+/* cgroup.c: per-job cgroups in hotplugd's delegated subtree */
+int	hpcg_setup(const char *run_dir, uid_t owner, gid_t gid);
+int	hpcg_enter_launcher(void);
+int	hpcg_job_create(uint64_t id);
+int	hpcg_job_kill(uint64_t id);
+int	hpcg_job_remove(uint64_t id);
+void	hpcg_kill_stale(void);
 
 /* output.c */
 int	output_start(struct job *, int fd);
 void	output_drain_close(struct job *);
-
-/* jobsfile.c */
-int	jobsfile_write(void);
-void	jobsfile_kill_stale(const char *path);
-unsigned long long proc_starttime(pid_t);
 
 /* stats.c */
 void	stats_record(uint64_t duration_us);

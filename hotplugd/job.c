@@ -1,12 +1,15 @@
 /*
  * The job queue and the job state machine (table in hotplugd.h): bounded
- * concurrency (max_jobs), never two jobs on one device at once, timeout ->
- * SIGTERM to the whole process group -> SIGKILL after the grace period.
+ * concurrency (max_jobs), never two jobs on one device at once, each job in
+ * its own slot (uid) and cgroup, timeout -> SIGTERM to the process group
+ * (through the launcher) -> cgroup.kill after the grace period; at the
+ * end of every job cgroup.kill, so nothing of it survives.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +19,7 @@
 #include "hotplugd.h"
 #include "log.h"
 #include "msg.h"
+#include "reply.h"
 
 #define JOB_FMT		"job=%llu domid=%u kind=%s devid=%u"
 #define JOB_ARGS(j)	(unsigned long long)(j)->id, (j)->domid, (j)->kind, \
@@ -29,20 +33,90 @@ arm_timer(struct job *j, uint32_t ms)
 	evtimer_add(j->ev_timer, &tv);
 }
 
-/* The job's process group AND its descendants outside it (escape.c). */
+#define CLEAN_RETRY_MS	20	/* killed members exiting: rmdir again */
+
+static void
+send_signal(struct job *j, int sig)
+{
+	struct msgbuf b;
+
+	msgbuf_init(&b, MSG_HPL_SIGNAL, 0);
+	msgbuf_put_u32(&b, (uint32_t)j->pid);
+	msgbuf_put_u32(&b, (uint32_t)sig);
+	if (msgchan_send(hp->launcher, &b) == -1)
+		log_warn(JOB_FMT " signal %d", JOB_ARGS(j), sig);
+	msgbuf_dispose(&b);
+}
+
+/* SIGTERM: the process group, through the launcher (other uid); SIGKILL:
+ * every process of the job's cgroup (no signal rights needed). */
 static void
 kill_group(struct job *j, int sig)
 {
-	size_t n;
-
-	if (j->pid > 1 && kill(-j->pid, sig) == -1 && errno != ESRCH)
-		log_warn(JOB_FMT " kill(-%d, %d)", JOB_ARGS(j), (int)j->pid,
-		    sig);
-	if ((n = hp_kill_marked(j->id, sig)) > 0) {
-		hp->st.escapees_signalled += n;
-		log_warnx(JOB_FMT ": signal %d to %zu descendant(s) outside "
-		    "its process group", JOB_ARGS(j), sig, n);
+	if (j->pid <= 1)
+		return;
+	if (sig == SIGKILL && hpcg_job_kill(j->id) == 0) {
+		hp->st.cgroup_kills++;
+		return;
 	}
+	if (sig == SIGKILL && errno != ENOTSUP && errno != ENOENT)
+		log_warn(JOB_FMT " cgroup.kill", JOB_ARGS(j));
+	send_signal(j, sig);
+}
+
+/* Frees the slots whose cgroup is gone; re-arms while some are not. */
+static void
+clean_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct timeval tv = { 0, CLEAN_RETRY_MS * 1000 };
+	uint32_t s, pending = 0;
+
+	for (s = 0; s < HPL_SLOTS; s++) {
+		if (!hp->slot_clean[s])
+			continue;
+		(void)hpcg_job_kill(hp->slot_job[s]);	/* late forks */
+		if (hpcg_job_remove(hp->slot_job[s]) == 0) {
+			hp->slot_clean[s] = 0;
+			hp->slot_busy[s] = 0;
+		} else
+			pending++;
+	}
+	if (pending > 0)
+		evtimer_add(hp->ev_clean, &tv);
+	else
+		job_schedule();
+}
+
+/* The job is over (or never started): its cgroup goes, then its slot. */
+static void
+slot_release(struct job *j)
+{
+	hp->slot_job[j->slot] = j->id;
+	hp->slot_clean[j->slot] = 1;
+	if (hpcg_job_remove(j->id) == 0) {
+		hp->slot_clean[j->slot] = 0;
+		hp->slot_busy[j->slot] = 0;
+		return;
+	}
+	if (hp->ev_clean == NULL &&
+	    (hp->ev_clean = evtimer_new(hp->base, clean_cb, NULL)) == NULL)
+		fatalx("evtimer_new");
+	if (!evtimer_pending(hp->ev_clean, NULL))
+		clean_cb(-1, 0, NULL);
+}
+
+static int
+slot_alloc(uint32_t *slot)
+{
+	uint32_t s;
+
+	for (s = 0; s < HPL_SLOTS; s++)
+		if (!hp->slot_busy[s]) {
+			hp->slot_busy[s] = 1;
+			*slot = s;
+			return 0;
+		}
+	return -1;
 }
 
 void
@@ -95,7 +169,7 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 		arm_timer(j, hp->cfg.script_kill_grace_ms);
 	} else if (j->state == JOB_KILLING) {
 		log_warnx(JOB_FMT " pid=%d: still alive after %u ms, SIGKILL to "
-		    "the process group", JOB_ARGS(j), (int)j->pid,
+		    "its cgroup", JOB_ARGS(j), (int)j->pid,
 		    hp->cfg.script_kill_grace_ms);
 		kill_group(j, SIGKILL);
 	}
@@ -120,25 +194,85 @@ job_start(struct job *j)
 	j->ev_timer = evtimer_new(hp->base, timer_cb, j);
 	r = j->ev_timer == NULL ? ENOMEM : hp_spawn(j);
 	if (r != 0) {
+		slot_release(j);
 		hp->st.spawn_failed++;
 		log_warnx(JOB_FMT " script=%s: spawn failed: %s", JOB_ARGS(j),
 		    j->exe, strerror(r));
 		job_finish(j, HOTPLUG_SPAWN_FAILED, r, strerror(r));
 		return;
 	}
-	j->state = JOB_RUNNING;
+	j->state = JOB_STARTING;
 	j->start_us = now_us();
-	j->starttime = proc_starttime(j->pid);
 	TAILQ_INSERT_TAIL(&hp->running, j, entry);
 	hp->n_running++;
 	if (hp->n_running > hp->st.max_running)
 		hp->st.max_running = hp->n_running;
+}
+
+/* Tells the job's watcherd its pid and uid (its proxy serves that uid). */
+void
+job_send_started(struct job *j)
+{
+	struct hotplug_started st = { j->id, (uint32_t)j->pid, (uint32_t)j->uid };
+	struct msgbuf b;
+
+	if (j->chan == NULL)
+		return;
+	msgbuf_init(&b, MSG_HOTPLUG_STARTED, j->reqid);
+	hotplug_started_put(&b, &st);
+	if (b.err || msgchan_send(j->chan, &b) == -1)
+		log_warnx(JOB_FMT ": cannot send STARTED", JOB_ARGS(j));
+	msgbuf_dispose(&b);
+}
+
+/* The launcher's OK {pid, uid} + output fd for a STARTING job. */
+static void
+job_started(struct job *j, struct msg *m)
+{
+	uint32_t pid, uid;
+	int fd = msg_take_fd(m);
+
+	if (msg_get_u32(m, &pid) == -1 || msg_get_u32(m, &uid) == -1 ||
+	    msg_end(m) == -1 || pid < 2)
+		fatalx("launcher sent a malformed reply");
+	j->pid = (pid_t)pid;
+	j->uid = (uid_t)uid;
+	j->state = JOB_RUNNING;
 	hp->st.runs++;
+	if (fd == -1 || fcntl(fd, F_SETFL, O_NONBLOCK) == -1 ||
+	    output_start(j, fd) == -1) {
+		log_warnx(JOB_FMT ": no output pipe", JOB_ARGS(j));
+		if (fd != -1)
+			close(fd);
+	}
+	log_info(JOB_FMT " pid=%d: %s %s (%s) uid=%u", JOB_ARGS(j),
+	    (int)j->pid, j->exe, j->action, j->be_path, (unsigned)j->uid);
+	job_send_started(j);
+	if (j->cancelled) {
+		j->state = JOB_KILLING;
+		kill_group(j, SIGTERM);
+		arm_timer(j, hp->cfg.script_kill_grace_ms);
+		return;
+	}
 	arm_timer(j, j->timeout_ms);
-	log_info(JOB_FMT " pid=%d: %s %s (%s)", JOB_ARGS(j), (int)j->pid,
-	    j->exe, j->action, j->be_path);
-	if (jobsfile_write() == -1)
-		log_warn("%s", hp->jobs_file);
+}
+
+static void
+job_start_failed(struct job *j, struct msg *m)
+{
+	uint32_t err;
+	char why[HOTPLUG_MSG_MAX];
+
+	if (reply_error_get(m, &err, why, sizeof(why)) == -1)
+		fatalx("launcher sent a malformed error");
+	TAILQ_REMOVE(&hp->running, j, entry);
+	hp->n_running--;
+	slot_release(j);
+	hp->st.spawn_failed++;
+	log_warnx(JOB_FMT " script=%s: spawn failed: %s", JOB_ARGS(j), j->exe,
+	    why);
+	job_finish(j, HOTPLUG_SPAWN_FAILED, err, why);
+	job_schedule();
 }
 
 /* Starts queued jobs in FIFO order while slots are free (state table). */
@@ -155,6 +289,8 @@ job_schedule(void)
 			break;
 		if (device_busy(j->be_path))
 			continue;
+		if (slot_alloc(&j->slot) == -1)
+			break;	/* every uid still being cleaned up */
 		TAILQ_REMOVE(&hp->queued, j, entry);
 		hp->n_queued--;
 		job_start(j);
@@ -191,6 +327,10 @@ job_cancel(struct job *j)
 		job_finish(j, HOTPLUG_CANCELLED, 0, "cancelled while queued");
 		return;
 	}
+	if (j->state == JOB_STARTING) {
+		log_info(JOB_FMT ": cancelled while starting", JOB_ARGS(j));
+		return;
+	}
 	if (j->state == JOB_RUNNING) {
 		log_info(JOB_FMT " pid=%d: cancelled, SIGTERM to the process "
 		    "group", JOB_ARGS(j), (int)j->pid);
@@ -210,8 +350,10 @@ job_reaped(struct job *j, int status)
 	TAILQ_REMOVE(&hp->running, j, entry);
 	hp->n_running--;
 	stats_record(now_us() - j->start_us);
+	/* whatever the script left behind (setsid, double fork) */
+	kill_group(j, SIGKILL);
+	slot_release(j);
 	if (j->state == JOB_KILLING) {
-		kill_group(j, SIGKILL);	/* leftovers that ignored SIGTERM */
 		outcome = j->cancelled ? HOTPLUG_CANCELLED : HOTPLUG_TIMED_OUT;
 		if (j->cancelled)
 			hp->st.cancelled++;
@@ -235,36 +377,64 @@ job_reaped(struct job *j, int status)
 	log_info(JOB_FMT " pid=%d: %s code=%lld after %llu ms", JOB_ARGS(j),
 	    (int)j->pid, hotplug_outcome_name(outcome), (long long)code,
 	    (unsigned long long)((now_us() - j->start_us) / 1000));
-	if (jobsfile_write() == -1)
-		log_warn("%s", hp->jobs_file);
 	job_finish(j, outcome, code, j->tail);
 }
 
-void
-job_reap_all(void)
+static struct job *
+job_by_pid(pid_t pid)
 {
 	struct job *j;
-	pid_t pid;
-	int status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		TAILQ_FOREACH(j, &hp->running, entry)
-			if (j->pid == pid)
-				break;
-		if (j == NULL) {	/* e.g. reparented to us (subreaper) */
-			log_debug("reaped child %d (no job's leader)",
-			    (int)pid);
-			continue;
+	TAILQ_FOREACH(j, &hp->running, entry)
+		if (j->state != JOB_STARTING && j->pid == pid)
+			return j;
+	return NULL;
+}
+
+static struct job *
+job_by_launch_reqid(uint32_t reqid)
+{
+	struct job *j;
+
+	TAILQ_FOREACH(j, &hp->running, entry)
+		if (j->state == JOB_STARTING && j->launch_reqid == reqid)
+			return j;
+	return NULL;
+}
+
+/* A message from the launcher: a SPAWN's reply or a script's exit. */
+void
+job_launcher_msg(struct msg *m)
+{
+	struct job *j;
+	uint32_t pid;
+	int64_t st;
+
+	if (m->hdr.type == MSG_HPL_EXITED) {
+		if (msg_get_u32(m, &pid) == -1 || msg_get_i64(m, &st) == -1 ||
+		    msg_end(m) == -1)
+			fatalx("launcher sent a malformed EXITED");
+		if ((j = job_by_pid((pid_t)pid)) != NULL)
+			job_reaped(j, (int)st);
+		if (hp->terminating && hp->n_running == 0) {
+			log_info("shutting down: no script running any more");
+			event_base_loopexit(hp->base, NULL);
+			return;
 		}
-		job_reaped(j, status);
-	}
-	if (hp->terminating && hp->n_running == 0) {
-		log_info("shutting down: no script running any more");
-		job_kill_all();		/* nothing left to kill: the jobs file */
-		event_base_loopexit(hp->base, NULL);
+		job_schedule();
 		return;
 	}
-	job_schedule();
+	if ((j = job_by_launch_reqid(m->hdr.reqid)) == NULL) {
+		log_warnx("launcher reply reqid=%u matches no job",
+		    m->hdr.reqid);
+		return;
+	}
+	if (m->hdr.type == MSG_COMMON_OK)
+		job_started(j, m);
+	else if (m->hdr.type == MSG_COMMON_ERROR)
+		job_start_failed(j, m);
+	else
+		fatalx("launcher sent message type %u", m->hdr.type);
 }
 
 /* watcherd hung up: queued jobs are dropped, running ones keep going. */
@@ -319,24 +489,20 @@ job_drop_queued(void)
 	}
 }
 
-/* Shutdown: every running group is killed and reaped, queued jobs freed. */
+/* Shutdown: every running job's cgroup is killed, queued jobs freed; the
+ * launcher exits when our end of its socket closes. */
 void
 job_kill_all(void)
 {
 	struct job *j;
-	int status;
 
 	job_drop_queued();
 	while ((j = TAILQ_FIRST(&hp->running)) != NULL) {
 		TAILQ_REMOVE(&hp->running, j, entry);
 		hp->n_running--;
-		log_warnx(JOB_FMT " pid=%d: shutting down, killing its process "
-		    "group", JOB_ARGS(j), (int)j->pid);
-		kill_group(j, SIGKILL);
-		while (waitpid(j->pid, &status, 0) == -1 && errno == EINTR)
-			;
+		log_warnx(JOB_FMT " pid=%d: shutting down, killing its cgroup",
+		    JOB_ARGS(j), (int)j->pid);
 		kill_group(j, SIGKILL);
 		job_free(j);
 	}
-	unlink(hp->jobs_file);
 }

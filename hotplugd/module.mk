@@ -2,8 +2,8 @@
 # watcherd/xsproxy.c (whose object watcherd/module.mk links into watcherd).
 
 HOTPLUGD_SRCS := hotplugd/hotplugd.c hotplugd/job.c hotplugd/spawn.c \
-                 hotplugd/output.c hotplugd/jobsfile.c hotplugd/stats.c \
-                 hotplugd/escape.c
+                 hotplugd/output.c hotplugd/stats.c hotplugd/cgroup.c \
+                 hotplugd/launch.c
 HOTPLUGD_OBJS := $(HOTPLUGD_SRCS:%.c=$(BUILD)/%.o)
 $(eval $(call devsep_prog,devsep-hotplugd,$(HOTPLUGD_OBJS)))
 
@@ -38,14 +38,13 @@ TEST_PROGS += $(BUILD)/tests/hp-send
 # ---- hotplugd cmocka unit tests ----
 # test_job: job.c's state machine with the process boundary wrapped.
 $(BUILD)/tests/unit/hotplugd_test_job: $(BUILD)/hotplugd/tests/test_job.o \
-    $(BUILD)/hotplugd/job.o $(BUILD)/hotplugd/stats.o \
-    $(BUILD)/hotplugd/escape.o $(LIBDEVSEP)
+    $(BUILD)/hotplugd/job.o $(BUILD)/hotplugd/stats.o $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -Wl,--wrap=kill,--wrap=waitpid,--wrap=msgchan_send \
+	$(CC) $(LDFLAGS) -Wl,--wrap=msgchan_send \
 	    -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 # test_spawn: script resolution, job checks, argv/env, a real spawn.
 $(BUILD)/tests/unit/hotplugd_test_spawn: $(BUILD)/hotplugd/tests/test_spawn.o \
-    $(BUILD)/hotplugd/spawn.o $(BUILD)/hotplugd/escape.o $(LIBDEVSEP)
+    $(BUILD)/hotplugd/spawn.o $(LIBDEVSEP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 HP_UNIT := $(BUILD)/tests/unit/hotplugd_test_job $(BUILD)/tests/unit/hotplugd_test_spawn

@@ -1,13 +1,12 @@
 /*
- * Job validation and script execution: the script must resolve inside the
- * script directory; the child gets the Linux hotplug calling convention
- * (libxl_linux.c) and nothing else from us.
+ * Job validation and the start of a script: the script must resolve inside
+ * the script directory; the launcher's child gets the Linux hotplug calling
+ * convention (libxl_linux.c) and nothing else from us.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "hotplugd.h"
 #include "log.h"
+#include "msg.h"
 #include "parse.h"
 
 #define HP_PATH_VAL "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -230,7 +230,7 @@ size_t
 hp_build_env(const struct job *j, char *store, size_t storesz, char **envp,
     size_t n)
 {
-	char xbpath[HOTPLUG_PATH_MAX], mark[64], tap[HOTPLUG_VIF_MAX];
+	char xbpath[HOTPLUG_PATH_MAX], tap[HOTPLUG_VIF_MAX];
 	size_t ne = 0, used = 0;
 	int ok = 1;
 
@@ -262,75 +262,55 @@ hp_build_env(const struct job *j, char *store, size_t storesz, char **envp,
 	if (ok && j->xs_path[0] != '\0')
 		ok = env_add(envp, &ne, n, store, storesz, &used,
 		    "XENSTORED_PATH", j->xs_path) == 0;
-	/* escape.c: finds the job's descendants outside its group */
-	ok = ok && hp_env_marker(j->id, mark, sizeof(mark)) > 0 &&
-	    env_add(envp, &ne, n, store, storesz, &used, HP_JOB_ENV,
-	    mark + sizeof(HP_JOB_ENV)) == 0;
 	return ok ? ne : 0;
 }
 
-static int
-spawn_attrs(posix_spawnattr_t *a, posix_spawn_file_actions_t *fa, int wfd)
+static void
+put_strs(struct msgbuf *b, char *const *v, size_t n)
 {
-	sigset_t none, def;
-	int sig, r;
+	size_t i;
 
-	sigemptyset(&none);
-	sigemptyset(&def);
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaddset(&def, sig);
-	if ((r = posix_spawnattr_setflags(a, POSIX_SPAWN_SETSID |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) != 0 ||
-	    (r = posix_spawnattr_setsigmask(a, &none)) != 0 ||
-	    (r = posix_spawnattr_setsigdefault(a, &def)) != 0)
-		return r;
-	if ((r = posix_spawn_file_actions_addopen(fa, 0, "/dev/null",
-	    O_RDONLY, 0)) != 0 ||
-	    (r = posix_spawn_file_actions_adddup2(fa, wfd, 1)) != 0 ||
-	    (r = posix_spawn_file_actions_adddup2(fa, wfd, 2)) != 0 ||
-	    (r = posix_spawn_file_actions_addclosefrom_np(fa, 3)) != 0)
-		return r;
-	return 0;
+	msgbuf_put_u32(b, (uint32_t)n);
+	for (i = 0; i < n; i++)
+		msgbuf_put_str(b, v[i]);
 }
 
 /*
- * Starts j's script in its own session (pgid == pid), stdin /dev/null,
- * stdout+stderr into a pipe, every other fd closed, default signal
- * dispositions, empty mask.  Returns 0, or an errno value.
+ * Asks the launcher (launch.h) to start j's script in j's slot, moved into
+ * its cgroup before exec.  The launcher's OK or ERROR arrives later
+ * (job_launcher_msg).  Returns 0, or an errno value.
  */
 int
 hp_spawn(struct job *j)
 {
 	const char *argv[5];
-	char *envp[16], store[2048];
-	posix_spawnattr_t a;
-	posix_spawn_file_actions_t fa;
-	int p[2], r;
-	pid_t pid;
+	char *envp[HPL_ENV_MAX], store[2048];
+	struct msgbuf b;
+	size_t argc, envc;
+	int cgfd, r = 0;
 
-	if (hp_build_argv(j, argv, 5) == 0 ||
-	    hp_build_env(j, store, sizeof(store), envp, 16) == 0)
+	if ((argc = hp_build_argv(j, argv, 5)) == 0 ||
+	    (envc = hp_build_env(j, store, sizeof(store), envp,
+	    HPL_ENV_MAX)) == 0)
 		return E2BIG;
-	if (pipe2(p, O_CLOEXEC) == -1)
+	cgfd = hpcg_job_create(j->id);
+	if (cgfd == -1 && errno != ENOTSUP)
 		return errno;
-	posix_spawnattr_init(&a);
-	posix_spawn_file_actions_init(&fa);
-	r = spawn_attrs(&a, &fa, p[1]);
-	if (r == 0)
-		r = posix_spawn(&pid, j->exe, &fa, &a, (char **)argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&a);
-	close(p[1]);
-	if (r != 0) {
-		close(p[0]);
-		return r;
-	}
-	j->pid = pid;
-	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1 || output_start(j, p[0])) {
-		/* Still track the child; it just has no reader. */
-		log_warn("job=%llu: output pipe", (unsigned long long)j->id);
-		close(p[0]);
-	}
-	return 0;
+	j->launch_reqid = ++hp->next_reqid;
+	msgbuf_init(&b, MSG_HPL_SPAWN, j->launch_reqid);
+	msgbuf_put_u64(&b, j->id);
+	msgbuf_put_u32(&b, j->slot);
+	msgbuf_put_str(&b, j->exe);
+	put_strs(&b, (char *const *)argv, argc);
+	put_strs(&b, envp, envc);
+	if (cgfd != -1)
+		msgbuf_set_fd(&b, cgfd);
+	if (b.err || msgchan_send(hp->launcher, &b) == -1)
+		r = b.err ? E2BIG : errno;
+	msgbuf_dispose(&b);
+	if (cgfd != -1)
+		close(cgfd);
+	if (r != 0)
+		(void)hpcg_job_remove(j->id);
+	return r;
 }

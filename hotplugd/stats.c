@@ -32,7 +32,7 @@ stats_json(void)
 #define C(n) json_object_set_new(o, #n, json_integer(hp->st.n))
 	C(runs); C(ok); C(failures); C(timeouts); C(refusals);
 	C(spawn_failed); C(cancelled); C(dropped_results);
-	C(output_dropped); C(escapees_signalled); C(max_running);
+	C(output_dropped); C(cgroup_kills); C(max_running);
 #undef C
 	json_object_set_new(o, "running", json_integer(hp->n_running));
 	json_object_set_new(o, "queued", json_integer(hp->n_queued));

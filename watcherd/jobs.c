@@ -628,6 +628,24 @@ watcherd_dispatch_hotplugd_done(struct msgchan *c, struct msg *m)
 	return 0;
 }
 
+/* The job's script runs: its proxy serves that uid only (xsproxy.c). */
+static int
+watcherd_dispatch_hotplugd_started(struct msgchan *c, struct msg *m)
+{
+	struct hotplug_started st;
+	struct hpjob *j;
+
+	if (hotplug_started_get(m, &st) == -1)
+		return -1;
+	if ((j = hpjob_find(st.id)) == NULL || j->px == NULL) {
+		log_debug("hotplugd: STARTED for unknown job %016llx",
+		    (unsigned long long)st.id);
+		return 0;
+	}
+	xsproxy_set_client(j->px, (uid_t)st.uid);
+	return 0;
+}
+
 static int
 watcherd_dispatch_hotplugd_reply(struct msgchan *c, struct msg *m)
 {
@@ -639,6 +657,8 @@ watcherd_dispatch_hotplugd_reply(struct msgchan *c, struct msg *m)
 static const struct msg_handler watcherd_hotplugd_handlers[] = {
 	{ MSG_HOTPLUG_DONE, "HOTPLUG_DONE", PEER_HOTPLUGD,
 	    watcherd_dispatch_hotplugd_done },
+	{ MSG_HOTPLUG_STARTED, "HOTPLUG_STARTED", PEER_HOTPLUGD,
+	    watcherd_dispatch_hotplugd_started },
 	{ MSG_COMMON_OK, "OK", PEER_HOTPLUGD,
 	    watcherd_dispatch_hotplugd_reply },
 	{ MSG_COMMON_ERROR, "ERROR", PEER_HOTPLUGD,

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,9 +54,12 @@ static const struct daemon_extra_opt extra[] = {
 
 /*
  * The directory for the jobs' proxy sockets: owned by our future user,
- * group root, mode 0710.  Opened below the run dir without following a
- * symlink and changed through the fd (daemon_opendir): a link planted in
- * the run dir is refused, never followed as root.
+ * group devsep-script (the gid of every hotplug script, hotplugd/launch.h),
+ * mode 0710, so the scripts can reach the sockets (not list them) and no
+ * other user can; which job's script may use which socket is then decided
+ * by xsproxy.c from the peer's uid.  Opened below the run dir without
+ * following a symlink and changed through the fd (daemon_opendir): a link
+ * planted in the run dir is refused, never followed as root.
  */
 static void
 make_jobdir(void)
@@ -64,6 +68,7 @@ make_jobdir(void)
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
 	int rfd, jfd;
+	struct group *gr;
 
 	if (xsnprintf(wd.jobdir, sizeof(wd.jobdir), "%s/watcherd-jobs",
 	    wd.cfg.run_dir) == -1)
@@ -71,6 +76,11 @@ make_jobdir(void)
 	if (getuid() == 0 && (pw = getpwnam(USER_WATCHERD)) != NULL) {
 		uid = pw->pw_uid;
 		gid = 0;
+		if ((gr = getgrnam(SCRIPT_GROUP)) != NULL)
+			gid = gr->gr_gid;
+		else
+			log_warnx("no group %s: hotplug scripts cannot reach "
+			    "%s", SCRIPT_GROUP, wd.jobdir);
 	}
 	if ((rfd = daemon_opendir(AT_FDCWD, wd.cfg.run_dir, RUNDIR_MODE,
 	    (uid_t)-1, (gid_t)-1)) == -1 ||

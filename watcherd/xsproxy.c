@@ -41,9 +41,11 @@
 #define MAXMSG		(HDR + XENSTORE_PAYLOAD_MAX)
 #define OUT_MAX		(2 * MAXMSG)
 #define TX_RETRIES	5
-#define XSP_CLIENT_UID	0	/* root, or the devsep-hotplugd user (the
-				 * scripts run as hotplugd's user: see
-				 * policy/hotplugd.policy), may connect */
+/* Per-job bounds (issue 14, attack 6): the real block writes ~5 nodes in
+ * ~30 requests, vif-bridge ~3 in ~15; dom0 has no xenstored quota. */
+#define XSP_MAX_REQUESTS	4096	/* of any kind, per job */
+#define XSP_MAX_WRITES		256	/* write/mkdir/rm, per job */
+#define XSP_MAX_WRITE_BYTES	(64 * 1024)	/* path + value, per job */
 
 /* ------------------------------------------------------------------ */
 /* pure helpers                                                        */
@@ -235,6 +237,9 @@ struct txop {
 struct xsp_conn {
 	struct xsproxy	*px;
 	int		 fd;
+	uid_t		 uid;		/* SO_PEERCRED at connect */
+	pid_t		 pid;
+	int		 parked;	/* job's uid not known yet: not read */
 	struct event	*ev_read;
 	struct event	*ev_write;
 	uint8_t		 in[MAXMSG];
@@ -257,6 +262,9 @@ struct xsproxy {
 	struct xsp_conn		*conns[XSPROXY_MAX_CONNS];
 	uint32_t		 next_tx;
 	char			 tpath[XSPROXY_PATH_MAX];	/* tracked */
+	uid_t			 client_uid;	/* the job's script (hotplugd) */
+	int			 client_set;
+	int			 over_logged;	/* one log line per bound */
 	xsproxy_track_cb	*tcb;
 	void			*targ;
 };
@@ -613,12 +621,42 @@ xsproxy_track(struct xsproxy *px, const char *path, xsproxy_track_cb *cb,
 	return 0;
 }
 
+/* A job over its write bounds gets ENOSPC (as a xenstored quota would)
+ * and one log line. */
+static int
+over_bounds(struct xsp_conn *c, const char *p, size_t len)
+{
+	struct xsproxy *px = c->px;
+	const char *what = NULL;
+
+	if (px->st.writes >= XSP_MAX_WRITES)
+		what = "nodes written";
+	else if (px->st.write_bytes + strlen(p) + len > XSP_MAX_WRITE_BYTES)
+		what = "bytes written";
+	if (what == NULL) {
+		px->st.writes++;
+		px->st.write_bytes += strlen(p) + len;
+		return 0;
+	}
+	px->st.over_bounds++;
+	if (!px->over_logged) {
+		px->over_logged = 1;
+		log_warnx(SCOPE_FMT ": uid %u pid %d over the job's bound of %s "
+		    "(%u writes, %u bytes): ENOSPC", SCOPE_ARGS(px),
+		    (unsigned)c->uid, (int)c->pid, what, XSP_MAX_WRITES,
+		    XSP_MAX_WRITE_BYTES);
+	}
+	return -1;
+}
+
 static int
 do_modify(struct xsp_conn *c, const struct xsd_sockmsg *req, const char *p,
     const uint8_t *val, size_t len)
 {
 	int r;
 
+	if (over_bounds(c, p, len) == -1)
+		return reply_err(c, req, ENOSPC);
 	if (req->tx_id != 0)
 		r = tx_buffer(c, req->type, p, val, len);
 	else
@@ -720,6 +758,16 @@ do_path_op(struct xsp_conn *c, const struct xsd_sockmsg *req,
 static int
 serve(struct xsp_conn *c, const struct xsd_sockmsg *req, const uint8_t *pl)
 {
+	if (c->px->st.requests >= XSP_MAX_REQUESTS) {
+		c->px->st.over_bounds++;
+		if (!c->px->over_logged) {
+			c->px->over_logged = 1;
+			log_warnx(SCOPE_FMT ": uid %u pid %d over the job's "
+			    "bound of %u requests: ENOSPC", SCOPE_ARGS(c->px),
+			    (unsigned)c->uid, (int)c->pid, XSP_MAX_REQUESTS);
+		}
+		return reply_err(c, req, ENOSPC);
+	}
 	c->px->st.requests++;
 	if (req->tx_id != 0 && req->tx_id != c->tx_id &&
 	    req->type != XS_TRANSACTION_END)
@@ -870,21 +918,56 @@ conn_free(struct xsp_conn *c)
 	free(c);
 }
 
+/*
+ * Who may use this job's socket (issue 14, attack 3): only processes of the
+ * job's own uid.  Every running job has a uid of its own (hotplugd/launch.h:
+ * script_uid_base + slot, reused only once the job's cgroup is empty), so
+ * the uid, taken by the kernel at connect (SO_PEERCRED), names the job; no
+ * pid is looked up, so there is no pid-reuse race.  hotplugd tells us the
+ * uid in MSG_HOTPLUG_STARTED, which may arrive after the script's first
+ * connect: until then a connection is accepted but parked (not read).
+ */
 static int
-client_ok(struct xsproxy *px, int fd)
+client_ok(struct xsproxy *px, int fd, struct ucred *cr)
 {
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
+	socklen_t len = sizeof(*cr);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cr, &len) == -1)
 		return 0;
-	if (cr.uid != XSP_CLIENT_UID &&
-	    (peer_classify(&cr) & PEER_HOTPLUGD) == 0) {
-		log_warnx(SCOPE_FMT ": connection from uid %u pid %d refused",
-		    SCOPE_ARGS(px), (unsigned)cr.uid, (int)cr.pid);
+	if (px->client_set && cr->uid != px->client_uid) {
+		log_warnx(SCOPE_FMT ": connection from uid %u pid %d refused: "
+		    "not the job's uid %u", SCOPE_ARGS(px), (unsigned)cr->uid,
+		    (int)cr->pid, (unsigned)px->client_uid);
 		return 0;
 	}
 	return 1;
+}
+
+void
+xsproxy_set_client(struct xsproxy *px, uid_t uid)
+{
+	struct xsp_conn *c;
+	size_t i;
+
+	px->client_uid = uid;
+	px->client_set = 1;
+	for (i = 0; i < XSPROXY_MAX_CONNS; i++) {
+		if ((c = px->conns[i]) == NULL || !c->parked)
+			continue;
+		if (c->uid != uid) {
+			log_warnx(SCOPE_FMT ": connection from uid %u pid %d "
+			    "dropped: not the job's uid %u", SCOPE_ARGS(px),
+			    (unsigned)c->uid, (int)c->pid, (unsigned)uid);
+			px->st.conns_refused++;
+			conn_free(c);
+			continue;
+		}
+		c->parked = 0;
+		if (event_add(c->ev_read, NULL) == -1)
+			conn_free(c);
+		else
+			event_active(c->ev_read, EV_READ, 1);
+	}
 }
 
 /*
@@ -897,22 +980,26 @@ accept_conn(int fd, void *arg)
 {
 	struct xsproxy *px = arg;
 	struct xsp_conn *c;
+	struct ucred cr;
 	size_t i;
 
 	for (i = 0; i < XSPROXY_MAX_CONNS && px->conns[i] != NULL; i++)
 		;
-	if (i == XSPROXY_MAX_CONNS || !client_ok(px, fd) ||
+	if (i == XSPROXY_MAX_CONNS || !client_ok(px, fd, &cr) ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		px->st.conns_refused++;
 		return -1;
 	}
 	c->px = px;
 	c->fd = fd;
+	c->uid = cr.uid;
+	c->pid = cr.pid;
+	c->parked = !px->client_set;
 	c->ev_read = event_new(px->base, fd, EV_READ | EV_PERSIST,
 	    conn_read_cb, c);
 	c->ev_write = event_new(px->base, fd, EV_WRITE, conn_write_cb, c);
 	if (c->ev_read == NULL || c->ev_write == NULL ||
-	    event_add(c->ev_read, NULL) == -1) {
+	    (!c->parked && event_add(c->ev_read, NULL) == -1)) {
 		c->fd = -1;		/* msglisten closes it */
 		conn_free(c);
 		px->st.conns_refused++;
@@ -943,8 +1030,8 @@ listen_at(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
-	/* 0666: hotplugd may lack CAP_DAC_OVERRIDE; clients are checked by
-	 * SO_PEERCRED (client_ok) instead. */
+	/* 0666: the scripts' uids are many (one per job); the dir is group
+	 * devsep-script 0710, and the job's uid is checked (client_ok). */
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    chmod(path, 0666) == -1 || listen(fd, XSPROXY_MAX_CONNS) == -1) {
 		int e = errno;

@@ -37,6 +37,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct event_base;
 struct xs_handle;
@@ -100,6 +101,9 @@ struct xsproxy_stats {
 	uint64_t	unsupported;	/* ENOSYS: op not served */
 	uint64_t	malformed;	/* connection dropped: bad framing */
 	uint64_t	errors;		/* xenstored errors passed through */
+	uint64_t	writes;		/* write/mkdir/rm served or buffered */
+	uint64_t	write_bytes;	/* their paths + values */
+	uint64_t	over_bounds;	/* ENOSPC: over the job's bounds */
 };
 
 struct xsproxy;
@@ -115,6 +119,12 @@ struct xsproxy	*xsproxy_open(struct event_base *base, struct xs_handle *xs,
 /* Closes every connection (aborting their transactions), unlinks the
  * socket, frees.  NULL is fine. */
 void		 xsproxy_close(struct xsproxy *);
+/*
+ * The uid of the job's script (hotplugd's MSG_HOTPLUG_STARTED): from now on
+ * only connections of that uid are served; connections that arrived before
+ * (parked, unread) are served or dropped accordingly.
+ */
+void		 xsproxy_set_client(struct xsproxy *, uid_t uid);
 const struct xsproxy_stats *xsproxy_stats(const struct xsproxy *);
 /*
  * Reports what the job's script does to one node (its backend dir's

@@ -28,6 +28,7 @@
 CODEC(hotplug_run, MSG_HOTPLUG_RUN);
 CODEC(hotplug_done, MSG_HOTPLUG_DONE);
 CODEC(hotplug_cancel, MSG_HOTPLUG_CANCEL);
+CODEC(hotplug_started, MSG_HOTPLUG_STARTED);
 
 static void
 run_sample(struct hotplug_run *r)
@@ -169,6 +170,15 @@ test_cancel(void **state)
 }
 
 static void
+test_started(void **state)
+{
+	struct hotplug_started st = { .id = 0x8000000500000002ULL,
+	    .pid = 4242, .uid = 16842752 };
+
+	codec_check(&hotplug_started_codec, &st);
+}
+
+static void
 test_put_unterminated(void **state)
 {
 	struct hotplug_run r;
@@ -198,6 +208,7 @@ main(void)
 		cmocka_unit_test(test_run_oversized),
 		cmocka_unit_test(test_done),
 		cmocka_unit_test(test_done_oversized),
+		cmocka_unit_test(test_started),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_put_unterminated),
 	};

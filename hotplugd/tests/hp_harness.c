@@ -118,7 +118,9 @@ harness_init(void)
 	snprintf(OUT, sizeof(OUT), "%s/out", T);
 	mkdir(SCRIPTS, 0755);
 	mkdir(RUNDIR, 0755);
-	mkdir(OUT, 0755);
+	/* scripts run as per-job uids (hotplugd/launch.h): they write here */
+	mkdir(OUT, 01777);
+	chmod(OUT, 01777);
 }
 
 void
@@ -298,6 +300,18 @@ send_raw(int fd, uint32_t type, uint32_t reqid, const void *p, size_t len)
 }
 
 int
+recv_skip_started(int fd, struct msg *m, int timeout_ms)
+{
+	for (;;) {
+		if (msg_recv_fd(fd, m, MSG_MAX_DEFAULT, 0, timeout_ms) == -1)
+			return -1;
+		if (m->hdr.type != MSG_HOTPLUG_STARTED)
+			return 0;
+		msg_dispose(m);
+	}
+}
+
+int
 recv_done(int fd, int timeout_ms, struct hp_done *d)
 {
 	struct hotplug_done done;
@@ -305,7 +319,8 @@ recv_done(int fd, int timeout_ms, struct hp_done *d)
 	int rc = -1;
 
 	memset(d, 0, sizeof(*d));
-	if (msg_recv_fd(fd, &m, MSG_MAX_DEFAULT, 0, timeout_ms) == -1)
+	/* STARTED (the script's uid) precedes its DONE */
+	if (recv_skip_started(fd, &m, timeout_ms) == -1)
 		return -1;
 	d->reqid = m.hdr.reqid;
 	if (hotplug_done_get(&m, &done) == 0) {

@@ -60,6 +60,8 @@ int	 send_run(int fd, uint32_t reqid, const struct hp_run *);
 int	 send_raw(int fd, uint32_t type, uint32_t reqid, const void *p,
 	    size_t len);
 /* Waits for a DONE (other messages fail); -1 on timeout/EOF. */
+/* The next message that is not a MSG_HOTPLUG_STARTED: 0 or -1. */
+int	recv_skip_started(int fd, struct msg *m, int timeout_ms);
 int	 recv_done(int fd, int timeout_ms, struct hp_done *);
 /* Sends a STATUS/STATS request and returns the reply JSON (malloc'd). */
 char	*admin_json(int fd, uint32_t type);

@@ -17,6 +17,8 @@
 setup "script_dir = /etc/xen/scripts" "hotplug_timeout = 20s"
 IMG=$W/disk.img
 truncate -s 8M "$IMG"
+# hotplug scripts run as per-job uids of group devsep-script (hotplugd/launch.h)
+chgrp devsep-script "$IMG" && chmod 0660 "$IMG"
 add_dev vbd 51712 block --params "$IMG"
 "$B/actor-frontend" -d "$W" --domid 5 --kind vbd --devid 51712 --mode connect \
 	|| fail "vbd frontend connect"
@@ -30,7 +32,7 @@ expect_eq "physical-device" "$(xenstore-read "$BEP/physical-device" 2>&1)" \
 	"$(stat -L -c '%t:%T' "$LOOP" 2>/dev/null)"
 wait_for node_is "$BEP/state" 4 || fail "backend Connected"
 grep -q ": denied " "$W/watcherd.log" && fail "proxy denial: $(grep ': denied ' "$W/watcherd.log")"
-grep -q "job=.*exited code=0" "$W/hotplugd.log" && ok "hotplugd: block add exited 0" \
+wait_for grep -q "job=.*exited code=0" "$W/hotplugd.log" && ok "hotplugd: block add exited 0" \
 	|| fail "hotplugd did not run block add successfully"
 
 "$B/actor-frontend" -d "$W" --domid 5 --kind vbd --devid 51712 --mode normal & FE=$!

@@ -1,12 +1,15 @@
 /*
  * test_job drives hotplugd's job state machine (job.c) row by row from the
- * table in hotplugd.h, with the process boundary faked: hp_spawn hands out
- * pids, kill/waitpid/msgchan_send are wrapped (-Wl,--wrap) to record
- * signals, feed exit statuses and capture the DONE messages.  It proves
- * every row (start, spawn failure, cancel/disconnect while queued or
- * running, exit/signal, timeout -> SIGTERM to the group -> SIGKILL after
- * grace, reap while killing), and the scheduling rules: max_jobs, FIFO,
- * one job per device at a time without head-of-line blocking, queue bound.
+ * table in hotplugd.h, with the process boundary faked: hp_spawn records
+ * the SPAWN, the test plays the launcher (its OK {pid, uid}, ERROR and
+ * EXITED messages go to job_launcher_msg), msgchan_send is wrapped
+ * (-Wl,--wrap) to record the SIGNALs sent to the launcher and capture the
+ * DONE messages, and the cgroup calls are faked to record cgroup.kill.  It
+ * proves every row (start, spawn failure, cancel/disconnect while queued,
+ * starting or running, exit/signal, timeout -> SIGTERM to the group ->
+ * cgroup.kill after grace, cgroup.kill at every end), and the scheduling
+ * rules: max_jobs, FIFO, one job per device at a time without
+ * head-of-line blocking, queue bound, one slot (uid) per job.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,62 +26,50 @@
 
 #include "hotplugd/hotplugd.h"
 #include "msg.h"
+#include "reply.h"
 
 struct hotplugd *hp;
 static struct hotplugd H;
 
 /* ---- fakes for what job.c calls outside itself ---- */
-static int spawn_errno, n_spawned;
+static int spawn_errno, n_spawned, n_cgkills, n_started;
 static pid_t next_pid;
+static struct job *pending[64];	/* STARTING: the launcher owes an answer */
+static int n_pending;
 
 int
 hp_spawn(struct job *j)
 {
 	if (spawn_errno)
 		return spawn_errno;
-	j->pid = next_pid++;
+	j->launch_reqid = ++hp->next_reqid;
+	pending[n_pending++] = j;
 	n_spawned++;
 	return 0;
 }
 int output_start(struct job *j, int fd) { return 0; }
 void output_drain_close(struct job *j) { }
-int jobsfile_write(void) { return 0; }
-unsigned long long proc_starttime(pid_t p) { return 0; }
+int hpcg_job_kill(uint64_t id) { n_cgkills++; return 0; }
+int hpcg_job_remove(uint64_t id) { return 0; }
 
 static struct { pid_t pid; int sig; } kills[32];
 static int n_kills;
-
-int __wrap_kill(pid_t pid, int sig);
-int
-__wrap_kill(pid_t pid, int sig)
-{
-	if (n_kills < 32) {
-		kills[n_kills].pid = pid;
-		kills[n_kills].sig = sig;
-	}
-	n_kills++;
-	return 0;
-}
-
-static struct { pid_t pid; int status; } reapq[16];
-static int n_reap;
-
-pid_t __wrap_waitpid(pid_t p, int *st, int opt);
-pid_t
-__wrap_waitpid(pid_t p, int *st, int opt)
-{
-	pid_t pid;
-
-	if (n_reap == 0)
-		return 0;
-	pid = reapq[0].pid;
-	*st = reapq[0].status;
-	memmove(reapq, reapq + 1, --n_reap * sizeof(reapq[0]));
-	return pid;
-}
-
 static struct done { uint64_t id; uint32_t outcome; int64_t code; } dones[64];
 static int n_done;
+
+static void
+record_signal(struct msg *m)
+{
+	uint32_t pid, sig;
+
+	assert_int_equal(msg_get_u32(m, &pid), 0);
+	assert_int_equal(msg_get_u32(m, &sig), 0);
+	if (n_kills < 32) {
+		kills[n_kills].pid = -(pid_t)pid;
+		kills[n_kills].sig = (int)sig;
+	}
+	n_kills++;
+}
 
 int __wrap_msgchan_send(struct msgchan *c, struct msgbuf *b);
 int
@@ -89,6 +80,16 @@ __wrap_msgchan_send(struct msgchan *c, struct msgbuf *b)
 	struct done *d = &dones[n_done < 64 ? n_done : 63];
 
 	assert_int_equal(msg_parse(&m, b->data, b->len, MSG_MAX_DEFAULT), 0);
+	if (m.hdr.type == MSG_HPL_SIGNAL) {
+		record_signal(&m);
+		msg_dispose(&m);
+		return 0;
+	}
+	if (m.hdr.type == MSG_HOTPLUG_STARTED) {
+		n_started++;
+		msg_dispose(&m);
+		return 0;
+	}
 	assert_int_equal(hotplug_done_get(&m, &done), 0);
 	d->id = done.id;
 	d->outcome = done.outcome;
@@ -96,6 +97,39 @@ __wrap_msgchan_send(struct msgchan *c, struct msgbuf *b)
 	msg_dispose(&m);
 	n_done++;
 	return 0;
+}
+
+/* Plays the launcher: a message of type/reqid with the given fields. */
+static void
+launcher_says(uint32_t type, uint32_t reqid, uint32_t a, int64_t b)
+{
+	struct msgbuf mb;
+	struct msg m;
+
+	msgbuf_init(&mb, type, reqid);
+	msgbuf_put_u32(&mb, a);
+	if (type == MSG_HPL_EXITED)
+		msgbuf_put_i64(&mb, b);
+	else
+		msgbuf_put_u32(&mb, (uint32_t)b);
+	assert_int_equal(msg_parse(&m, mb.data, mb.len, MSG_MAX_DEFAULT), 0);
+	job_launcher_msg(&m);
+	msg_dispose(&m);
+	msgbuf_dispose(&mb);
+}
+
+/* The launcher answers every pending SPAWN with OK {pid, uid}. */
+static void
+settle(void)
+{
+	struct job *j;
+
+	while (n_pending > 0) {
+		j = pending[0];
+		memmove(pending, pending + 1, --n_pending * sizeof(pending[0]));
+		launcher_says(MSG_COMMON_OK, j->launch_reqid,
+		    (uint32_t)next_pid++, 16842752 + j->slot);
+	}
 }
 
 /* ---- helpers ---- */
@@ -113,7 +147,8 @@ setup(void **state)
 	H.base = event_base_new();
 	H.cfg.max_jobs = 2;
 	H.cfg.script_kill_grace_ms = 100;
-	spawn_errno = n_spawned = n_kills = n_reap = n_done = 0;
+	spawn_errno = n_spawned = n_kills = n_done = n_cgkills = n_started = 0;
+	n_pending = 0;
 	next_pid = 1000;
 	return 0;
 }
@@ -139,16 +174,15 @@ submit(uint64_t id, const char *dev, struct msgchan *c)
 	snprintf(j->be_path, sizeof(j->be_path),
 	    "/local/domain/0/backend/vbd/5/%s", dev);
 	job_submit(j);
+	settle();
 	return j;
 }
 
 static void
 reap(pid_t pid, int status)
 {
-	reapq[n_reap].pid = pid;
-	reapq[n_reap].status = status;
-	n_reap++;
-	job_reap_all();
+	launcher_says(MSG_HPL_EXITED, 0, (uint32_t)pid, status);
+	settle();
 }
 
 static void
@@ -167,16 +201,94 @@ last_kill_is(pid_t pgid, int sig)
 
 /* ---- one test per table row ---- */
 
-/* QUEUED, slot free & device idle -> spawn -> RUNNING */
+/* QUEUED, slot free & device idle -> SPAWN -> STARTING; OK -> RUNNING */
 static void
 test_queued_starts(void **state)
 {
-	struct job *j = submit(1, "1", CHAN_A);
+	struct job *j = calloc(1, sizeof(*j));
 
-	assert_int_equal(j->state, JOB_RUNNING);
+	j->id = 1;
+	j->chan = CHAN_A;
+	j->out_fd = -1;
+	j->timeout_ms = 1000;
+	snprintf(j->kind, sizeof(j->kind), "vbd");
+	snprintf(j->be_path, sizeof(j->be_path),
+	    "/local/domain/0/backend/vbd/5/1");
+	job_submit(j);
+	assert_int_equal(j->state, JOB_STARTING);
 	assert_int_equal(n_spawned, 1);
 	assert_int_equal(H.n_running, 1);
+	settle();
+	assert_int_equal(j->state, JOB_RUNNING);
+	assert_int_equal(j->uid, 16842752 + j->slot);
 	assert_int_equal(H.st.runs, 1);
+	assert_int_equal(n_started, 1);	/* watcherd learns the uid */
+}
+
+/* STARTING, launcher ERROR -> DONE(SPAWN_FAILED), slot free again */
+static void
+test_launcher_error(void **state)
+{
+	struct msgbuf mb;
+	struct msg m;
+	struct job *j;
+
+	H.cfg.max_jobs = 1;
+	j = calloc(1, sizeof(*j));
+	j->id = 1;
+	j->chan = CHAN_A;
+	j->out_fd = -1;
+	snprintf(j->kind, sizeof(j->kind), "vbd");
+	snprintf(j->be_path, sizeof(j->be_path),
+	    "/local/domain/0/backend/vbd/5/1");
+	job_submit(j);
+	reply_error_init(&mb, j->launch_reqid, EACCES, "Permission denied");
+	assert_int_equal(msg_parse(&m, mb.data, mb.len, MSG_MAX_DEFAULT), 0);
+	n_pending = 0;
+	job_launcher_msg(&m);
+	msg_dispose(&m);
+	msgbuf_dispose(&mb);
+	assert_int_equal(n_done, 1);
+	assert_int_equal(dones[0].outcome, HOTPLUG_SPAWN_FAILED);
+	assert_int_equal(dones[0].code, EACCES);
+	assert_int_equal(H.n_running, 0);
+	assert_int_equal(H.slot_busy[0], 0);
+}
+
+/* STARTING, CANCEL -> remembered; OK -> SIGTERM group, KILLING */
+static void
+test_starting_cancel(void **state)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	j->id = 1;
+	j->chan = CHAN_A;
+	j->out_fd = -1;
+	j->timeout_ms = 1000;
+	snprintf(j->kind, sizeof(j->kind), "vbd");
+	snprintf(j->be_path, sizeof(j->be_path),
+	    "/local/domain/0/backend/vbd/5/1");
+	job_submit(j);
+	job_cancel(j);
+	assert_int_equal(j->state, JOB_STARTING);
+	settle();
+	assert_int_equal(j->state, JOB_KILLING);
+	assert_true(last_kill_is(j->pid, SIGTERM));
+	reap(j->pid, W_EXITCODE(0, SIGTERM));
+	assert_int_equal(dones[0].outcome, HOTPLUG_CANCELLED);
+}
+
+/* Two running jobs never share a slot (uid); a slot is reused after. */
+static void
+test_slots(void **state)
+{
+	struct job *a = submit(1, "1", CHAN_A), *b = submit(2, "2", CHAN_A);
+	uint32_t sa = a->slot;
+
+	assert_int_not_equal(a->slot, b->slot);
+	assert_int_not_equal(a->uid, b->uid);
+	reap(a->pid, W_EXITCODE(0, 0));
+	assert_int_equal(submit(3, "3", CHAN_A)->slot, sa);
 }
 
 /* QUEUED, spawn fails -> DONE(SPAWN_FAILED, errno) */
@@ -239,14 +351,15 @@ test_running_reaped(void **state)
 	assert_int_equal(dones[1].outcome, HOTPLUG_SIGNALED);
 	assert_int_equal(dones[1].code, SIGKILL);
 	assert_int_equal(H.st.failures, 2);
-	assert_int_equal(n_kills, 0);	/* a normal end kills nothing */
+	assert_int_equal(n_kills, 0);	/* no signal at a normal end ... */
+	assert_int_equal(n_cgkills, 2);	/* ... but whatever is left goes */
 	submit(3, "3", CHAN_A);
 	reap(next_pid - 1, W_EXITCODE(0, 0));
 	assert_int_equal(H.st.ok, 1);
 }
 
-/* RUNNING, timeout -> SIGTERM group -> KILLING; grace -> SIGKILL;
- * reaped -> SIGKILL group, DONE(TIMED_OUT) */
+/* RUNNING, timeout -> SIGTERM group -> KILLING; grace -> cgroup.kill;
+ * reaped -> cgroup.kill, DONE(TIMED_OUT) */
 static void
 test_running_timeout(void **state)
 {
@@ -257,11 +370,10 @@ test_running_timeout(void **state)
 	assert_int_equal(j->state, JOB_KILLING);
 	assert_true(last_kill_is(pid, SIGTERM));
 	fire_timer(j);
-	assert_true(last_kill_is(pid, SIGKILL));
+	assert_int_equal(n_cgkills, 1);	/* grace over: cgroup.kill */
 	assert_int_equal(n_done, 0);
-	n_kills = 0;
 	reap(pid, W_EXITCODE(0, SIGTERM));
-	assert_true(last_kill_is(pid, SIGKILL));	/* leftovers */
+	assert_int_equal(n_cgkills, 2);	/* leftovers */
 	assert_int_equal(n_done, 1);
 	assert_int_equal(dones[0].outcome, HOTPLUG_TIMED_OUT);
 	assert_int_equal(dones[0].code, SIGTERM);
@@ -362,6 +474,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_queued_starts),
+		T(test_launcher_error),
+		T(test_starting_cancel),
+		T(test_slots),
 		T(test_spawn_fails),
 		T(test_queued_cancel),
 		T(test_queued_disconnect),

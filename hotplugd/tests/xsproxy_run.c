@@ -89,6 +89,11 @@ main(int argc, char **argv)
 	evsignal_add(ev, NULL);
 	if ((px = xsproxy_open(base, xs, argv[optind + 1], &scope)) == NULL)
 		fatal("xsproxy_open");
+	/* the job's uid (watcherd learns it from MSG_HOTPLUG_STARTED): the
+	 * command's own, or XSPROXY_CLIENT_UID when the command asks hotplugd
+	 * to run a script (hp-send), which runs it as a job uid */
+	xsproxy_set_client(px, getenv("XSPROXY_CLIENT_UID") ?
+	    (uid_t)strtoul(getenv("XSPROXY_CLIENT_UID"), NULL, 10) : getuid());
 	child = run(argv + optind + 2, argv[optind + 1]);
 	if (child == -1)
 		fatal("fork");

@@ -92,6 +92,8 @@ done
 # ---- vbd: real block through the relay, a loop device
 IMG=$W/disk.img
 truncate -s 4M "$IMG"
+# hotplug scripts run as per-job uids of group devsep-script (hotplugd/launch.h)
+chgrp devsep-script "$IMG" && chmod 0660 "$IMG"
 xl_ok block-attach 5 "format=raw,vdev=xvdb,access=rw,backendtype=phy,script=devsep-block,target=$IMG"
 P=/local/domain/0/backend/vbd/5/51728
 node_is "$P/hotplug-status" connected && ok "vbd hotplug-status connected" ||

@@ -76,6 +76,9 @@ expect_eq "rel-vif ran only for the good vif" "$(grep -c 'rel-vif online' "$W/ca
 
 # bad params for the real block script (+ one good file-backed vbd)
 truncate -s 4M "$W/img/good.img"
+# hotplug scripts run as per-job uids of group devsep-script (hotplugd/launch.h)
+chgrp devsep-script "$W/img/good.img" && chmod 0660 "$W/img/good.img"
+chmod o+x "$W/img"	# (the broker's 2750 image dir: the scripts pass through)
 mkdir -p "$W/img/adir"
 BAD_PARAMS=("$W/img/no-such.img" "$W/img/adir" "/$long" "" "$(printf '%s\nx' "$W/img/good.img")"
 	"$W/img/../../../../etc/passwd-no-such")

@@ -3,7 +3,7 @@
 # its timeout, not even a grandchild that left the script's process group
 # with setsid() (a script calling `setsid cmd &`, or a daemon it starts).
 # Found as a known failure by this suite (docs/RELIABILITY.md bug 3); fixed
-# in hotplugd (child subreaper + the DEVSEP_HOTPLUG_JOB marker, escape.c).
+# in hotplugd (then a subreaper + env marker; now the job's cgroup, cgroup.c).
 . "$(dirname "$0")/rlib.sh"
 need_root
 rel_world "hotplug_timeout = 2s" "script_kill_grace = 200ms"

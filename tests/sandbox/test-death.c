@@ -91,6 +91,8 @@ static int do_exec_usr(void)
 static int do_inet(void) { return ret(socket(AF_INET, SOCK_STREAM, 0)); }
 static int do_inet_dgram(void) { return ret(socket(AF_INET, SOCK_DGRAM, 0)); }
 static int do_unix(void) { return ret(socket(AF_UNIX, SOCK_SEQPACKET, 0)); }
+static int do_netlink(void) { return ret(socket(AF_NETLINK, SOCK_RAW, 0)); }
+static int do_kill_self(void) { return ret(kill(getpid(), 0)); }
 static int sockopt(int opt)
 {
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), v = 65536;
@@ -211,19 +213,30 @@ static const struct row rows[] = {
 	{ "broker", "growing a send buffer works (msg.c)", do_sndbuf, WORKS, 0 },
 	{ "broker", "ptrace is fatal", do_ptrace, DIES, 0 },
 	{ "broker", "setuid is fatal in the broker", do_setuid, DIES, 0 },
-	/* hotplugd: runs scripts, must not reach xenstore */
+	/* hotplugd: decides what runs, never runs anything itself */
+	{ "hotplugd", "execve is fatal in hotplugd", do_execve, DIES, 0 },
+	{ "hotplugd", "fork is fatal in hotplugd", do_fork, DIES, 0 },
+	{ "hotplugd", "kill is fatal in hotplugd (cgroup.kill instead)", do_kill_self, DIES, 0 },
+	{ "hotplugd", "executable mappings are fatal in hotplugd", do_mmap_exec, DIES, 0 },
+	{ "hotplugd", "netlink sockets are fatal in hotplugd", do_netlink, DIES, 0 },
+	{ "hotplugd", "datagram inet sockets are fatal in hotplugd", do_inet_dgram, DIES, 0 },
+	{ "hotplugd", "unix sockets work in hotplugd", do_unix, WORKS, 0 },
 	{ "hotplugd", "connecting to xenstored's socket fails (hidden)", do_connect_xs, FAILS, 0 },
-	{ "hotplugd", "programs from /usr/bin can run (scripts' tools)", do_exec_usr, WORKS, 0 },
-	{ "hotplugd", "programs outside the exec-dirs cannot run (Landlock)", do_exec_tmp, FAILS, 0 },
 	{ "hotplugd", "ptrace is fatal in hotplugd", do_ptrace, DIES, 0 },
-	{ "hotplugd", "mount is fatal in hotplugd", do_mount, DIES, 0 },
-	{ "hotplugd", "kexec_load is fatal", do_kexec, DIES, 0 },
-	{ "hotplugd", "bpf is fatal", do_bpf, DIES, 0 },
-	{ "hotplugd", "loading a kernel module is fatal", do_module, DIES, 0 },
-	{ "hotplugd", "new namespaces are fatal", do_unshare, DIES, 0 },
-	{ "hotplugd", "setuid is fatal", do_setuid, DIES, 0 },
-	{ "hotplugd", "TCP sockets are fatal in hotplugd", do_inet, DIES, 0 },
-	{ "hotplugd", "datagram ioctl sockets work (brctl-style tools)", do_inet_dgram, WORKS, 0 },
+	/* scripts (and hotplugd's launcher): the Xen hotplug scripts */
+	{ "scripts", "connecting to xenstored's socket fails (hidden)", do_connect_xs, FAILS, 0 },
+	{ "scripts", "programs from /usr/bin can run (scripts' tools)", do_exec_usr, WORKS, 0 },
+	{ "scripts", "programs outside the exec-dirs cannot run (Landlock)", do_exec_tmp, FAILS, 0 },
+	{ "scripts", "ptrace is fatal in a script", do_ptrace, DIES, 0 },
+	{ "scripts", "mount is fatal in a script", do_mount, DIES, 0 },
+	{ "scripts", "kexec_load is fatal", do_kexec, DIES, 0 },
+	{ "scripts", "bpf is fatal", do_bpf, DIES, 0 },
+	{ "scripts", "loading a kernel module is fatal", do_module, DIES, 0 },
+	{ "scripts", "new namespaces are fatal", do_unshare, DIES, 0 },
+	{ "scripts", "setuid is fatal (the launcher uses setresuid)", do_setuid, DIES, 0 },
+	{ "scripts", "TCP sockets are fatal in a script", do_inet, DIES, 0 },
+	{ "scripts", "datagram ioctl sockets work (brctl-style tools)", do_inet_dgram, WORKS, 0 },
+	{ "scripts", "netlink sockets work (ip link)", do_netlink, WORKS, 0 },
 	/* development mode */
 	{ "lockd", "--seccomp=log: a forbidden call is logged, not fatal", do_inet, WORKS, 1 },
 	{ "watcherd", "--seccomp=log: execve is only logged (the program runs)", do_execve, WORKS, 1 },
@@ -236,7 +249,8 @@ child(const struct row *r)
 	    .exec_dir = "/etc/xen/scripts", .seccomp_log = r->seccomp_log };
 	int rc;
 
-	if (strcmp(r->daemon, "hotplugd") == 0)
+	if (strcmp(r->daemon, "hotplugd") == 0 ||
+	    strcmp(r->daemon, "scripts") == 0)
 		setenv("XENSTORED_PATH", sockpath, 1);
 	if (sandbox_enter(&s) == -1)
 		_exit(111);

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # test-scripts.sh: proves that the unmodified Xen hotplug scripts work inside
-# hotplugd's sandbox (seccomp KILL mode, uid 0 with only the policy's
-# capabilities, Landlock exec dirs, private mount namespace):
+# the scripts' sandbox (policy/scripts.policy, as hotplugd's launcher enters
+# it: seccomp KILL mode, Landlock exec dirs, private mount namespace; here
+# as uid 0 with the launcher's capabilities - the per-job uid, groups and
+# the single NET_ADMIN are proven with the real launcher by
+# watcherd/tests/it-real-block.sh, it-real-vif.sh and test_xsproxy.sh):
 #   - block add/remove with a real loop device (file-backed image),
 #   - vif-bridge online/offline with a real bridge in a network namespace,
 # each writing hotplug-status through xenstore as upstream does; and that
 # the same sandbox hides the xenstored socket hotplugd was started with
 # (a script pointed at it cannot connect).  Runs tests/sandbox-run, which
-# calls the same sandbox_enter() as hotplugd.
+# calls the same sandbox_enter() as hotplugd's launcher.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -50,7 +53,7 @@ BP=/local/domain/0/backend/vbd/7/51712
 xenstore-write $BP/params "$T/disk.img" $BP/mode w $BP/type file \
     $BP/script block $BP/frontend-id 7 $BP/online 1 $BP/state 2
 sbx backend/vbd/7/51712 XENBUS_TYPE=vbd script=block \
-    "$RUN" --exec-dir "$S" hotplugd env XENSTORED_PATH="$XS" $S/block add >"$T/block-add.log" 2>&1
+    "$RUN" --exec-dir "$S" scripts env XENSTORED_PATH="$XS" $S/block add >"$T/block-add.log" 2>&1
 st=$(xenstore-read $BP/hotplug-status 2>/dev/null)
 LOOP=$(xenstore-read $BP/node 2>/dev/null)
 if [ "$st" = connected ] && losetup "$LOOP" 2>/dev/null | grep -q disk.img; then
@@ -59,7 +62,7 @@ else
 	fail "block add: status '$st' node '$LOOP'"; tail -5 "$T/block-add.log"
 fi
 sbx backend/vbd/7/51712 XENBUS_TYPE=vbd script=block \
-    "$RUN" --exec-dir "$S" hotplugd env XENSTORED_PATH="$XS" $S/block remove >"$T/block-rm.log" 2>&1 &&
+    "$RUN" --exec-dir "$S" scripts env XENSTORED_PATH="$XS" $S/block remove >"$T/block-rm.log" 2>&1 &&
     ! losetup -a | grep -q "$T/disk.img" &&
     ok "block remove in the sandbox: loop device detached" ||
     { fail "block remove"; tail -5 "$T/block-rm.log"; }
@@ -75,7 +78,7 @@ xenstore-write $VP/bridge xenbr0 $VP/mac 00:16:3e:00:00:07 $VP/script vif-bridge
 ip netns exec "$NS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     XENBUS_PATH=backend/vif/7/0 XENBUS_BASE_PATH=backend XENBUS_TYPE=vif \
     script=vif-bridge vif=vif7.0 \
-    "$RUN" --exec-dir "$S" hotplugd env XENSTORED_PATH="$XS" $S/vif-bridge online type_if=vif \
+    "$RUN" --exec-dir "$S" scripts env XENSTORED_PATH="$XS" $S/vif-bridge online type_if=vif \
     >"$T/vif-on.log" 2>&1
 if [ "$(xenstore-read $VP/hotplug-status 2>/dev/null)" = connected ] &&
     ip -n "$NS" link show vif7.0 | grep -q "master xenbr0"; then
@@ -86,14 +89,14 @@ fi
 ip netns exec "$NS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     XENBUS_PATH=backend/vif/7/0 XENBUS_BASE_PATH=backend XENBUS_TYPE=vif \
     script=vif-bridge vif=vif7.0 \
-    "$RUN" --exec-dir "$S" hotplugd env XENSTORED_PATH="$XS" $S/vif-bridge offline type_if=vif \
+    "$RUN" --exec-dir "$S" scripts env XENSTORED_PATH="$XS" $S/vif-bridge offline type_if=vif \
     >"$T/vif-off.log" 2>&1
 ip -n "$NS" link show vif7.0 | grep -q "master xenbr0" &&
     fail "vif-bridge offline: still enslaved" ||
     ok "vif-bridge offline in the sandbox: vif7.0 left the bridge"
 
 # ---- the xenstored socket hotplugd was started with is hidden
-if env XENSTORED_PATH="$XS" "$RUN" hotplugd xenstore-read /local/domain/7/name \
+if env XENSTORED_PATH="$XS" "$RUN" scripts xenstore-read /local/domain/7/name \
     >"$T/hidden.log" 2>&1; then
 	fail "a sandboxed process read xenstore through hotplugd's own XENSTORED_PATH"
 else

@@ -12,6 +12,8 @@ losetup -f >/dev/null 2>&1 || { echo "SKIP: no loop devices"; exit 77; }
 setup "script_dir = /etc/xen/scripts" "hotplug_timeout = 20s"
 IMG=$W/disk.img
 truncate -s 4M "$IMG"
+# hotplug scripts run as per-job uids of group devsep-script (hotplugd/launch.h)
+chgrp devsep-script "$IMG" && chmod 0660 "$IMG"
 add_dev vbd 51712 block --params "$IMG"
 P=$(be vbd 51712)
 wait_long 20 node_is "$P/hotplug-status" connected || fail "block add connected"

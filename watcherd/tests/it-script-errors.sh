@@ -33,7 +33,7 @@ gap=$(grep 'test-busy add' "$W/calls.log" | head -2 | awk '{ t[NR] = $1 }
 	END { printf "%d", (t[2] - t[1]) * 1000 }')
 [ "$gap" -ge 300 ] && [ "$gap" -lt 900 ] && ok "busy_retry interval ($gap ms)" \
 	|| fail "busy_retry interval: $gap ms"
-echo 0 >"$W/busy.count"
+echo 0 >"$W/scratch/busy.count"
 write_conf "busy_retry = 300ms" "busy_tries = 1"
 kill -HUP "$WD"
 wait_for grep -q "configuration reloaded" "$W/watcherd.log" || fail "reload"

@@ -140,19 +140,23 @@ losetup "$LOOP" 2>/dev/null | grep -q "$IMG" && { fail "loop still attached"; lo
 # production) runs the real block script for a job whose XENSTORED_PATH is
 # the proxy; hp-send plays watcherd.
 HR=$W/hrun; mkdir -p "$HR"
+# hotplugd runs each script as its own uid: script_uid_base + slot 0 here
+# (one job at a time); the proxy serves only that uid (client_ok)
+JOBUID=16842752
+chgrp devsep-script "$IMG" && chmod 0660 "$IMG"
 chmod 711 "$W"	# hp-send connects as the devsep-watcherd user
 printf 'script_dir = /etc/xen/scripts\nhotplug_timeout = 20s\n' >"$W/hp.conf"
 "$BINDIR/devsep-hotplugd" -F -c "$W/hp.conf" --rundir "$HR" >>"$W/hotplugd.log" 2>&1 &
 HPD=$!; JOBS_TO_KILL=$HPD
 wait_for test -S "$HR/hotplugd.sock" || fail "hotplugd socket"
 xenstore-rm $BE/hotplug-status $BE/node $BE/physical-device $BE/physical-device-path 2>/dev/null
-out=$("$RUN" "$BE" "$S" "$B/hp-send" "$HR" vbd add block "$BE" "$S" 2>>"$W/px.log")
+out=$(XSPROXY_CLIENT_UID=$JOBUID "$RUN" "$BE" "$S" "$B/hp-send" "$HR" vbd add block "$BE" "$S" 2>>"$W/px.log")
 expect_eq "hotplugd ran block add via the proxy" "${out%% ms=*}" "outcome=exited code=0"
 expect_eq "chain: hotplug-status" "$(xenstore-read $BE/hotplug-status)" connected
 LOOP=$(xenstore-read $BE/node 2>/dev/null)
 losetup "$LOOP" 2>/dev/null | grep -q "$IMG" && ok "chain: $LOOP backs the image" \
 	|| fail "chain: loop device '$LOOP' not attached"
-out=$("$RUN" "$BE" "$S" "$B/hp-send" "$HR" vbd remove block "$BE" "$S" 2>>"$W/px.log")
+out=$(XSPROXY_CLIENT_UID=$JOBUID "$RUN" "$BE" "$S" "$B/hp-send" "$HR" vbd remove block "$BE" "$S" 2>>"$W/px.log")
 expect_eq "hotplugd ran block remove via the proxy" "${out%% ms=*}" "outcome=exited code=0"
 losetup "$LOOP" 2>/dev/null | grep -q "$IMG" && { fail "chain: loop still attached"; losetup -d "$LOOP"; } \
 	|| ok "chain: block remove detached $LOOP"
@@ -199,14 +203,14 @@ if ip netns add $NS 2>/dev/null; then
 		--rundir "$HR2" >>"$W/hotplugd2.log" 2>&1 &
 	HPD2=$!; JOBS_TO_KILL=$HPD2
 	wait_for test -S "$HR2/hotplugd.sock" || fail "hotplugd 2 socket"
-	out=$("$RUN" "$VBE" "$S" "$B/hp-send" "$HR2" vif online vif-bridge \
+	out=$(XSPROXY_CLIENT_UID=$JOBUID "$RUN" "$VBE" "$S" "$B/hp-send" "$HR2" vif online vif-bridge \
 		"$VBE" "$S" vif5.0 2>>"$W/px.log")
 	expect_eq "hotplugd ran vif-bridge online via the proxy" "${out%% ms=*}" \
 		"outcome=exited code=0"
 	expect_eq "chain: vif hotplug-status" "$(xenstore-read $VBE/hotplug-status)" connected
 	expect_eq "chain: vif enslaved" \
 		"$(ip -n $NS -o link show vif5.0 | grep -o 'master [^ ]*')" "master xspbr0"
-	out=$("$RUN" "$VBE" "$S" "$B/hp-send" "$HR2" vif offline vif-bridge \
+	out=$(XSPROXY_CLIENT_UID=$JOBUID "$RUN" "$VBE" "$S" "$B/hp-send" "$HR2" vif offline vif-bridge \
 		"$VBE" "$S" vif5.0 2>>"$W/px.log")
 	expect_eq "hotplugd ran vif-bridge offline via the proxy" "${out%% ms=*}" \
 		"outcome=exited code=0"

@@ -65,11 +65,11 @@ S
 	cat >"$W/scripts/test-busy" <<'S'
 #!/bin/sh
 # block's ebusy twice (device in use elsewhere), then success
-n=$(cat "$(dirname "$0")/../busy.count" 2>/dev/null || echo 0)
+n=$(cat "$(dirname "$0")/../scratch/busy.count" 2>/dev/null || echo 0)
 echo "$(date +%s.%N) test-busy $1 $XENBUS_PATH try$n" >>"$(dirname "$0")/../calls.log"
 case $1 in
 add|online)
-	echo $((n + 1)) >"$(dirname "$0")/../busy.count"
+	echo $((n + 1)) >"$(dirname "$0")/../scratch/busy.count"
 	if [ "$n" -lt 2 ]; then
 		xenstore-write "$XENBUS_PATH/hotplug-status" busy
 		exit 1
@@ -82,6 +82,9 @@ S
 	chmod 755 "$W"/scripts/*
 	: >"$W/calls.log"
 	chmod 666 "$W/calls.log"
+	# the scripts run as per-job uids (hotplugd/launch.h): their state
+	mkdir -p "$W/scratch"
+	chmod 1777 "$W/scratch"
 }
 
 # write_conf [extra "key = value" lines...]: test defaults, overridable.

@@ -81,6 +81,14 @@ common_tail(struct argb *b, const char *chroot_dir, int qmp_fd)
 	arg(b, "%s", chroot_dir);
 }
 
+/*
+ * TCG with its code buffer mapped twice (RW and RX views of one memfd):
+ * no page is ever writable and executable, so QEMU runs under the unit's
+ * MemoryDenyWriteExecute=yes (a plain "tcg" mprotects its JIT buffer
+ * W+X and fails there).
+ */
+#define QEMU_ACCEL_TCG	"tcg,split-wx=on"
+
 static void
 dm_args(struct argb *b, const struct launch_req *r)
 {
@@ -91,7 +99,7 @@ dm_args(struct argb *b, const struct launch_req *r)
 	arg(b, "-machine");
 	arg(b, "pc");
 	arg(b, "-accel");
-	arg(b, "tcg");
+	arg(b, "%s", QEMU_ACCEL_TCG);
 	arg(b, "-m");
 	arg(b, "%u", r->memory_mb ? r->memory_mb : 32);
 	arg(b, "-S");
@@ -115,7 +123,7 @@ qdisk_args(struct argb *b, const struct launch_req *r,
 		arg(b, "-machine");
 		arg(b, "pc");
 		arg(b, "-accel");
-		arg(b, "tcg");
+		arg(b, "%s", QEMU_ACCEL_TCG);
 		arg(b, "-m");
 		arg(b, "16");
 		arg(b, "-S");

@@ -125,6 +125,9 @@ lu=$(awk -F: '$1 == "devsep-lockd" { print $3 }' "$R/etc/passwd")
 [ "$(stat -c '%u %a' "$R/var/lib/devsep")" = "$lu 700" ] ||
 	fail "/var/lib/devsep: $(stat -c '%u %a' "$R/var/lib/devsep")"
 [ -d "$R/run/devsep" ] || fail "/run/devsep"
+bu=$(awk -F: '$1 == "devsep-broker" { print $3 }' "$R/etc/passwd")
+[ "$(stat -c '%u %a' "$R/run/devsep/qmp")" = "$bu 700" ] ||
+	fail "/run/devsep/qmp: $(stat -c '%u %a' "$R/run/devsep/qmp")"
 for f in /usr/sbin/devsep-watcherd /usr/sbin/devsep-qemu-broker \
     /usr/bin/devsepctl /lib/systemd/system/devsep.target; do
 	[ -e "$R$f" ] || fail "$f not installed"

@@ -18,7 +18,8 @@
 #    unit's BindPaths= puts libxl_dir into the state dir (done here in a
 #    private mount namespace) and lockd uses it;
 #  - at run time, each daemon under its unit's CapabilityBoundingSet,
-#    NoNewPrivileges and SystemCallFilter deny list (rebuilt by
+#    NoNewPrivileges, SystemCallFilter deny list, MemoryDenyWriteExecute
+#    and ProcSubset=pid (rebuilt by
 #    build/tests/unit-run; systemd is not PID 1 here, so mount namespacing,
 #    device ACLs and address-family/namespace restrictions of the units are
 #    NOT exercised) starts and sends READY=1 through $NOTIFY_SOCKET, and
@@ -104,7 +105,12 @@ unit_cmd() {
 	groups=$(sed -n 's/^SystemCallFilter=~//p' "$f")
 	[ -n "$caps" ] && [ -n "$groups" ] || fail "$f: no caps or filter"
 	grep -qx NoNewPrivileges=yes "$f" || fail "$f: no NoNewPrivileges"
+	# ProcSubset=pid: a /proc of pid dirs only, in the daemon's own mount
+	# namespace, as systemd mounts it
+	grep -qx ProcSubset=pid "$f" &&
+		printf '%s' "unshare -m --propagation private sh -c 'mount -t proc -o subset=pid proc /proc && exec \"\$0\" \"\$@\"' "
 	printf '%s' "$BUILD/tests/unit-run -n -c '$caps'"
+	grep -qx MemoryDenyWriteExecute=yes "$f" && printf ' -m'
 	# shellcheck disable=SC2086
 	for sc in $(systemd-analyze syscall-filter $groups 2>/dev/null |
 	    grep -E '^    [a-z0-9_]+$'); do
@@ -130,6 +136,8 @@ done
 
 mkdir -p "$T/run" "$T/state/libxl" "$T/scripts" "$T/images" "$T/libxl"
 chmod 0755 "$T" "$T/run"
+# what tmpfiles.d makes for the broker (its unit has no CAP_CHOWN)
+install -d -m 0700 -o devsep-broker -g devsep-broker "$T/run/qmp"
 chown devsep-lockd: "$T/state"
 cat >"$T/devsep.conf" <<EOF
 run_dir = $T/run
@@ -174,7 +182,9 @@ for p in sys.argv[1:]: socket.socket(socket.AF_UNIX).bind(p)' \
     "$T/xs.sock" "$T/inaccessible.sock"
 chmod 0000 "$T/inaccessible.sock"
 hide_xs() { echo "mount --bind $T/inaccessible.sock $T/xs.sock &&"; }
-for d in lockd hotplugd qemu-broker watcherd; do
+# The broker twice: a restart finds the QMP dir its predecessor left.
+for d in lockd hotplugd qemu-broker qemu-broker watcherd; do
+	rm -f "$T/n.$d" "$T/n-$d.sock"
 	notify_listener "$T/n-$d.sock" "$T/n.$d"
 	pre= xs=$T/none
 	[ $d = lockd ] && pre=$(bind_libxl)

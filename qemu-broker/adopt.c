@@ -11,11 +11,13 @@
  *                       not finish); ops allowed again (adopting = 0)
  *   any QMP error    -> logged, ops allowed (nothing removed)
  *
- * The JSON needs nothing: entries of operations the old broker did not
- * finish stay "adding"/"removing" (stale entries are allowed; the next
- * eject/remove of that device cleans them), and QEMU kept every device
- * that the JSON describes.  lockd released the old broker's locks when its
- * connection closed.
+ *   fdsets done (dm)  -> OP_RECONCILE under the domain's slow and fast
+ *                       locks: JSON entries of operations the old broker
+ *                       did not finish ("adding"/"removing") follow what
+ *                       query-block showed (there: "live", gone: removed);
+ *                       a "dm" left "starting" becomes "running"
+ *
+ * lockd released the old broker's locks when its connection closed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -65,10 +67,26 @@ adopt_all(void)
 
 struct recon {
 	struct dm	*dm;
+	json_t		*qblock;	/* query-block, for the JSON op */
 	int64_t		 used[64];	/* fdset ids devices use */
 	size_t		 nused;
 	int		 removed;
 };
+
+/* The JSON side, under the domain's locks (op.c OP_RECONCILE). */
+static void
+reconcile_json(struct recon *r)
+{
+	struct op *op;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		fatal("calloc");
+	op->kind = OP_RECONCILE;
+	op->domid = r->dm->domid;
+	op->imgfd = -1;
+	op->qblock = json_incref(r->qblock);
+	op_start(op);
+}
 
 static void
 recon_done(struct recon *r, const char *why)
@@ -80,6 +98,9 @@ recon_done(struct recon *r, const char *why)
 		log_info("domid=%u adopted QEMU pid=%d: %d stray fdset(s) "
 		    "removed", r->dm->domid, (int)r->dm->pid, r->removed);
 	r->dm->adopting = 0;
+	if (why == NULL && r->dm->kind == LAUNCH_KIND_DM)
+		reconcile_json(r);
+	json_decref(r->qblock);
 	dm_put(r->dm);
 	free(r);
 }
@@ -172,6 +193,7 @@ block_cb(struct qmp *q, int rc, json_t *ret, const char *errdesc, void *arg)
 		recon_done(r, "query-block failed");
 		return;
 	}
+	r->qblock = json_incref(ret);
 	json_array_foreach(ret, i, dev)
 		if ((id = block_fdset(dev)) >= 0 && r->nused < 64)
 			r->used[r->nused++] = id;

@@ -177,7 +177,7 @@ int		 image_path_allowed(const char dirs[][CONFIG_PATH_MAX],
 
 /* ---- op.c ---- */
 enum op_kind { OP_CDROM_INSERT, OP_CDROM_EJECT, OP_DISK_ADD, OP_DISK_REMOVE,
-    OP_DM_START };
+    OP_DM_START, OP_RECONCILE };
 
 struct op {
 	enum op_kind	 kind;
@@ -204,6 +204,8 @@ struct op {
 	uint64_t	 t0_us;
 	int		 xl;		/* a CD-ROM of a device model xl started:
 					   libxl's JSON and QMP socket */
+	json_t		*qblock;	/* OP_RECONCILE: query-block of the
+					   adopted QEMU (owned) */
 };
 
 int		 op_start(struct op *);

@@ -43,7 +43,7 @@ enum { ST_SLOW = 1, ST_FAST1, ST_READ1, ST_WRITE1, ST_QMP, ST_FAST2,
 #define HELD_FAST	2
 
 static const char *kind_names[] = { "cdrom-insert", "cdrom-eject",
-    "disk-add", "disk-remove", "dm-start" };
+    "disk-add", "disk-remove", "dm-start", "reconcile" };
 
 static void op_step(struct op *, int rc, const struct lockc_reply *);
 
@@ -79,7 +79,8 @@ owner_give(uint32_t o)
 const char *
 op_section(const struct op *op)
 {
-	return op->kind == OP_DM_START ? "dm" : op->kind <= OP_CDROM_EJECT ?
+	return op->kind == OP_RECONCILE ? "qmp" : op->kind == OP_DM_START ?
+	    "dm" : op->kind <= OP_CDROM_EJECT ?
 	    "cdrom" : "disk";
 }
 
@@ -161,6 +162,7 @@ op_reply_put(const struct op *op, struct msgbuf *b)
 		broker_disk_added_put(b, &da);
 		break;
 	case OP_DISK_REMOVE:		/* OK: empty */
+	case OP_RECONCILE:		/* no requester */
 		break;
 	}
 }
@@ -194,6 +196,7 @@ op_finish(struct op *op)
 	}
 	if (op->imgfd != -1)
 		close(op->imgfd);
+	json_decref(op->qblock);
 	owner_give(op->owner);
 	client_unref(op->client);
 	if (op->dm != NULL)
@@ -339,6 +342,84 @@ phase2_xl(struct op *op, json_t *cfg)
 		xl_medium(e, "");
 }
 
+/*
+ * OP_RECONCILE, after a restarted broker adopted a QEMU: the entries of
+ * operations the dead broker did not finish ("adding", "removing") follow
+ * what QEMU has (query-block at adoption): there -> "live" with its fdset,
+ * gone -> the entry goes; a "dm" entry left "starting" becomes "running".
+ */
+static int
+qemu_has(const struct op *op, const char *section, const char *id,
+    int64_t *fdset)
+{
+	char qdev[32], path[40];
+	const char *q, *f;
+	json_t *b;
+	size_t i;
+
+	snprintf(qdev, sizeof(qdev), "%s%s", strcmp(section, "cdrom") ? "disk" :
+	    "cd", id);
+	snprintf(path, sizeof(path), "/%s/", qdev);	/* virtio: QOM path */
+	json_array_foreach(op->qblock, i, b) {
+		q = json_string_value(json_object_get(b, "qdev"));
+		if (q == NULL || (strcmp(q, qdev) && strstr(q, path) == NULL))
+			continue;
+		f = json_string_value(json_object_get(json_object_get(b,
+		    "inserted"), "file"));
+		if (f == NULL)
+			return 0;		/* an empty drive */
+		*fdset = strncmp(f, "/dev/fdset/", 11) ? -1 : strtol(f + 11,
+		    NULL, 10);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+reconcile_section(const struct op *op, json_t *cfg, const char *section)
+{
+	json_t *a = json_object_get(json_object_get(cfg, "qmp"), section), *e;
+	const char *st, *id;
+	int64_t fdset = -1;
+	size_t i;
+	int n = 0;
+
+	for (i = json_array_size(a); i-- > 0;) {
+		e = json_array_get(a, i);
+		st = json_string_value(json_object_get(e, "state"));
+		id = json_string_value(json_object_get(e, "id"));
+		if (st == NULL || id == NULL || (strcmp(st, "adding") &&
+		    strcmp(st, "removing")))
+			continue;
+		n++;
+		if (qemu_has(op, section, id, &fdset)) {
+			json_object_set_new(e, "state", json_string("live"));
+			json_object_set_new(e, "fdset", json_integer(fdset));
+		} else
+			json_array_remove(a, i);
+	}
+	return n;
+}
+
+static void
+phase1_reconcile(struct op *op, json_t *cfg)
+{
+	json_t *dm = json_object_get(cfg, "dm");
+	const char *st = json_string_value(json_object_get(dm, "state"));
+	int n;
+
+	n = reconcile_section(op, cfg, "cdrom") +
+	    reconcile_section(op, cfg, "disk");
+	if (json_is_object(dm) && (st == NULL || strcmp(st, "running"))) {
+		json_object_set_new(dm, "state", json_string("running"));
+		json_object_set_new(dm, "pid", json_integer(op->dm->pid));
+		json_object_set_new(dm, "uid", json_integer(op->dm->uid));
+		n++;
+	}
+	log_info("domid=%u adopted QEMU: %d unfinished JSON entr%s settled",
+	    op->domid, n, n == 1 ? "y" : "ies");
+}
+
 /* READ1: checks the precondition and marks the entry; 0 or -1 (failed). */
 static int
 phase1(struct op *op, json_t *cfg)
@@ -348,6 +429,10 @@ phase1(struct op *op, json_t *cfg)
 
 	if (op->xl)
 		return phase1_xl(op, cfg);
+	if (op->kind == OP_RECONCILE) {
+		phase1_reconcile(op, cfg);
+		return 0;
+	}
 	if (op->kind == OP_DM_START) {	/* a stale "dm" is overwritten */
 		json_object_set_new(cfg, "dm", new_entry(op));
 		return 0;
@@ -403,6 +488,8 @@ phase2(struct op *op, json_t *cfg)
 		phase2_xl(op, cfg);
 		return;
 	}
+	if (op->kind == OP_RECONCILE)
+		return;
 	if ((a = things(cfg, op, 0)) == NULL || (k = thing_index(a, op)) < 0)
 		return;		/* someone removed it: nothing to do */
 	e = json_array_get(a, (size_t)k);
@@ -447,8 +534,15 @@ read_cfg(struct op *op, const struct lockc_reply *r)
 	return cfg;
 }
 
+static void
+reconcile_qmp(struct op *op)	/* QEMU was queried at adoption */
+{
+	op_qmp_done(op);
+}
+
 static void (*const steps[])(struct op *) = { cdrom_insert_qmp,
-    cdrom_eject_qmp, disk_add_qmp, disk_remove_qmp, dm_start_qmp };
+    cdrom_eject_qmp, disk_add_qmp, disk_remove_qmp, dm_start_qmp,
+    reconcile_qmp };
 
 /* libxl's QMP socket is connected (or not): the kind's steps. */
 static void

@@ -10,7 +10,8 @@
 #  - afterwards: no lock held, no fdset leaked (a set exists only for the
 #    medium in the drive), the seed-002 invariant holds (JSON vs QEMU);
 #  - a stray fdset (a broker killed between add-fd and the medium change,
-#    played over the QMP socket) is removed by the next broker;
+#    played over the QMP socket) is removed by the next broker, and JSON
+#    entries it left "removing"/"adding" follow what QEMU has (live/gone);
 #  - operations work again (insert, eject: fdset gone), and DM_DESTROY
 #    still kills it (through the new launcher's pidfd).
 . "$(dirname "$0")/lib.sh"
@@ -88,6 +89,11 @@ c lock-create 6 >/dev/null || fail "lock-create 6"
 expect_rc 0 dm-start 6 3
 read -r QPID6 _ <"$T/out"
 kill -9 "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null; BROKER_PID=
+# ... and JSON entries of operations it did not finish: disk 7 caught
+# "removing" (QEMU still has it), disk 9 caught "adding" (QEMU never got it)
+json_cfg 5 | jq -c '.qmp.disk |= map(if .id == "7" then .state = "removing" else . end)
+    | .qmp.disk += [{"id": "9", "path": "x", "ro": false, "bus": "scsi", "state": "adding"}]' >"$T/cfg"
+"$BUILD/tests/lockd-tool" "$R" write 5 "$(cat "$T/cfg")" >/dev/null || fail "JSON edit"
 for d in 5 6; do
 python3 - "$R/qmp/dm-$d.sock" "$IMG/cd.iso" <<'PY' || fail "QMP injection"
 import json, os, socket, sys
@@ -119,6 +125,10 @@ grep -q "adopted QEMU pid=$QPID6: 1 stray fdset(s) removed" "$T/broker.log" ||
     fail "paused VM: no remove-fd of the stray set: $(grep stray "$T/broker.log")"
 expect_rc 0 dm-destroy 6
 ok "stray devsep fdsets: freed by QEMU (running VM) / removed by the new broker (paused VM)"
+for _ in $(seq 40); do grep -q "domid=5 adopted QEMU: 2 unfinished" "$T/broker.log" && break; sleep 0.05; done
+json_cfg 5 | jq -e '[.qmp.disk[] | "\(.id) \(.state)"] == ["7 live"]' >/dev/null ||
+    fail "unfinished JSON entries not settled: $(json_cfg 5 | jq -c .qmp.disk)"
+ok "unfinished JSON entries settled from QEMU: disk 7 live (QEMU has it), disk 9 gone (QEMU never got it)"
 
 [ "$inserted" = 1 ] && { expect_rc 0 cd-eject 5 3; }
 expect_rc 0 cd-insert 5 3 "$IMG/cd.iso"

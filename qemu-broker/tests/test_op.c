@@ -534,6 +534,47 @@ test_xl_preconditions(void **state)
 	assert_string_equal(trace, "S+ F+ R F- S- ");
 }
 
+/* OP_RECONCILE after adoption: unfinished entries follow query-block */
+static void
+test_reconcile(void **state)
+{
+	struct op *op = calloc(1, sizeof(*op));
+
+	strcpy(store, "{\"dm\":{\"state\":\"starting\"},\"qmp\":{"
+	    "\"cdrom\":[{\"id\":\"3\",\"state\":\"adding\"},"
+	    "{\"id\":\"4\",\"state\":\"removing\"}],"
+	    "\"disk\":[{\"id\":\"7\",\"state\":\"removing\"},"
+	    "{\"id\":\"8\",\"state\":\"live\",\"fdset\":1},"
+	    "{\"id\":\"9\",\"state\":\"adding\"}]}}");
+	op->kind = OP_RECONCILE;
+	op->domid = 5;
+	op->imgfd = -1;
+	/* QEMU: cd3 has a medium (set 4), cd4 is empty, disk7 is there
+	 * (virtio: a QOM path), disk9 is not */
+	op->qblock = json_loads("[{\"qdev\":\"cd3\",\"inserted\":{\"file\":"
+	    "\"/dev/fdset/4\"}},{\"qdev\":\"cd4\"},{\"qdev\":"
+	    "\"/machine/peripheral/disk7/virtio-backend\",\"inserted\":"
+	    "{\"file\":\"/dev/fdset/6\"}}]", 0, NULL);
+	the_dm.pid = 42;
+	op_start(op);
+	pump();
+	assert_int_equal(replies, 1);	/* once, to no client (NULL) */
+	assert_int_equal(reply_err, 0);
+	assert_false(held_slow);
+	assert_false(held_fast);
+	assert_int_equal(the_dm.ops, 0);
+	assert_string_equal(trace, "S+ F+ R W F- F+ R W F- S- ");
+	assert_non_null(strstr(store, "{\"id\":\"3\",\"state\":\"live\","
+	    "\"fdset\":4}"));
+	assert_null(strstr(store, "\"id\":\"4\""));	/* gone from QEMU */
+	assert_non_null(strstr(store, "{\"id\":\"7\",\"state\":\"live\","
+	    "\"fdset\":6}"));
+	assert_non_null(strstr(store, "\"id\":\"8\",\"state\":\"live\""));
+	assert_null(strstr(store, "\"id\":\"9\""));
+	assert_non_null(strstr(store, "\"state\":\"running\""));
+	assert_non_null(strstr(store, "\"pid\":42"));
+}
+
 int
 main(void)
 {
@@ -545,7 +586,7 @@ main(void)
 		R(test_add_failed_unknown), R(test_remove_ok_and_failed),
 		R(test_lockd_lost), R(test_lockd_absent), R(test_no_qemu),
 		R(test_dm_start), R(test_xl_insert), R(test_xl_insert_failed),
-		R(test_xl_eject), R(test_xl_preconditions),
+		R(test_xl_eject), R(test_xl_preconditions), R(test_reconcile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,17 +7,19 @@
  *   D/              owned by devsep-hotplugd (dir and cgroup.procs)
  *   D/hotplugd/     hotplugd itself
  *   D/launcher/     the script launcher (launch.c)
- *   D/job-<id>/     one per running job, made and removed by hotplugd
+ *   D/job-<n>/      one per running job (n: a sequence number, never a
+ *                   job id, which comes back for the same device), made
+ *                   and removed by hotplugd
  *
  * Every open is O_NOFOLLOW relative to D's fd, ownership is given with
  * fchown on an fd, and D must come out owned by hotplugd's uid (checked).
- * A job's script is moved into D/job-<id> by the launcher's child before
+ * A job's script is moved into D/job-<n> by the launcher's child before
  * exec (it writes "0" to a cgroup.procs fd hotplugd opened: the kernel checks
  * the opener's rights, and D/cgroup.procs, the common ancestor, is
  * hotplugd's).  So every process of a job, whatever it does (setsid, double
- * fork, env -i), stays in D/job-<id>: only root or hotplugd can move a
+ * fork, env -i), stays in D/job-<n>: only root or hotplugd can move a
  * process out, and a script is neither.  At the end of a job, on timeout,
- * on cancel and at shutdown, hotplugd writes "1" to D/job-<id>/cgroup.kill
+ * on cancel and at shutdown, hotplugd writes "1" to D/job-<n>/cgroup.kill
  * (SIGKILL to every member, including members that fork meanwhile) and
  * removes the directory once it is empty; its job slot (uid) is reused only
  * then.
@@ -320,7 +322,7 @@ job_dir(uint64_t id, char *out, size_t sz)
 	snprintf(out, sz, "job-%llu", (unsigned long long)id);
 }
 
-/* Makes D/job-<id>; returns its cgroup.procs opened for writing, or -1
+/* Makes D/job-<n>; returns its cgroup.procs opened for writing, or -1
  * (also when there are no cgroups: errno ENOTSUP). */
 int
 hpcg_job_create(uint64_t id)
@@ -338,7 +340,7 @@ hpcg_job_create(uint64_t id)
 	return openat(hp->cg_fd, p, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-/* SIGKILL to every process in D/job-<id>.  0 or -1 (ENOENT: gone). */
+/* SIGKILL to every process in D/job-<n>.  0 or -1 (ENOENT: gone). */
 int
 hpcg_job_kill(uint64_t id)
 {
@@ -352,7 +354,7 @@ hpcg_job_kill(uint64_t id)
 	return cg_write(hp->cg_fd, p, "1");
 }
 
-/* rmdir D/job-<id>: 0 (gone), -1 (EBUSY: members still exiting). */
+/* rmdir D/job-<n>: 0 (gone), -1 (EBUSY: members still exiting). */
 int
 hpcg_job_remove(uint64_t id)
 {

@@ -77,6 +77,7 @@ struct job {
 
 	pid_t			 pid;		/* == pgid (setsid) */
 	uint32_t		 slot;		/* uid = script_uid_base + slot */
+	uint64_t		 cg_id;		/* its cgroup: D/job-<cg_id> */
 	uid_t			 uid;		/* the script's uid */
 	uint32_t		 launch_reqid;	/* SPAWN to the launcher */
 	uint64_t		 start_us;
@@ -116,7 +117,8 @@ struct hotplugd {
 	int			 launcher_fd;
 	uint32_t		 next_reqid;	/* requests to the launcher */
 	uint8_t			 slot_busy[HPL_SLOTS];
-	uint64_t		 slot_job[HPL_SLOTS];	/* cgroup job id per slot */
+	uint64_t		 slot_job[HPL_SLOTS];	/* cg_id being removed, per slot */
+	uint64_t		 cg_seq;	/* last cg_id given out */
 	uint8_t			 slot_clean[HPL_SLOTS];	/* cgroup removal pending */
 	struct event		*ev_clean;	/* retries pending removals */
 	struct jobq		 queued;

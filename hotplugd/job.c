@@ -55,7 +55,7 @@ kill_group(struct job *j, int sig)
 {
 	if (j->pid <= 1)
 		return;
-	if (sig == SIGKILL && hpcg_job_kill(j->id) == 0) {
+	if (sig == SIGKILL && hpcg_job_kill(j->cg_id) == 0) {
 		hp->st.cgroup_kills++;
 		return;
 	}
@@ -69,7 +69,7 @@ static void
 clean_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct timeval tv = { 0, CLEAN_RETRY_MS * 1000 };
-	uint32_t s, pending = 0;
+	uint32_t s, pending = 0, freed = 0;
 
 	for (s = 0; s < HPL_SLOTS; s++) {
 		if (!hp->slot_clean[s])
@@ -78,22 +78,23 @@ clean_cb(evutil_socket_t fd, short ev, void *arg)
 		if (hpcg_job_remove(hp->slot_job[s]) == 0) {
 			hp->slot_clean[s] = 0;
 			hp->slot_busy[s] = 0;
+			freed++;
 		} else
 			pending++;
 	}
 	if (pending > 0)
 		evtimer_add(hp->ev_clean, &tv);
-	else
-		job_schedule();
+	if (freed > 0 && fd != -1)
+		job_schedule();	/* (fd -1: called from slot_release) */
 }
 
 /* The job is over (or never started): its cgroup goes, then its slot. */
 static void
 slot_release(struct job *j)
 {
-	hp->slot_job[j->slot] = j->id;
+	hp->slot_job[j->slot] = j->cg_id;
 	hp->slot_clean[j->slot] = 1;
-	if (hpcg_job_remove(j->id) == 0) {
+	if (hpcg_job_remove(j->cg_id) == 0) {
 		hp->slot_clean[j->slot] = 0;
 		hp->slot_busy[j->slot] = 0;
 		return;
@@ -191,6 +192,9 @@ job_start(struct job *j)
 {
 	int r;
 
+	/* its own cgroup name: a job id comes back (same device and action,
+	 * e.g. a busy retry) while the last run's cgroup may still empty */
+	j->cg_id = ++hp->cg_seq;
 	j->ev_timer = evtimer_new(hp->base, timer_cb, j);
 	r = j->ev_timer == NULL ? ENOMEM : hp_spawn(j);
 	if (r != 0) {

@@ -293,7 +293,7 @@ hp_spawn(struct job *j)
 	    (envc = hp_build_env(j, store, sizeof(store), envp,
 	    HPL_ENV_MAX)) == 0)
 		return E2BIG;
-	cgfd = hpcg_job_create(j->id);
+	cgfd = hpcg_job_create(j->cg_id);
 	if (cgfd == -1 && errno != ENOTSUP)
 		return errno;
 	j->launch_reqid = ++hp->next_reqid;
@@ -311,6 +311,6 @@ hp_spawn(struct job *j)
 	if (cgfd != -1)
 		close(cgfd);
 	if (r != 0)
-		(void)hpcg_job_remove(j->id);
+		(void)hpcg_job_remove(j->cg_id);
 	return r;
 }

@@ -49,8 +49,20 @@ hp_spawn(struct job *j)
 }
 int output_start(struct job *j, int fd) { return 0; }
 void output_drain_close(struct job *j) { }
-int hpcg_job_kill(uint64_t id) { n_cgkills++; return 0; }
-int hpcg_job_remove(uint64_t id) { return 0; }
+static uint64_t cgkill_ids[64];
+static int remove_fails;
+
+int
+hpcg_job_kill(uint64_t cg)
+{
+	cgkill_ids[n_cgkills++ % 64] = cg;
+	return 0;
+}
+int
+hpcg_job_remove(uint64_t cg)
+{
+	return remove_fails ? (errno = EBUSY, -1) : 0;
+}
 
 static struct { pid_t pid; int sig; } kills[32];
 static int n_kills;
@@ -148,6 +160,7 @@ setup(void **state)
 	H.cfg.max_jobs = 2;
 	H.cfg.script_kill_grace_ms = 100;
 	spawn_errno = n_spawned = n_kills = n_done = n_cgkills = n_started = 0;
+	remove_fails = 0;
 	n_pending = 0;
 	next_pid = 1000;
 	return 0;
@@ -289,6 +302,38 @@ test_slots(void **state)
 	assert_int_not_equal(a->uid, b->uid);
 	reap(a->pid, W_EXITCODE(0, 0));
 	assert_int_equal(submit(3, "3", CHAN_A)->slot, sa);
+}
+
+/*
+ * A job id comes back (same device and action: a busy retry) while the
+ * last run's cgroup is still emptying: the new run gets its own cgroup and
+ * slot, and the retried cleanup of the old cgroup never kills the new run.
+ */
+static void
+test_cgroup_not_reused(void **state)
+{
+	struct job *a = submit(1, "1", CHAN_A), *b;
+	uint64_t old = a->cg_id;
+	uint32_t old_slot = a->slot;
+	int i;
+
+	remove_fails = 1;
+	reap(a->pid, W_EXITCODE(0, 0));
+	assert_true(H.slot_busy[old_slot]);	/* until its cgroup is gone */
+	b = submit(1, "1", CHAN_A);
+	assert_int_equal(b->state, JOB_RUNNING);
+	assert_int_not_equal(b->cg_id, old);
+	assert_int_not_equal(b->slot, old_slot);
+	n_cgkills = 0;
+	event_active(H.ev_clean, EV_TIMEOUT, 1);
+	event_base_loop(H.base, EVLOOP_NONBLOCK);
+	assert_true(n_cgkills > 0);
+	for (i = 0; i < n_cgkills && i < 64; i++)
+		assert_true(cgkill_ids[i] == old);
+	remove_fails = 0;
+	event_active(H.ev_clean, EV_TIMEOUT, 1);
+	event_base_loop(H.base, EVLOOP_NONBLOCK);
+	assert_false(H.slot_busy[old_slot]);
 }
 
 /* QUEUED, spawn fails -> DONE(SPAWN_FAILED, errno) */
@@ -477,6 +522,7 @@ main(void)
 		T(test_launcher_error),
 		T(test_starting_cancel),
 		T(test_slots),
+		T(test_cgroup_not_reused),
 		T(test_spawn_fails),
 		T(test_queued_cancel),
 		T(test_queued_disconnect),

@@ -96,7 +96,7 @@ reply_json(struct msgchan *ch, struct msg *m, uint32_t type, json_t *o)
 }
 
 int
-broker_dispatch_status(struct msgchan *ch, struct msg *m)
+broker_dispatch_admin_status(struct msgchan *ch, struct msg *m)
 {
 	json_t *o;
 
@@ -108,7 +108,7 @@ broker_dispatch_status(struct msgchan *ch, struct msg *m)
 }
 
 int
-broker_dispatch_stats(struct msgchan *ch, struct msg *m)
+broker_dispatch_admin_stats(struct msgchan *ch, struct msg *m)
 {
 	const struct qmp_counters *q = qmp_totals();
 	json_t *o;

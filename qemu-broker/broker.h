@@ -108,8 +108,8 @@ extern struct broker *B;
 /* ---- dispatch.c ---- */
 extern const struct msg_handler broker_handlers[];
 extern const size_t broker_nhandlers;
-int		 broker_dispatch_status(struct msgchan *, struct msg *);
-int		 broker_dispatch_stats(struct msgchan *, struct msg *);
+int		 broker_dispatch_admin_status(struct msgchan *, struct msg *);
+int		 broker_dispatch_admin_stats(struct msgchan *, struct msg *);
 
 /* ---- dm.c ---- */
 struct dm	*dm_find(uint32_t domid, uint32_t kind);

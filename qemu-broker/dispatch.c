@@ -225,8 +225,8 @@ broker_dispatch_watcherd_qdisk(struct msgchan *ch, struct msg *m)
 
 #define ADMIN	PEER_ADMIN
 const struct msg_handler broker_handlers[] = {
-	{ MSG_COMMON_STATUS, "STATUS", ADMIN, broker_dispatch_status },
-	{ MSG_COMMON_STATS, "STATS", ADMIN, broker_dispatch_stats },
+	{ MSG_COMMON_STATUS, "STATUS", ADMIN, broker_dispatch_admin_status },
+	{ MSG_COMMON_STATS, "STATS", ADMIN, broker_dispatch_admin_stats },
 	{ MSG_BROKER_DM_START, "DM_START", ADMIN,
 	    broker_dispatch_admin_dm_start },
 	{ MSG_BROKER_DM_DESTROY, "DM_DESTROY", ADMIN,

@@ -245,12 +245,25 @@ dir_verify(int fd, mode_t mode, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* fchmod through an O_PATH fd (fchmod itself refuses one). */
+static int
+dir_chmod(int fd, mode_t mode)
+{
+	int rfd, r;
+
+	if ((rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fchmod(rfd, mode);
+	close(rfd);
+	return r;
+}
+
 /*
- * Brings an open directory to mode and uid:gid.  Nothing when it already is
- * (a restart needs no capability); else the mode is set while the dir is
- * ours (root needs no CAP_FOWNER for that, which the units do not give),
- * then the owner: a dir its future owner already holds is taken back first
- * (CAP_CHOWN).
+ * Brings a directory (an O_PATH fd) to mode and uid:gid.  Nothing when it
+ * already is: a restart needs no capability, not even to read a 0700 dir
+ * its owner holds.  Else a dir its future owner holds is taken back first
+ * (CAP_CHOWN), the mode is set while it is ours (root needs no CAP_FOWNER
+ * for that, which the units do not give), then the owner.
  */
 static int
 dir_fix(int fd, const struct stat *st, mode_t mode, uid_t uid, gid_t gid)
@@ -261,12 +274,13 @@ dir_fix(int fd, const struct stat *st, mode_t mode, uid_t uid, gid_t gid)
 	    st->st_uid == (uid != (uid_t)-1 ? uid : me) &&
 	    (gid == (gid_t)-1 || st->st_gid == gid))
 		return 0;
-	if (st->st_uid != me && fchown(fd, me, (gid_t)-1) == -1)
+	if (st->st_uid != me &&
+	    fchownat(fd, "", me, (gid_t)-1, AT_EMPTY_PATH) == -1)
 		return -1;
-	if (fchmod(fd, mode) == -1)
+	if ((st->st_mode & 07777) != mode && dir_chmod(fd, mode) == -1)
 		return -1;
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    fchown(fd, uid, gid) == -1)
+	    fchownat(fd, "", uid, gid, AT_EMPTY_PATH) == -1)
 		return -1;
 	return 0;
 }
@@ -279,13 +293,18 @@ daemon_opendir(int atfd, const char *path, mode_t mode, uid_t uid, gid_t gid)
 
 	if (mkdirat(atfd, path, mode) == -1 && errno != EEXIST)
 		return -1;
-	/* a planted symlink fails here (ELOOP or ENOTDIR), a file ENOTDIR */
-	fd = openat(atfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	/* O_PATH: no read right needed on a dir another user holds 0700;
+	 * a planted symlink fails (ENOTDIR or ELOOP), so does a file */
+	fd = openat(atfd, path, O_PATH | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (fd == -1)
 		return -1;
 	if (fstat(fd, &st) == -1)
 		goto fail;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		goto fail;
+	}
 	if (!dir_owner_ok(&st, uid)) {
 		log_warnx("%s: owned by uid %u, not by us: refusing it", path,
 		    (unsigned)st.st_uid);

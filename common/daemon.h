@@ -68,9 +68,10 @@ void	daemon_lock_instance(const char *prog, const struct devsep_config *c);
  * relative to atfd without following a symlink (O_NOFOLLOW|O_DIRECTORY),
  * refused (EPERM) unless owned by us or by uid, then brought to mode and
  * uid:gid ((uid_t)/(gid_t)-1: ours / unchanged) with fchmod/fchown (the
- * mode while it is ours: no CAP_FOWNER needed) and verified.  Returns the
- * directory fd (cloexec), or -1 with errno (ELOOP or ENOTDIR: a symlink,
- * ENOTDIR: another file).  Never a chown/chmod by path.
+ * mode while it is ours: no CAP_FOWNER needed; nothing at all when it is
+ * already right) and verified.  Returns an O_PATH directory fd (cloexec:
+ * for openat/mkdirat/fstat), or -1 with errno (ENOTDIR or ELOOP: a
+ * symlink, ENOTDIR: another file).  Never a chown/chmod by path.
  */
 int	daemon_opendir(int atfd, const char *path, mode_t mode, uid_t uid,
 	    gid_t gid);

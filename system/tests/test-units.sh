@@ -24,8 +24,8 @@
 #    device ACLs and address-family/namespace restrictions of the units are
 #    NOT exercised) starts and sends READY=1 through $NOTIFY_SOCKET, and
 #    with the same wrappers as $BIN, a real job runs end to end: the real
-#    `block` script through hotplugd under hotplugd's unit
-#    (it-real-block.sh) and a real QEMU started by the broker's launcher
+#    `block` and `vif-bridge` scripts through hotplugd under hotplugd's
+#    unit (it-real-block.sh, it-real-vif.sh) and a real QEMU started by the broker's launcher
 #    under the broker's unit, a CD-ROM inserted and ejected over QMP
 #    (unit-broker-qemu.sh).
 set -u
@@ -220,7 +220,8 @@ grep -q "libxl dir $T/libxl already bound on $T/state/libxl" "$T/lockd.log" &&
 	fail "lockd: xl mode not on under its unit: $(cat "$T/lockd.log")"
 ok "lockd under its unit: xl mode on through the unit's bind (no CAP_SYS_ADMIN)"
 
-for t in watcherd/tests/it-real-block.sh system/tests/unit-broker-qemu.sh; do
+for t in watcherd/tests/it-real-block.sh watcherd/tests/it-real-vif.sh \
+    system/tests/unit-broker-qemu.sh; do
 	BIN=$W "$t" >"$T/it.log" 2>&1 ||
 		{ tail -30 "$T/it.log"; fail "$t under the units"; }
 	ok "$t passes with every daemon under its unit's caps + syscall filter"

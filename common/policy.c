@@ -38,10 +38,9 @@ policy_print(const char *name, int fd)
 }
 
 static int
-rule_add(scmp_filter_ctx ctx, const struct policy_rule *r)
+rule_add_act(scmp_filter_ctx ctx, const struct policy_rule *r, uint32_t act)
 {
 	struct scmp_arg_cmp cmp[POLICY_MAX_CONDS];
-	uint32_t act;
 	unsigned i;
 	int rc;
 
@@ -56,13 +55,18 @@ rule_add(scmp_filter_ctx ctx, const struct policy_rule *r)
 			cmp[i].datum_b = 0;
 		}
 	}
-	act = r->action == POLICY_ERRNO ? SCMP_ACT_ERRNO((uint32_t)r->err) :
-	    SCMP_ACT_ALLOW;
 	rc = seccomp_rule_add_array(ctx, act, r->nr, r->ncond, cmp);
 	if (rc < 0)
 		log_warnx("policy: seccomp rule for %s (%s): %s", r->name,
 		    r->group, strerror(-rc));
 	return rc < 0 ? -1 : 0;
+}
+
+static int
+rule_add(scmp_filter_ctx ctx, const struct policy_rule *r)
+{
+	return rule_add_act(ctx, r, r->action == POLICY_ERRNO ?
+	    SCMP_ACT_ERRNO((uint32_t)r->err) : SCMP_ACT_ALLOW);
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -113,6 +117,34 @@ policy_seccomp_build(const struct policy *p, int seccomp_log)
 	return ctx;
 fail:
 	log_warnx("policy %s: cannot build the seccomp filter", p->name);
+	seccomp_release(ctx);
+	return NULL;
+}
+
+void *
+policy_seccomp_build_drop(const struct policy *p, const char *group)
+{
+	scmp_filter_ctx ctx;
+	size_t i, n = 0;
+
+	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
+		return NULL;
+	/* NO_NEW_PRIVS is already set (sandbox_enter); the loader must not
+	 * call prctl for it under a filter that may not allow that */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0)
+		goto fail;
+	for (i = 0; i < p->nrules; i++) {
+		if (strcmp(p->rules[i].group, group) != 0)
+			continue;
+		if (rule_add_act(ctx, &p->rules[i], SCMP_ACT_KILL_PROCESS) == -1)
+			goto fail;
+		n++;
+	}
+	if (n > 0)
+		return ctx;
+fail:
+	log_warnx("policy %s: cannot build the filter dropping %s", p->name,
+	    group);
 	seccomp_release(ctx);
 	return NULL;
 }

@@ -115,5 +115,13 @@ int	policy_export_pfc(const char *name, int seccomp_log, int fd);
  * so that this header does not need seccomp.h).  NULL on error (logged).
  */
 void	*policy_seccomp_build(const struct policy *p, int seccomp_log);
+/*
+ * A filter to stack on top of p's: everything allowed, except the rules of
+ * group (with their argument conditions), which kill the process.  The
+ * scripts' launcher drops its own group ("@launcher") this way in each
+ * script before exec.  A scmp_filter_ctx, or NULL (logged) when the group
+ * is empty or a rule cannot be added.
+ */
+void	*policy_seccomp_build_drop(const struct policy *p, const char *group);
 
 #endif

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <cap-ng.h>
+#include <seccomp.h>
 #include <linux/capability.h>
 
 #include "hotplugd.h"
@@ -36,6 +37,7 @@
 #include "log.h"
 #include "msg.h"
 #include "parse.h"
+#include "policy.h"
 #include "proto.h"
 #include "reply.h"
 #include "sandbox.h"
@@ -56,6 +58,7 @@ struct spawn_req {
 
 static pid_t kids[HPL_SLOTS];	/* main script pid per slot, 0 = free */
 static struct hpl_ids ids;
+static void *drop_launcher;	/* scripts.policy minus its @launcher group */
 
 static void
 reply_err(uint32_t reqid, int err, const char *what)
@@ -202,6 +205,12 @@ child_exec(const struct spawn_req *r, int cgfd, int outfd, int statfd)
 	if ((getuid() == 0 && setrlimit(RLIMIT_NPROC, &nproc) == -1) ||
 	    become(r->slot) == -1)
 		goto fail;
+	/* last: from here on the launcher's own calls kill (scripts.policy
+	 * @launcher), so the script runs under the scripts' filter only */
+	if ((rc = seccomp_load(drop_launcher)) != 0) {
+		errno = -rc;
+		goto fail;
+	}
 	execve(r->exe, r->argv, r->envp);
 fail:
 	rc = errno;
@@ -425,6 +434,9 @@ launcher_fork(const struct hpl_ids *in, int seccomp_log, const char *exec_dir,
 	prctl(PR_SET_NAME, "hotplugd-launch", 0, 0, 0);
 	if (hpcg_enter_launcher() == -1)
 		log_warn("launcher: cannot enter its cgroup");
+	if ((drop_launcher = policy_seccomp_build_drop(policy_find("scripts"),
+	    "@launcher")) == NULL)
+		_exit(1);
 	if (dup3(sv[1], LSOCK, O_CLOEXEC) == -1 && sv[1] != LSOCK)
 		_exit(1);
 	close_range(LSOCK + 1, ~0u, 0);

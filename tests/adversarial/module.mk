@@ -3,5 +3,8 @@
 $(BUILD)/tests/xs-raw: $(BUILD)/tests/adversarial/xs-raw.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $<
-TEST_PROGS += $(BUILD)/tests/xs-raw
+$(BUILD)/tests/sys-probe: $(BUILD)/tests/adversarial/sys-probe.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $<
+TEST_PROGS += $(BUILD)/tests/xs-raw $(BUILD)/tests/sys-probe
 INT_TESTS += tests/adversarial/test-hostile-script.sh

@@ -17,6 +17,8 @@
 #  proxy     "..", "//", absolute paths of guest 6, guest 6's frontend,
 #            @releaseDomain watches, set-perms, and every xenstore message
 #            type 0..30 sent raw with guest 6's path.
+#  seccomp   the launcher's own calls (setresuid, setgroups, seccomp) kill
+#            a script: its filter is scripts.policy without @launcher.
 #  attack 1  a forged stale-jobs file naming a root process group, then a
 #            hotplugd crash + restart: the root process survives, the
 #            crashed hotplugd's running job (guest 6's) is killed.
@@ -26,12 +28,12 @@
 . "$(dirname "$0")/../../watcherd/tests/wdlib.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 getent group devsep-script >/dev/null || { echo "FAIL: no group devsep-script (scripts/create-users)"; exit 1; }
-[ -x "$B/xs-raw" ] || { echo "FAIL: no $B/xs-raw (make)"; exit 1; }
+[ -x "$B/xs-raw" ] && [ -x "$B/sys-probe" ] || { echo "FAIL: no $B/xs-raw or sys-probe (make)"; exit 1; }
 
 setup "hotplug_timeout = 30s" "max_jobs = 8"
 "$XW" domain create "$W" 6 >/dev/null || fail "create domain 6"
 S=$W/scratch
-cp "$B/xs-raw" "$W/scripts/xs-raw"
+cp "$B/xs-raw" "$B/sys-probe" "$W/scripts/"
 
 # ---- the victims, all root's
 echo "root secret" >"$W/secret"; chmod 600 "$W/secret"
@@ -78,6 +80,11 @@ case $devid in
 	try stop-watcherd kill -STOP "$(cat "$S/watcherd.pid")"
 	try kill-other-job kill -KILL "$(cat "$S/victim.pid")"
 	try trace-other-job cat "/proc/$(cat "$S/victim.pid")/environ"
+	# the launcher's own calls (scripts.policy @launcher) kill a script
+	for c in setresuid setgroups seccomp; do
+		"$W/scripts/sys-probe" "$c" >/dev/null 2>&1
+		echo "$c $?" >>"$S/launcher-calls"
+	done
 	setsid bash -c 'exec -a devsep-implant-1 sleep 997' </dev/null >/dev/null 2>&1 &
 	( setsid bash -c 'exec -a devsep-implant-2 sleep 997' </dev/null >/dev/null 2>&1 & ) &
 	env -i /usr/bin/setsid /bin/bash -c 'exec -a devsep-implant-3 sleep 997' </dev/null >/dev/null 2>&1 &
@@ -173,6 +180,8 @@ grep -q "connection from uid .* refused\|dropped: not the job's uid" "$W/watcher
 	ok "the proxy refused the other job's uid" || fail "no refusal logged by the proxy"
 
 # nothing of a finished job survives
+expect_eq "the launcher's calls kill a script (SIGSYS)" \
+	"$(tr '\n' ' ' <"$S/launcher-calls")" "setresuid 159 setgroups 159 seccomp 159 "
 expect_eq "implants running while their job ran" "$(cat "$S/implants")" "implants 3"
 wait_long 3 sh -c '! pgrep -f "[d]evsep-implant" >/dev/null' &&
 	ok "no implant (setsid, double fork, env -i) outlived its job" ||

@@ -5,6 +5,7 @@
  * text or the signal name, and for a timeout its value and config key.
  * Pure functions of their arguments (test_errtext.c).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,24 @@ sig_text(int sig)
 	return d != NULL ? d : "unknown signal";
 }
 
+/* What the administrator can do about a refused job, by its errno. */
+static const char *
+refusal_hint(int code)
+{
+	switch (code) {
+	case ENOENT:
+		return "; install it there or fix the backend's script node";
+	case EACCES:
+		return "; scripts must be executable files inside script_dir, "
+		    "not writable by others";
+	case EINVAL:
+	case ENAMETOOLONG:
+		return "; name a script file inside script_dir";
+	default:
+		return "";
+	}
+}
+
 /* ": <what the script said>" or "" (its last output line). */
 static void
 said(char *buf, size_t sz, const char *msg)
@@ -74,16 +93,17 @@ errtext_script(char *buf, size_t sz, const struct errtext_job *j,
 		errtext_dur(d1, sizeof(d1), cfg->hotplug_timeout_ms);
 		errtext_dur(d2, sizeof(d2), cfg->script_kill_grace_ms);
 		snprintf(buf, sz, "%s did not finish within hotplug_timeout (%s) "
-		    "and was killed (%s%s%s%s)", who, d1,
+		    "and was killed (%s%s%s%s); raise hotplug_timeout in "
+		    "devsep.conf if it is only slow", who, d1,
 		    sig_name(code, sig, sizeof(sig)),
 		    code == SIGKILL ? " after script_kill_grace (" : "",
 		    code == SIGKILL ? d2 : "", code == SIGKILL ? ")" : "");
 		break;
 	case HOTPLUG_REFUSED:
-		snprintf(buf, sz, "%s not run: %s%s%s (script_dir %s)", who,
+		snprintf(buf, sz, "%s not run: %s%s%s (script_dir %s)%s", who,
 		    j->msg && j->msg[0] ? j->msg : "refused by devsep-hotplugd",
 		    code > 0 ? ": " : "", code > 0 ? strerror(code) : "",
-		    cfg->script_dir);
+		    cfg->script_dir, refusal_hint(code));
 		break;
 	case HOTPLUG_SPAWN_FAILED:
 		snprintf(buf, sz, "%s could not be started: %s", who,

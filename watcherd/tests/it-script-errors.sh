@@ -17,7 +17,7 @@ add_dev vif 0 test-hang
 add_dev vif 1 test-fail
 wait_long 6 node_is "$(be vif 0)/hotplug-status" error || fail "hung -> error"
 expect_eq "timeout hotplug-error" "$(xenstore-read "$(be vif 0)/hotplug-error")" \
-	"hotplug script \"test-hang\" (online) did not finish within hotplug_timeout (2s) and was killed (SIGTERM)"
+	"hotplug script \"test-hang\" (online) did not finish within hotplug_timeout (2s) and was killed (SIGTERM); raise hotplug_timeout in devsep.conf if it is only slow"
 kill -0 "$(cat "$W/hang.pid")" 2>/dev/null && fail "hung script survived" \
 	|| ok "hung script's group killed"
 wait_for node_is "$(be vif 1)/hotplug-status" error || fail "fail -> error"

@@ -20,7 +20,7 @@ grep -q "kind=vif devid=7 script name too long (300 bytes, max 255)" \
 wait_long 6 node_is "$(be vif 8)/hotplug-status" error || fail "max -> error"
 expect_eq "255 bytes reach hotplugd" \
 	"$(xenstore-read "$(be vif 8)/hotplug-error" 2>&1)" \
-	"hotplug script \"$max\" (online) not run: script does not exist: No such file or directory (script_dir $W/scripts)"
+	"hotplug script \"$max\" (online) not run: script does not exist: No such file or directory (script_dir $W/scripts); install it there or fix the backend's script node"
 expect_eq "nothing ran" "$(grep -c . "$W/calls.log")" 0
 remove_dev vif 7
 remove_dev vif 8

@@ -5,6 +5,7 @@
 # and its action, what failed, the errno text or signal name, and for a
 # timeout its value and config key:
 #   missing          "script does not exist: No such file or directory"
+#                    (refusals and timeouts end with what to do)
 #   not executable   "script is not executable: Permission denied"
 #   outside          an absolute path out of script_dir: "resolves outside
 #                    the script directory: Permission denied"
@@ -59,12 +60,12 @@ want() {	# devid, the whole hotplug-error
 		fail "vif $n: not logged in words"
 	printf 'vif 5/%s: %s\n' "$n" "$2" >>"$W/want-ctl"
 }
-want 1 "hotplug script \"no-such-script\" (online) not run: script does not exist: No such file or directory ($S)"
-want 2 "hotplug script \"test-noexec\" (online) not run: script is not executable: Permission denied ($S)"
-want 3 "hotplug script \"/bin/true\" (online) not run: script resolves outside the script directory: Permission denied ($S)"
-want 4 "hotplug script \"../test-hp\" (online) not run: script name is empty, too long, or has an empty, \".\" or \"..\" component: Invalid argument ($S)"
+want 1 "hotplug script \"no-such-script\" (online) not run: script does not exist: No such file or directory ($S); install it there or fix the backend's script node"
+want 2 "hotplug script \"test-noexec\" (online) not run: script is not executable: Permission denied ($S); scripts must be executable files inside script_dir, not writable by others"
+want 3 "hotplug script \"/bin/true\" (online) not run: script resolves outside the script directory: Permission denied ($S); scripts must be executable files inside script_dir, not writable by others"
+want 4 "hotplug script \"../test-hp\" (online) not run: script name is empty, too long, or has an empty, \".\" or \"..\" component: Invalid argument ($S); name a script file inside script_dir"
 want 5 "hotplug script \"test-exit3\" (online) exited with status 3: test-exit3: cannot find bridge xenbr9"
-want 6 "hotplug script \"test-hang\" (online) did not finish within hotplug_timeout (2s) and was killed (SIGTERM)"
+want 6 "hotplug script \"test-hang\" (online) did not finish within hotplug_timeout (2s) and was killed (SIGTERM); raise hotplug_timeout in devsep.conf if it is only slow"
 want 7 "hotplug script \"test-segv\" (online) was killed by SIGSEGV (Segmentation fault)"
 ok "every failure class in words, in hotplug-error and the log"
 [ "$(grep -c '^<4>domid=5 kind=vif devid=[1-7] device in error: ' \

@@ -82,8 +82,12 @@ for d in watcherd hotplugd lockd qemu-broker; do
 	done
 done
 grep -qx KillMode=mixed "$U/devsep-hotplugd.service" || fail "hotplugd KillMode"
-s=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s$/\1/p' "$U/devsep-hotplugd.service")
-[ "${s:-0}" -gt 12 ] || fail "hotplugd TimeoutStopSec '$s' <= 10 s + 2 s"
+# the defaults: hotplug_timeout 40 s (libxl's) + script_kill_grace 2 s,
+# and watcherd waits 1 s more
+for u in hotplugd watcherd; do
+	s=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s$/\1/p' "$U/devsep-$u.service")
+	[ "${s:-0}" -gt 43 ] || fail "$u TimeoutStopSec '$s' <= 40 s + 2 s + 1 s"
+done
 grep -qx KillMode=process "$U/devsep-qemu-broker.service" || fail "broker KillMode"
 grep -q '^PartOf=' "$U/devsep-qemu-broker.service" && fail "broker PartOf"
 ok "notify, Xen conditions and ordering, no restart cascade"

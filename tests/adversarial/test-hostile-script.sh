@@ -5,7 +5,8 @@
 # 14 lists on the script side; every attack must fail:
 #
 #  attack 8  read a root-only 0600 file; rewrite a root-owned file; plant a
-#            file in a root dir; append forged lines to hotplugd's and
+#            file in a root dir; read or write a daemon's state dir; read
+#            /proc/<pid>/environ of hotplugd, watcherd, another job; append forged lines to hotplugd's and
 #            watcherd's logs; rename the daemons' sockets away; create a
 #            file in the daemons' run dir; SIGSTOP hotplugd, its launcher
 #            and watcherd; SIGKILL another guest's running script (guest
@@ -39,6 +40,9 @@ cp "$B/xs-raw" "$B/sys-probe" "$W/scripts/"
 echo "root secret" >"$W/secret"; chmod 600 "$W/secret"
 echo "root file" >"$W/rootfile"; chmod 644 "$W/rootfile"
 mkdir -p "$W/rootdir"; chmod 755 "$W/rootdir"
+# a daemon's state dir as tmpfiles.d makes lockd's: 0700 devsep-lockd
+mkdir -p "$W/state"; echo '{}' >"$W/state/domain-5.json"
+chown -R devsep-lockd:devsep-lockd "$W/state"; chmod 700 "$W/state"
 setsid sleep 997 </dev/null >/dev/null 2>&1 &
 ROOTV=$!; PIDS+=($ROOTV)
 
@@ -80,6 +84,10 @@ case $devid in
 	try stop-watcherd kill -STOP "$(cat "$S/watcherd.pid")"
 	try kill-other-job kill -KILL "$(cat "$S/victim.pid")"
 	try trace-other-job cat "/proc/$(cat "$S/victim.pid")/environ"
+	try trace-hotplugd cat "/proc/$(cat "$S/hotplugd.pid")/environ"
+	try trace-watcherd cat "/proc/$(cat "$S/watcherd.pid")/environ"
+	try read-state-dir cat "$W/state/domain-5.json"
+	try write-state-dir sh -c ": >'$W/state/planted'"
 	# the launcher's own calls (scripts.policy @launcher) kill a script
 	for c in setresuid setgroups seccomp; do
 		"$W/scripts/sys-probe" "$c" >/dev/null 2>&1
@@ -152,7 +160,7 @@ done
 
 echo "--- results"; cat "$S/results"
 n=$(grep -c . "$S/results")
-[ "$n" -ge 60 ] || fail "only $n results: the hostile script did not run every attack"
+[ "$n" -ge 64 ] || fail "only $n results: the hostile script did not run every attack"
 grep BROKEN "$S/results" | while read -r d what r; do fail "attack $what (devid $d) succeeded"; done
 FAILS=$((FAILS + $(grep -c BROKEN "$S/results")))
 for t in 0 4 5 8 9 11 12 13 14 15 16 17 18 19 20 21 23 24 25 26 27 28 29 30; do
@@ -163,6 +171,7 @@ done
 expect_eq "root 0600 file intact" "$(cat "$W/secret")" "root secret"
 expect_eq "root file intact" "$(cat "$W/rootfile")" "root file"
 [ -e "$W/rootdir/planted" ] && fail "file planted in a root dir"
+[ -e "$W/state/planted" ] && fail "file planted in a daemon's state dir"
 grep -q "^forged" "$W/hotplugd.log" "$W/watcherd.log" && fail "forged log line"
 [ -S "$W/run/hotplugd.sock" ] && [ -S "$W/run/watcherd.sock" ] && ok "daemon sockets in place" ||
 	fail "a daemon socket was renamed"

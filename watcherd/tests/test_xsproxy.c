@@ -17,7 +17,13 @@
  *    apply at commit only (retried on EAGAIN), discard on abort, bound
  *    their size, reject foreign tx ids; a malformed frame drops only that
  *    connection; a 5th concurrent connection is refused; xsproxy_close
- *    closes clients and unlinks the socket.
+ *    closes clients and unlinks the socket;
+ *  - the job's uid (issue 14): a connection made before the uid is known is
+ *    parked (not answered), then served when it is the job's uid and
+ *    dropped when it is not, and a later connection of another uid is
+ *    refused at accept;
+ *  - the job's bounds (issue 14): 256 writes are served, the next gets
+ *    ENOSPC (nothing written); after 4096 requests even a read gets ENOSPC.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -39,7 +45,7 @@
 
 /* ---------------- fake libxenstore ---------------- */
 
-#define NODES 160
+#define NODES 512
 #define SKIP_EXIT 77	/* tests/run-tests: a skip, never a pass */
 static struct { char path[256]; char val[256]; size_t len; } store[NODES];
 static int n_tx_start, tx_eagain_once, tx_open;
@@ -329,6 +335,9 @@ setup_px(void **state)
 	xsproxy_scope_for_backend(&s, 1, VBD);
 	px = xsproxy_open(base, (struct xs_handle *)0x1, sock, &s);
 	assert_non_null(px);
+	if (state != NULL && *state == (void *)"parked")
+		return 0;
+	xsproxy_set_client(px, getuid());	/* the job's uid: ours */
 	return 0;
 }
 
@@ -580,6 +589,75 @@ test_io_malformed_and_limits(void **state)
 		close(extra[i]);
 }
 
+/* A proxy as watcherd opens it: the job's uid not known yet. */
+static void
+reopen_parked(void **state)
+{
+	xsproxy_close(px);
+	event_base_free(base);
+	*state = (void *)"parked";
+	setup_px(state);
+}
+
+/* No uid yet: parked; the job's uid: served.  Another uid: dropped. */
+static void
+test_io_job_uid(void **state)
+{
+	char out[5000], c;
+	int fd, late, i;
+
+	reopen_parked(state);
+	fd = client();
+	send_req(fd, XS_READ, 0, VBD "/params", sizeof(VBD "/params"));
+	for (i = 0; i < 10; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK), -1);
+	assert_int_equal(xsproxy_stats(px)->requests, 0);	/* parked */
+	xsproxy_set_client(px, getuid());
+	assert_int_equal(get_reply(fd, out, sizeof(out), &(uint32_t){ 0 }),
+	    XS_READ);
+	assert_string_equal(out, "/img");
+	close(fd);
+	reopen_parked(state);
+	fd = client();
+	xsproxy_set_client(px, getuid() + 1);	/* another job's uid */
+	assert_int_equal(read(fd, &c, 1), 0);	/* dropped */
+	late = client();			/* refused at accept */
+	assert_int_equal(read(late, &c, 1), 0);
+	assert_int_equal(xsproxy_stats(px)->conns_refused, 2);
+	assert_int_equal(xsproxy_stats(px)->requests, 0);
+	close(fd);
+	close(late);
+}
+
+/* 256 writes, then ENOSPC and nothing written; 4096 requests in all. */
+static void
+test_io_bounds(void **state)
+{
+	char out[5000], path[128];
+	int fd = client(), i;
+
+	for (i = 0; i < 256; i++) {
+		snprintf(path, sizeof(path), VBD "/j%d", i);
+		assert_int_equal(req(fd, XS_WRITE, 0, path, "x", out),
+		    XS_WRITE);
+	}
+	assert_int_equal(req(fd, XS_WRITE, 0, VBD "/more", "x", out),
+	    XS_ERROR);
+	assert_string_equal(out, "ENOSPC");
+	assert_int_equal(find(VBD "/more"), -1);
+	assert_int_equal(req(fd, XS_MKDIR, 0, VBD "/d", NULL, out), XS_ERROR);
+	assert_string_equal(out, "ENOSPC");
+	for (i = 258; i < 4096; i++)
+		assert_int_equal(req(fd, XS_READ, 0, VBD "/params", NULL, out),
+		    XS_READ);
+	assert_int_equal(req(fd, XS_READ, 0, VBD "/params", NULL, out),
+	    XS_ERROR);
+	assert_string_equal(out, "ENOSPC");
+	assert_true(xsproxy_stats(px)->over_bounds >= 3);
+	close(fd);
+}
+
 static void
 test_close_drops_clients(void **state)
 {
@@ -617,11 +695,15 @@ main(void)
 		    setup_px, teardown_px),
 		cmocka_unit_test_setup_teardown(test_close_drops_clients,
 		    setup_px, teardown_px),
+		cmocka_unit_test_setup_teardown(test_io_job_uid, setup_px,
+		    teardown_px),
+		cmocka_unit_test_setup_teardown(test_io_bounds, setup_px,
+		    teardown_px),
 	};
 	int rc = cmocka_run_group_tests(pure, NULL, NULL);
 
 	if (geteuid() != 0) {
-		/* the proxy accepts uid 0 clients only */
+		/* the socket tests make the proxy as root would */
 		printf("SKIP: socket tests need root\n");
 		return rc ? rc : SKIP_EXIT;
 	}

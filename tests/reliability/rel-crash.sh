@@ -109,7 +109,9 @@ cd_worker() {
 		if "$CTL" --rundir "$W/run" cd-insert 5 $CD "$W/img/cd.iso" >/dev/null 2>&1; then
 			n=$((n + 1))
 			"$CTL" --rundir "$W/run" cd-eject 5 $CD >/dev/null 2>&1
-		else
+		elif ! "$CTL" --rundir "$W/run" cd-eject 5 $CD >/dev/null 2>&1; then
+			# not a medium left by a killed broker (its QEMU lives
+			# on, adopted): start the device model if there is none
 			"$CTL" --rundir "$W/run" dm-start 5 --cdrom $CD --run >/dev/null 2>&1 ||
 				sleep 0.2
 		fi

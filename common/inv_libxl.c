@@ -130,6 +130,43 @@ inv_vdev_devid(const char *vdev, uint32_t *devid)
 	return 0;
 }
 
+/* Bijective base 26 letters of disk (0 "a", 26 "aa"). */
+static void
+letters(uint32_t disk, char *buf, size_t sz)
+{
+	char tmp[8];
+	size_t n = 0, i;
+
+	disk++;
+	while (disk > 0 && n < sizeof(tmp)) {
+		disk--;
+		tmp[n++] = (char)('a' + disk % 26);
+		disk /= 26;
+	}
+	for (i = 0; i < n && i + 1 < sz; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[i < sz ? i : sz - 1] = '\0';
+}
+
+int
+inv_devid_vdev(uint32_t devid, char *buf, size_t sz)
+{
+	char l[8];
+	uint32_t disk, part;
+
+	if ((devid >> 8) == XVD_MAJOR) {
+		disk = (devid >> 4) & 0xf;
+		part = devid & 0xf;
+	} else if (devid & EXT_DEVID) {
+		disk = (devid & ~EXT_DEVID) >> 8;
+		part = devid & 0xff;
+	} else
+		return -1;
+	letters(disk, l, sizeof(l));
+	return xsnprintf(buf, sz, part ? "xvd%s%u" : "xvd%s", l, part) == -1 ?
+	    -1 : 0;
+}
+
 /* The devid of one entry of a libxl device array. */
 static int
 entry_devid(json_t *e, uint32_t *devid)

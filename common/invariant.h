@@ -56,6 +56,8 @@ int	inv_check(const char *store_json, const struct inv_item *items,
 struct json_t;
 const char *inv_libxl_missing(struct json_t *cfg, const struct inv_item *);
 int	inv_vdev_devid(const char *vdev, uint32_t *devid);
+/* The reverse for xvd devids ("xvdb" for 51728); 0 or -1 (not xvd). */
+int	inv_devid_vdev(uint32_t devid, char *buf, size_t sz);
 
 /* "DOMID xs KIND DEVID" or "DOMID qmp KIND ID" (tests, devsepctl). */
 int	inv_item_parse(const char *line, struct inv_item *);

@@ -89,8 +89,8 @@ op_section(const struct op *op)
 void
 op_qdev(const struct op *op, char *buf, size_t sz)
 {
-	snprintf(buf, sz, "%s%u", op->xl ? "ide-" : op->kind <= OP_CDROM_EJECT ?
-	    "cd" : "disk", op->devid);
+	snprintf(buf, sz, "%s%u", op->kind <= OP_CDROM_EJECT ? (op->xl ? "ide-" :
+	    "cd") : "disk", op->devid);
 }
 
 void
@@ -275,22 +275,81 @@ new_entry(const struct op *op)
  * gets the medium, eject clears it after QEMU let go.
  */
 static json_t *
-xl_cdrom(json_t *cfg, uint32_t devid)
+xl_disk(json_t *cfg, uint32_t devid, int cdrom, size_t *idx)
 {
 	const char *vdev;
 	uint32_t id;
 	json_t *e;
 	size_t i;
 
+	int is_cd;
+
 	json_array_foreach(json_object_get(cfg, "disks"), i, e) {
 		vdev = json_string_value(json_object_get(e, "vdev"));
+		is_cd = json_is_true(json_object_get(e, "is_cdrom")) ||
+		    json_integer_value(json_object_get(e, "is_cdrom")) == 1;
 		if (vdev != NULL && inv_vdev_devid(vdev, &id) == 0 &&
-		    id == devid && (json_is_true(json_object_get(e,
-		    "is_cdrom")) || json_integer_value(json_object_get(e,
-		    "is_cdrom")) == 1))
+		    id == devid && is_cd == cdrom) {
+			if (idx != NULL)
+				*idx = i;
 			return e;
+		}
 	}
 	return NULL;
+}
+
+static json_t *
+xl_cdrom(json_t *cfg, uint32_t devid)
+{
+	return xl_disk(cfg, devid, 1, NULL);
+}
+
+/*
+ * A disk hot-plugged into xl's device model is a libxl disk too (libxl
+ * keeps the entry through its own rewrites, and gives the guest the disk
+ * again when it rebuilds it): vdev from the devid (xvd names only),
+ * qdisk backend, raw.  Added before QEMU gets it, removed after QEMU let
+ * go (or when QEMU cleanly refused it).
+ */
+static int
+phase1_xl_disk(struct op *op, json_t *cfg)
+{
+	char vdev[16];
+	json_t *e = xl_disk(cfg, op->devid, 0, NULL);
+
+	if (inv_devid_vdev(op->devid, vdev, sizeof(vdev)) == -1) {
+		op_fail(op, EINVAL, "disk %u: libxl names only xvd disks here "
+		    "(devid 51712 + 16 n)", op->devid);
+		return -1;
+	}
+	if (op->kind == OP_DISK_ADD && e != NULL) {
+		op_fail(op, EEXIST, "disk %u (%s) already in libxl's JSON "
+		    "(remove first)", op->devid, vdev);
+		return -1;
+	}
+	if (op->kind == OP_DISK_REMOVE && e == NULL) {
+		op_fail(op, ENOENT, "no disk %u (%s) in libxl's JSON",
+		    op->devid, vdev);
+		return -1;
+	}
+	if (op->kind == OP_DISK_ADD)
+		json_array_append_new(json_object_get(cfg, "disks"),
+		    json_pack("{s:s, s:s, s:s, s:s, s:i}", "pdev_path",
+		    op->path, "vdev", vdev, "backend", "qdisk", "format",
+		    "raw", "readwrite", (op->flags & BROKER_F_RO) ? 0 : 1));
+	return 0;
+}
+
+static void
+phase2_xl_disk(struct op *op, json_t *cfg)
+{
+	size_t i;
+
+	if (xl_disk(cfg, op->devid, 0, &i) == NULL)
+		return;
+	if ((op->kind == OP_DISK_REMOVE && op->rc == 0) ||
+	    (op->kind == OP_DISK_ADD && op->rc != 0 && op->qemu_clean))
+		json_array_remove(json_object_get(cfg, "disks"), i);
 }
 
 static void
@@ -310,6 +369,10 @@ phase1_xl(struct op *op, json_t *cfg)
 		op_fail(op, ESRCH, "no running QEMU for domain %u", op->domid);
 		return -1;
 	}
+	if (!json_is_array(json_object_get(cfg, "disks")))
+		json_object_set_new(cfg, "disks", json_array());
+	if (op->kind >= OP_DISK_ADD)
+		return phase1_xl_disk(op, cfg);
 	if ((e = xl_cdrom(cfg, op->devid)) == NULL) {
 		op_fail(op, ENOENT, "no CD-ROM drive %u in libxl's JSON",
 		    op->devid);
@@ -333,8 +396,13 @@ phase1_xl(struct op *op, json_t *cfg)
 static void
 phase2_xl(struct op *op, json_t *cfg)
 {
-	json_t *e = xl_cdrom(cfg, op->devid);
+	json_t *e;
 
+	if (op->kind >= OP_DISK_ADD) {
+		phase2_xl_disk(op, cfg);
+		return;
+	}
+	e = xl_cdrom(cfg, op->devid);
 	if (e == NULL)
 		return;
 	if ((op->kind == OP_CDROM_EJECT && op->rc == 0) ||
@@ -700,7 +768,7 @@ op_start(struct op *op)
 	}
 	if (op->kind == OP_DM_START)
 		;	/* the QMP phase launches it */
-	else if (op->dm == NULL && op->kind <= OP_CDROM_EJECT)
+	else if (op->dm == NULL && op->kind <= OP_DISK_REMOVE)
 		op->xl = 1;	/* xl's device model? phase 1 checks the JSON */
 	else if (op->dm == NULL || op->dm->state != DM_RUNNING) {
 		op->dm = NULL;

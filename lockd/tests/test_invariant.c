@@ -168,6 +168,20 @@ test_vdev(void **state)
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(inv_vdev_devid(bad[i], &id), -1);
+	/* and back, for xvd devids */
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char v[16];
+
+		if (strncmp(ok[i].v, "xvd", 3) != 0)
+			continue;
+		assert_int_equal(inv_devid_vdev(ok[i].id, v, sizeof(v)), 0);
+		assert_string_equal(v, ok[i].v);
+	}
+	{
+		char v[16];
+
+		assert_int_equal(inv_devid_vdev(5632, v, sizeof(v)), -1);
+	}
 }
 
 int

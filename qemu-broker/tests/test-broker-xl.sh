@@ -14,6 +14,9 @@
 #  - xl cd-insert and devsepctl cd-insert at once on one guest: both
 #    finish (xl is not starved), serialized, nothing lost: the medium in
 #    QEMU is the one libxl's JSON names;
+#  - devsepctl disk-add on xl's QEMU: a libxl disk entry (xvdb) first, then
+#    QEMU has the node, xl keeps the entry through its own rewrites;
+#    unplug without a guest times out and keeps the entry;
 #  - kill -9 of the broker and of its launcher during a loop of devsepctl
 #    insert/eject: xl's QEMU keeps running, xl works right after (no libxl
 #    lock left), no broker fdset left, QEMU and JSON agree;
@@ -34,7 +37,8 @@ for f in a b c; do
 	truncate -s 1M "$IMG/$f.iso"
 	chgrp devsep-broker "$IMG/$f.iso" && chmod 640 "$IMG/$f.iso"
 done
-xenstore-write /libxl/5/type hvm
+truncate -s 4M "$IMG/d.raw"
+chgrp devsep-broker "$IMG/d.raw" && chmod 660 "$IMG/d.raw"
 xl_dm_guest 5 5632 hdc || { fail "xl's device model"; finish; }
 JOBS_TO_KILL=$XLDM_PID
 trap 'kill -9 $XLDM_PID 2>/dev/null; kill $LPID $BPID $WPID 2>/dev/null; sleep 0.2; "$ROOT/tests/lib/qmp-reap" "$R"; rm -rf "$IMG" "$XLDM_ROOT" "$RD"; cleanup' EXIT
@@ -193,6 +197,34 @@ expect_eq "no broker fdset left" "$(fdsets | tr ' ' '\n' | grep -c devsep)" 0
 check_clean "after the kills"
 run_xl cd-eject 5 hdc || fail "xl cd-eject: $(cat "$XL_ERR")"
 ls "$XL_ROOT/lib" | grep -q "userdata-l\." && fail "libxl lock files left: $(ls "$XL_ROOT/lib")"
+
+# disk hotplug on xl's QEMU (virtio-blk: libxl's QEMU has no SCSI
+# controller): a libxl disk entry before QEMU gets it; QEMU has the node;
+# xl still reads and rewrites the JSON with it (xl cd-insert); unplug
+# needs the guest (ACPI), which this world has not: ETIMEDOUT and the entry
+# is kept (seed 002: nothing in QEMU without its JSON entry)
+disk_in_json() {
+	tr -d '\0' <"$(xl_userdata_path 5)" | python3 -c '
+import json, sys
+print(" ".join("%s:%s:%s" % (d["vdev"], d.get("pdev_path"), d.get("readwrite", 0))
+               for d in json.load(sys.stdin)["disks"] if not d.get("is_cdrom")))'
+}
+if CTL disk-add 5 51728 "$IMG/d.raw" --bus virtio >"$W/out" 2>&1; then
+	ok "devsepctl disk-add on xl's QEMU: $(cat "$W/out")"
+else fail "devsepctl disk-add: $(cat "$W/out")"; fi
+expect_eq "libxl's JSON has the disk" "$(disk_in_json)" "xvdb:$IMG/d.raw:1"
+xl_dm_qmp 5 '{"execute":"query-block"}' | grep -q '"node-name": "node-disk51728"' &&
+    ok "QEMU has node-disk51728" || fail "QEMU has no disk node: $(xl_dm_qmp 5 '{"execute":"query-block"}')"
+check_clean "after devsepctl disk-add"
+run_xl cd-insert 5 hdc "$IMG/b.iso" || fail "xl cd-insert with the disk: $(cat "$XL_ERR")"
+expect_eq "xl kept the hot-plugged disk in its JSON" "$(disk_in_json)" "xvdb:$IMG/d.raw:1"
+run_xl cd-eject 5 hdc || fail "xl cd-eject: $(cat "$XL_ERR")"
+CTL disk-remove 5 51728 >"$W/out" 2>&1
+grep -qi "timed out\|ETIMEDOUT" "$W/out" && ok "disk-remove without a guest: $(head -c 120 "$W/out")" ||
+    fail "disk-remove: $(cat "$W/out")"
+expect_eq "entry kept while QEMU may hold the disk" "$(disk_in_json)" "xvdb:$IMG/d.raw:1"
+CTL disk-add 5 51728 "$IMG/d.raw" >"$W/out" 2>&1 && fail "second disk-add accepted"
+grep -q "remove first" "$W/out" && ok "a second disk-add: EEXIST" || fail "second disk-add: $(cat "$W/out")"
 
 expect_eq "broker lists no QEMU of its own" "$("$B/brokerc" "$R" list all | jq '.domains | length')" 0
 kill -0 "$XLDM_PID" && ok "xl's QEMU untouched" || fail "xl's QEMU died"

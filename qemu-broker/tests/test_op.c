@@ -415,10 +415,11 @@ static void
 test_no_qemu(void **state)
 {
 	dm_present = 0;
+	lockd_present = 0;		/* without lockd: at once */
 	run(OP_DISK_ADD, 3);
-	assert_int_equal(reply_err, ESRCH);
+	assert_int_equal(reply_err, ENOTCONN);
 	assert_string_equal(trace, "");
-	/* a CD-ROM may be xl's: the JSON (under the locks) says it is not */
+	/* it may be xl's QEMU: the JSON (under the locks) says it is not */
 	setup(state);
 	dm_present = 0;
 	run(OP_CDROM_INSERT, 3);
@@ -534,6 +535,61 @@ test_xl_preconditions(void **state)
 	assert_string_equal(trace, "S+ F+ R F- S- ");
 }
 
+/* a disk hot-plugged into xl's device model is a libxl disk */
+static void
+test_xl_disk(void **state)
+{
+	dm_present = 0;
+	strcpy(store, XL_CFG("", "empty"));
+	run(OP_DISK_ADD, 51728);
+	assert_int_equal(reply_err, 0);
+	assert_string_equal(trace,
+	    "S+ F+ R W F- XL QMP F+ R W F- XLCLOSE S- ");
+	assert_non_null(strstr(store, "{\"pdev_path\":\"/img/a.iso\","
+	    "\"vdev\":\"xvdb\",\"backend\":\"qdisk\",\"format\":\"raw\","
+	    "\"readwrite\":1}"));
+	assert_non_null(strstr(store, "\"vdev\":\"hdc\""));	/* CD kept */
+	setup(state);
+	dm_present = 0;
+	strcpy(store, XL_CFG("", "empty"));
+	run(OP_DISK_ADD, 5632);			/* not an xvd devid */
+	assert_int_equal(reply_err, EINVAL);
+	assert_int_equal(qmp_runs, 0);
+	setup(state);
+	dm_present = 0;
+	strcpy(store, XL_CFG("", "empty"));
+	run(OP_DISK_REMOVE, 51728);		/* none */
+	assert_int_equal(reply_err, ENOENT);
+	setup(state);
+	dm_present = 0;
+	strcpy(store, XL_CFG("", "empty"));
+	qmp_rc = -EIO;
+	qmp_clean = 1;				/* QEMU refused: entry goes */
+	run(OP_DISK_ADD, 51728);
+	assert_null(strstr(store, "xvdb"));
+}
+
+static void
+test_xl_disk_remove(void **state)
+{
+	dm_present = 0;
+	strcpy(store, "{\"c_info\":{},\"disks\":[{\"pdev_path\":\"/img/d\","
+	    "\"vdev\":\"xvdb\"},{\"pdev_path\":\"/img/c\",\"vdev\":\"hdc\","
+	    "\"is_cdrom\":1}]}");
+	qmp_rc = -ETIMEDOUT;		/* no DEVICE_DELETED: kept */
+	run(OP_DISK_REMOVE, 51728);
+	assert_non_null(strstr(store, "xvdb"));
+	setup(state);
+	dm_present = 0;
+	strcpy(store, "{\"c_info\":{},\"disks\":[{\"pdev_path\":\"/img/d\","
+	    "\"vdev\":\"xvdb\"},{\"pdev_path\":\"/img/c\",\"vdev\":\"hdc\","
+	    "\"is_cdrom\":1}]}");
+	run(OP_DISK_REMOVE, 51728);
+	assert_int_equal(reply_err, 0);
+	assert_null(strstr(store, "xvdb"));
+	assert_non_null(strstr(store, "hdc"));
+}
+
 /* OP_RECONCILE after adoption: unfinished entries follow query-block */
 static void
 test_reconcile(void **state)
@@ -587,6 +643,7 @@ main(void)
 		R(test_lockd_lost), R(test_lockd_absent), R(test_no_qemu),
 		R(test_dm_start), R(test_xl_insert), R(test_xl_insert_failed),
 		R(test_xl_eject), R(test_xl_preconditions), R(test_reconcile),
+		R(test_xl_disk), R(test_xl_disk_remove),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,8 +4,10 @@
 # with -chroot into an empty dir, its QMP on a socket libxl pre-opened
 # (<XEN_RUN_DIR>/qmp-libxl-<domid>, passed as fd 3, server=on), an ide-cd
 # with libxl's ids (-drive id=ide-<devid> -device ide-cd,id=ide-<devid>);
-# xenstore as libxl leaves it (/libxl/<domid>/dm-version=qemu_xen, the
-# CD-ROM's backend, frontend and /libxl/<domid>/device/vbd/<devid> nodes);
+# xenstore as libxl leaves it (/libxl/<domid>/dm-version=qemu_xen and type,
+# device-model/<domid>/state=running, image/device-model-pid (what
+# libxl__dm_active reads), the CD-ROM's backend, frontend and
+# /libxl/<domid>/device/vbd/<devid> nodes);
 # libxl's userdata JSON with the CD-ROM disk.
 XLDM_UID_BASE=${XLDM_UID_BASE:-100000}
 QEMU=${QEMU:-/usr/bin/qemu-system-x86_64}
@@ -17,7 +19,8 @@ xl_dm_guest() {
 	be=/local/domain/0/backend/qdisk/$d/$devid
 	fe=/local/domain/$d/device/vbd/$devid
 	lx=/libxl/$d/device/vbd/$devid
-	xenstore-write /libxl/$d/dm-version qemu_xen \
+	xenstore-write /libxl/$d/dm-version qemu_xen /libxl/$d/type hvm \
+	    /local/domain/0/device-model/$d/state running \
 	    $be/frontend $fe $be/frontend-id $d $be/params "" \
 	    $be/type qdisk $be/mode r $be/device-type cdrom $be/removable 1 \
 	    $be/dev "$vdev" $be/online 1 $be/state 4 \
@@ -71,7 +74,9 @@ PY
 	local _
 	for _ in $(seq 100); do
 		[ "$(stat -c %u "/proc/$XLDM_PID" 2>/dev/null)" = "$uid" ] &&
-		    [ "$(readlink "/proc/$XLDM_PID/root")" = "$root" ] && return 0
+		    [ "$(readlink "/proc/$XLDM_PID/root")" = "$root" ] &&
+		    xenstore-write /local/domain/$d/image/device-model-pid \
+		    "$XLDM_PID" && return 0
 		sleep 0.05
 	done
 	echo "xl_dm_guest: QEMU did not start: $(cat "$XL_ROOT/dm-$d.log")" >&2

@@ -50,7 +50,7 @@ mkdir -p "$R" "$W/state"
 cat >"$W/devsep.conf" <<EOF
 image_dirs = $IMG
 libxl_run_dir = $XL_ROOT/run/xen
-qmp_cmd_timeout = 3s
+qmp_cmd_timeout = 1500ms
 lock_timeout = 10s
 EOF
 "$BIN/devsep-lockd" -F -d -c "$W/devsep.conf" --rundir "$R" \

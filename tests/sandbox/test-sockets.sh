@@ -26,8 +26,9 @@
 #             / QUERY, broker -> hotplugd RUN, lockd -> broker DISK_ADD,
 #             hotplugd -> watcherd CDROM_UPDATE.
 #
-# The scripts' uid is devsep-hotplugd's until scripts get their own
-# (issue 14, script side).  Needs root (setpriv), python3, the test world.
+# The script identity is a job's: uid script_uid_base + slot (the default
+# base), gid devsep-script, group disk (hotplugd/launch.h); hotplugd's own
+# uid is tried too.  Needs root (setpriv), python3, the test world.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -66,20 +67,23 @@ trap cleanup EXIT
 for b in devsep-lockd devsep-hotplugd devsep-watcherd devsep-qemu-broker devsepctl; do
 	[ -x "$BIN/$b" ] || { echo "FAIL: no $BIN/$b (make)"; exit 1; }
 done
-getent group devsep >/dev/null || { echo "FAIL: no group devsep (scripts/create-users)"; exit 1; }
+for g in devsep devsep-script; do
+	getent group $g >/dev/null || { echo "FAIL: no group $g (scripts/create-users)"; exit 1; }
+done
 
 # The attacker's tool, where every uid can read it.
 chmod 0755 "$T"
 ATK=$T/sock-attack.py
 install -m 0755 tests/sandbox/sock-attack.py "$ATK"
 PY=/usr/bin/python3
-SCRIPT_USER=devsep-hotplugd
+SCRIPT_UID=16842752	# config script_uid_base: a job's uid (slot 0)
 O=$T/out	# what the attackers write (flood counts, impostor logs)
 mkdir -m 1777 "$O"
 # as_nobody / as_script / as_peer USER: the tool under that uid, exec'ed
 # (a background one is then one pid, killed by cleanup)
 as_nobody() { exec setpriv --reuid=65534 --regid=65534 --clear-groups $PY "$ATK" "$@"; }
-as_script() { exec setpriv --reuid=$SCRIPT_USER --regid=$SCRIPT_USER --clear-groups $PY "$ATK" "$@"; }
+as_script() { exec setpriv --reuid=$SCRIPT_UID --regid=devsep-script --groups=disk $PY "$ATK" "$@"; }
+as_hotplugd() { exec setpriv --reuid=devsep-hotplugd --regid=devsep-hotplugd --clear-groups $PY "$ATK" "$@"; }
 # a daemon user plus the socket group: only the daemon's class check stands
 as_peer() { local u=$1; shift; exec setpriv --reuid="$u" --regid="$u" --groups=devsep $PY "$ATK" "$@"; }
 
@@ -224,6 +228,7 @@ expect "hotplugd -> watcherd CDROM_UPDATE" \
     "$(as_peer devsep-hotplugd send "$R/watcherd.sock" 402 5 5632 s:/x s:file s:r)" DROPPED
 for s in lockd hotplugd watcherd broker; do
 	expect "script uid -> $s.sock STATUS" "$(as_script send "$R/$s.sock" 1)" EACCES
+	expect "hotplugd's uid -> $s.sock STATUS" "$(as_hotplugd send "$R/$s.sock" 1)" EACCES
 done
 grep -q "refused pid=[0-9]* uid=$(id -u devsep-watcherd) at accept" "$T/lockd.log" &&
     ok "lockd refused watcherd's uid at accept" ||

@@ -9,10 +9,11 @@
 #    sandbox under a per-job uid (not 0); the CD-ROM went into xl's QEMU
 #    as an fd with xenstore updated, xl cd-eject emptied it;
 #  - afterwards no process runs with the demo dir on its command line, no
-#    loop device is on its images, its network namespace and its dir are
-#    gone; the same after a Ctrl-C (SIGINT to the demo's process group, as
-#    a terminal sends it) in the middle of part 2, when the QEMU, two
-#    hotplugds and a loop device exist: exit 130.
+#    loop device is on its images, nothing is mounted below it, its
+#    network namespace and its dir are gone; the same after a Ctrl-C
+#    (SIGINT to the demo's process group, as a terminal sends it) in the
+#    middle of part 2, when the QEMU, two hotplugds and a loop device
+#    exist: exit 130, the steps so far listed, the interrupted one INT.
 # ~14 s.
 set -u
 BUILD=${BUILD:-build}
@@ -38,6 +39,7 @@ leftovers() {
 			fail "$1: pid ${p#/proc/} left: $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
 	done
 	losetup -a | grep -F "$d/" && fail "$1: loop device left"
+	grep -F "$d/" /proc/mounts && fail "$1: mount left"
 	ip netns list | grep -q "^$ns\b" && fail "$1: network namespace $ns left"
 	[ -e "$d" ] && fail "$1: $d left"
 	ok "$1: nothing left ($d, $ns)"
@@ -91,6 +93,7 @@ rc=$?
 grep -q "kind=vbd devid=51728 relay: block add: exited 0" "$log" ||
 	fail "Ctrl-C: the demo did not reach part 2's block-attach"
 [ $rc = 130 ] && ok "Ctrl-C: exit 130" || { fail "Ctrl-C: exit $rc"; tail -20 "$log"; }
+has "^  INT .*\\(block-attach 6\\|CD-ROM\\)" "Ctrl-C: the interrupted step named"
 leftovers "after Ctrl-C"
 [ $FAILS = 0 ] && { echo "PASS: demo under the real xl, cleaned up also after Ctrl-C"; exit 0; }
 echo "$FAILS assertion(s) failed"

@@ -68,6 +68,14 @@ has 'params="aio:/tmp/dsdemo.*/install.iso"' "xenstore params"
 has "^ok: QEMU's medium is /dev/fdset/" "QEMU has the medium as an fd"
 has "^ok: xenstore params after xl cd-eject ()" "xl cd-eject"
 leftovers "after the run"
+# the daemons' logs the demo kept: no sanitizer report (make asan-check)
+for l in "$BUILD"/demo-logs/*.log; do	# as tests/lib/daemons.sh's sanitizer_report
+	grep -q "Sanitizer\|runtime error" "$l" &&
+		fail "sanitizer report in $l: $(grep -m3 "Sanitizer\|runtime error" "$l")"
+done
+ls "$BUILD"/demo-logs/hotplugd-dd.log "$BUILD"/demo-logs/watcherd-dom0.log \
+	"$BUILD"/demo-logs/xl.log >/dev/null && ok "logs kept in $BUILD/demo-logs" ||
+	fail "logs not kept"
 
 # Ctrl-C in the middle of part 2
 python3 - "$log" <<'PY'

@@ -56,6 +56,9 @@ guest_worker() {
 		if [ "$k" = vbd ]; then
 			if [ $((i % 10)) = 3 ]; then
 				truncate -s 1M "$W/img/d$g.$i"
+				# the scripts run as per-job uids, group devsep-script
+				chgrp devsep-script "$W/img/d$g.$i"
+				chmod 0660 "$W/img/d$g.$i"
 				p=(--params "$W/img/d$g.$i")
 			else p=(--params marker); fi
 		fi

@@ -111,7 +111,10 @@ world_loops() {
 # Both sleep 0..190 ms (random) before reporting, so kills land mid-script.
 write_rel_scripts() {
 	mkdir -p "$W/scripts" "$W/res"
-	chmod 1777 "$W/res"
+	# the scripts run as per-job uids (hotplugd/launch.h), group
+	# devsep-script, umask 002: a marker made by one job's uid is removed
+	# by another's (no sticky bit)
+	chgrp devsep-script "$W/res" && chmod 2770 "$W/res"
 	cat >"$W/scripts/rel-vif" <<S
 #!/bin/sh
 dev=\$(echo "\$XENBUS_PATH" | awk -F/ '{print "rv" \$(NF-1) "." \$NF}')
@@ -165,6 +168,7 @@ rel_world() {
 	chmod 755 "$W"
 	mkdir -p "$W/run" "$W/state" "$W/img"
 	chgrp devsep-broker "$W/img" && chmod 2750 "$W/img"
+	chmod o+x "$W/img"	# the hotplug scripts (job uids) reach their images
 	: >"$W/calls.log"; chmod 666 "$W/calls.log"
 	write_scripts
 	write_rel_scripts

@@ -213,8 +213,8 @@ peer_close(struct msgchan *c, void *arg)
 		log_info("watcherd (pid %d) disconnected",
 		    (int)msgchan_cred(c)->pid);
 	job_chan_gone(c);
-	msgchan_free(c);
 	msglisten_closed_peer(hp->listen, msgchan_peer(c));
+	msgchan_free(c);
 }
 
 /* A new peer (msglisten counts and limits them). */

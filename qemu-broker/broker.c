@@ -149,9 +149,9 @@ client_close(struct msgchan *ch, void *arg)
 	struct client *c = arg;
 
 	c->dead = 1;
+	msglisten_closed_peer(listener, msgchan_peer(ch));
 	msgchan_free(ch);
 	client_unref(c);
-	msglisten_closed_peer(listener, msgchan_peer(ch));
 }
 
 /* An admin connection waiting for an operation's reply is not idle. */

@@ -257,8 +257,8 @@ static void
 ctl_close(struct msgchan *c, void *arg)
 {
 	hpjobs_relay_gone(c);	/* a relay's job, if any, is cancelled */
-	msgchan_free(c);
 	msglisten_closed_peer(ctl_listen, msgchan_peer(c));
+	msgchan_free(c);
 }
 
 /* A new connection (msglisten counts and limits them). */

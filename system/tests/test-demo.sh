@@ -34,9 +34,9 @@ leftovers() {
 	d=$(grep -o '/tmp/dsdemo\.[A-Za-z0-9]*' "$log" | head -1)
 	ns=$(grep -o 'devsep-demo-[0-9]*' "$log" | head -1)
 	[ -n "$d" ] && [ -n "$ns" ] || { fail "$1: demo dir or netns not in the output"; return; }
-	for p in /proc/[0-9]*; do
-		tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF "$d/" &&
-			fail "$1: pid ${p#/proc/} left: $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
+	# the dots as [.]: grep's own command line does not match
+	for p in $(grep -lE "${d//./[.]}/" /proc/[0-9]*/cmdline 2>/dev/null); do
+		fail "$1: ${p%/cmdline} left: $(tr '\0' ' ' <"$p" 2>/dev/null)"
 	done
 	losetup -a | grep -F "$d/" && fail "$1: loop device left"
 	grep -F "$d/" /proc/mounts && fail "$1: mount left"

@@ -136,19 +136,19 @@ bounding_net_admin(void)
 	return 0;
 }
 
-/* groups {disk}, gid devsep-script, uid base + slot; then NET_ADMIN only,
- * ambient.  Without root (tests) nothing changes. */
+/* No supplementary group (never `disk`: dom0's own disks are root:disk),
+ * gid devsep-script (which owns the loop devices), uid base + slot; then
+ * NET_ADMIN only, ambient.  Without root (tests) nothing changes. */
 static int
 become(uint32_t slot)
 {
 	uid_t uid = ids.uid_base + slot;
-	gid_t groups[1] = { ids.disk_gid };
 
 	if (getuid() != 0)
 		return 0;
 	if (bounding_net_admin() == -1 ||
 	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1 ||
-	    setgroups(1, groups) == -1 ||
+	    setgroups(0, NULL) == -1 ||
 	    setresgid(ids.gid, ids.gid, ids.gid) == -1 ||
 	    setresuid(uid, uid, uid) == -1 ||
 	    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) == -1)
@@ -399,11 +399,6 @@ launcher_ids(uint32_t uid_base, struct hpl_ids *out)
 		return -1;
 	}
 	out->gid = g->gr_gid;
-	if ((g = getgrnam(HPL_DEVICE_GROUP)) == NULL) {
-		log_warnx("no group %s", HPL_DEVICE_GROUP);
-		return -1;
-	}
-	out->disk_gid = g->gr_gid;
 	return 0;
 }
 

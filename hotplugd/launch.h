@@ -19,7 +19,8 @@
  *
  * The child, before exec: own session; moved into the job's cgroup; stdin
  * /dev/null, stdout+stderr the pipe, no other fd; umask 002; RLIMIT_NPROC;
- * bounding set = {NET_ADMIN}; groups {disk}, gid devsep-script, uid
+ * bounding set = {NET_ADMIN}; no supplementary group, gid devsep-script
+ * (the group of the loop devices: system/udev), uid
  * script_uid_base + slot (every uid change done with CAP_SETUID, which is
  * then gone); CAP_NET_ADMIN as its only (ambient) capability.  The launcher's
  * own seccomp filter (scripts.policy), Landlock exec dirs and mount
@@ -45,12 +46,10 @@ enum msg_hpl {
 #define HPL_MSG_MAX	16384
 #define HPL_NPROC	256	/* processes per job uid (RLIMIT_NPROC) */
 #define HPL_SCRIPT_GROUP SCRIPT_GROUP	/* every job's gid (common/msg.h) */
-#define HPL_DEVICE_GROUP "disk"		/* loop devices (block) */
 
 struct hpl_ids {
 	uid_t	uid_base;	/* config script_uid_base */
 	gid_t	gid;		/* devsep-script */
-	gid_t	disk_gid;	/* disk */
 };
 
 /* Forks the launcher (as root, before hotplugd's sandbox).  Returns

@@ -1,5 +1,5 @@
 # system/: configuration example, systemd units, sysusers.d/tmpfiles.d
-# entries, `make install` / `make uninstall` (DESTDIR, PREFIX=/usr/local, sbindir for the
+# entries, the udev rule of the loop devices, `make install` / `make uninstall` (DESTDIR, PREFIX=/usr/local, sbindir for the
 # daemons, bindir for devsepctl).  See system/install-tree.
 PREFIX      ?= /usr/local
 sbindir     ?= $(PREFIX)/sbin
@@ -10,6 +10,7 @@ sysconfdir  ?= /etc
 unitdir     ?= $(PREFIX)/lib/systemd/system
 sysusersdir ?= $(PREFIX)/lib/sysusers.d
 tmpfilesdir ?= $(PREFIX)/lib/tmpfiles.d
+udevrulesdir ?= $(PREFIX)/lib/udev/rules.d
 
 # $(PROGS) is expanded when the recipe runs, after every module.mk added
 # its programs: build exactly those (not the tests), then install them.
@@ -18,6 +19,7 @@ install:
 	DESTDIR="$(DESTDIR)" sbindir="$(sbindir)" bindir="$(bindir)" \
 	mandir="$(mandir)" sysconfdir="$(sysconfdir)" unitdir="$(unitdir)" \
 	sysusersdir="$(sysusersdir)" tmpfilesdir="$(tmpfilesdir)" \
+	udevrulesdir="$(udevrulesdir)" \
 	datadir="$(datadir)" system/install-tree $(PROGS)
 
 # `make uninstall`: removes what `make install` put there (same variables);
@@ -26,6 +28,7 @@ uninstall:
 	DESTDIR="$(DESTDIR)" sbindir="$(sbindir)" bindir="$(bindir)" \
 	mandir="$(mandir)" sysconfdir="$(sysconfdir)" unitdir="$(unitdir)" \
 	sysusersdir="$(sysusersdir)" tmpfilesdir="$(tmpfilesdir)" \
+	udevrulesdir="$(udevrulesdir)" \
 	datadir="$(datadir)" system/uninstall-tree $(PROGS)
 
 # Only the installed programs, no test program (the Debian package build).

@@ -15,7 +15,9 @@
 #    nothing but what the admin changed;
 #  - maintainer scripts: nothing is enabled or started on installation;
 #    the broker is neither stopped (prerm, upgrade) nor restarted
-#    (postinst) by an upgrade, while watcherd and hotplugd are restarted.
+#    (postinst) by an upgrade, while watcherd and hotplugd are restarted;
+#    devsep-driverdomain ships the udev rule of the loop devices (group
+#    devsep-script) and its postinst re-triggers them (not under DPKG_ROOT).
 # Prints the build time (the slow part, ~15 s on 2 CPUs).
 set -u
 T=$(mktemp -d /tmp/devsep-debtest.XXXXXX)
@@ -64,6 +66,7 @@ expect_files devsep-driverdomain "$A" /usr/sbin/devsep-watcherd \
 	/usr/sbin/devsep-hotplugd /lib/systemd/system/devsep-watcherd.service \
 	/lib/systemd/system/devsep-hotplugd.service \
 	/lib/systemd/system/devsep-driverdomain.target \
+	/usr/lib/udev/rules.d/60-devsep-loop.rules \
 	/usr/share/man/man8/devsep-watcherd.8.gz \
 	/usr/share/man/man8/devsep-hotplugd.8.gz
 expect_files devsep-dom0 "$A" /usr/sbin/devsep-lockd \
@@ -104,7 +107,11 @@ grep -q "deb-systemd-invoke \$_dh_action 'devsep-lockd.service'" \
     "$T/dom0/postinst" || fail "lockd not restarted on upgrade"
 grep -q "deb-systemd-invoke \$_dh_action 'devsep-hotplugd.service'.*'devsep-watcherd.service'\|deb-systemd-invoke \$_dh_action 'devsep-watcherd.service'.*'devsep-hotplugd.service'" \
     "$T/dd/postinst" || fail "watcherd/hotplugd not restarted on upgrade"
-ok "maintainer scripts: nothing enabled; broker never stopped/restarted by an upgrade"
+# the loop devices get the scripts' group at once, never in another root
+grep -q "udevadm trigger --action=change --subsystem-match=block" "$T/dd/postinst" &&
+grep -q 'DPKG_ROOT' "$T/dd/postinst" ||
+	fail "devsep-driverdomain postinst: no guarded udevadm trigger of the loop devices"
+ok "maintainer scripts: nothing enabled; broker never stopped/restarted by an upgrade; loop devices re-triggered"
 
 # Into a scratch root.
 R=$T/root

@@ -50,6 +50,8 @@ grep -q '^d /var/lib/devsep .*devsep-lockd devsep-lockd' \
 	"$D/usr/lib/tmpfiles.d/devsep.conf" || fail "tmpfiles.d state dir"
 grep -q '^d /run/devsep ' "$D/usr/lib/tmpfiles.d/devsep.conf" ||
 	fail "tmpfiles.d run dir"
+cmp -s system/udev/60-devsep-loop.rules \
+	"$D/usr/lib/udev/rules.d/60-devsep-loop.rules" || fail "udev rule"
 
 # A second install keeps the administrator's file.
 echo "max_jobs = 3" >"$D/etc/devsep/devsep.conf"
@@ -67,14 +69,16 @@ for d in devsep-watcherd devsep-hotplugd devsep-lockd devsep-qemu-broker; do
 	grep -qx 'SystemCallArchitectures=native' "$f" || fail "$d arch"
 	grep -q '^CapabilityBoundingSet=' "$f" || fail "$d caps"
 done
-# Device access: xenbus (watcherd), /dev/xen/* (QEMU), block and loop
-# devices (block script).  The device policy is closed (ProtectClock and
+# Device access: xenbus (watcherd), /dev/xen/* (QEMU), the loop devices
+# only (block script; never every block device: dom0's own disks).  The device policy is closed (ProtectClock and
 # PrivateDevices imply it): each unit must allow exactly what it needs.
 grep -qx 'DeviceAllow=/dev/xen/xenbus rw' "$U/devsep-watcherd.service" ||
 	fail "watcherd: xenbus not allowed"
-grep -qx 'DeviceAllow=block-\* rw' "$U/devsep-hotplugd.service" &&
+grep -qx 'DeviceAllow=block-loop rw' "$U/devsep-hotplugd.service" &&
 grep -qx 'DeviceAllow=/dev/loop-control rw' "$U/devsep-hotplugd.service" ||
-	fail "hotplugd: block/loop devices not allowed"
+	fail "hotplugd: loop devices not allowed"
+grep -q '^DeviceAllow=block-\*' "$U/devsep-hotplugd.service" &&
+	fail "hotplugd: every block device allowed (dom0's disks too)"
 grep -qx 'DeviceAllow=/dev/xen/privcmd rw' "$U/devsep-qemu-broker.service" &&
 grep -qx 'BindPaths=-/dev/xen' "$U/devsep-qemu-broker.service" ||
 	fail "broker: /dev/xen not allowed"

@@ -5,8 +5,10 @@
 # 14 lists on the script side; every attack must fail:
 #
 #  attack 8  read a root-only 0600 file; rewrite a root-owned file; plant a
-#            file in a root dir; read or write a daemon's state dir; read
-#            /proc/<pid>/environ of hotplugd, watcherd, another job; append forged lines to hotplugd's and
+#            file in a root dir; open dom0's own disk (a node of the root
+#            file system's block device, root:disk 0660 as udev makes
+#            every disk) for reading and for writing; read or write a
+#            daemon's state dir; read /proc/<pid>/environ of hotplugd, watcherd, another job; append forged lines to hotplugd's and
 #            watcherd's logs; rename the daemons' sockets away; create a
 #            file in the daemons' run dir; SIGSTOP hotplugd, its launcher
 #            and watcherd; SIGKILL another guest's running script (guest
@@ -40,6 +42,13 @@ cp "$B/xs-raw" "$B/sys-probe" "$W/scripts/"
 echo "root secret" >"$W/secret"; chmod 600 "$W/secret"
 echo "root file" >"$W/rootfile"; chmod 644 "$W/rootfile"
 mkdir -p "$W/rootdir"; chmod 755 "$W/rootdir"
+# dom0's own disk as udev makes it (root:disk 0660): the block device of
+# the root file system, else any block device that is not a loop device
+dk=$(findmnt -no MAJ:MIN / 2>/dev/null)
+[ -e "/sys/dev/block/$dk" ] || dk=$(ls /sys/dev/block | grep -v '^7:' | head -1)
+[ -n "$dk" ] || fail "no block device other than loop devices on this host"
+mknod "$W/rootdisk" b "${dk%%:*}" "${dk##*:}" || fail "mknod $W/rootdisk ($dk)"
+chown root:disk "$W/rootdisk"; chmod 0660 "$W/rootdisk"
 # a daemon's state dir as tmpfiles.d makes lockd's: 0700 devsep-lockd
 mkdir -p "$W/state"; echo '{}' >"$W/state/domain-5.json"
 chown -R devsep-lockd:devsep-lockd "$W/state"; chmod 700 "$W/state"
@@ -66,12 +75,24 @@ try() {	# try NAME CMD...: "held" when CMD fails
 	local n=$1; shift
 	if "$@" >/dev/null 2>&1; then res "$n" BROKEN; else res "$n" held; fi
 }
+try_open() {	# try_open NAME REDIR FILE: "held" only when refused with EACCES
+	local e
+	if e=$(bash -c "exec 3$2\"\$0\"" "$3" 2>&1); then res "$1" BROKEN
+	else case $e in
+		*"Permission denied"*) res "$1" held ;;
+		*) res "$1" "other:$(echo "$e" | tr -c 'a-zA-Z0-9\n' _)" ;;
+	esac; fi
+}
 [ "$1" = add ] || exit 0
 case $devid in
 1)
 	try read-root-0600 cat "$W/secret"
 	try rewrite-root-file sh -c "echo pwned >>'$W/rootfile'"
 	try plant-root-dir sh -c ": >'$W/rootdir/planted'"
+	try_open read-dom0-disk "<" "$W/rootdisk"
+	try_open write-dom0-disk ">>" "$W/rootdisk"
+	# the block script's loop devices stay usable (their group is the job's gid)
+	if bash -c 'exec 3<>/dev/loop-control' 2>/dev/null; then res loop-control usable; else res loop-control refused; fi
 	try forge-hotplugd-log sh -c "echo forged >>'$W/hotplugd.log'"
 	try forge-watcherd-log sh -c "echo forged >>'$W/watcherd.log'"
 	try rename-hotplugd-sock mv "$W/run/hotplugd.sock" "$W/run/gone.sock"
@@ -170,6 +191,12 @@ done
 # the victims
 expect_eq "root 0600 file intact" "$(cat "$W/secret")" "root secret"
 expect_eq "root file intact" "$(cat "$W/rootfile")" "root file"
+for a in read-dom0-disk write-dom0-disk; do
+	grep -q "^1 $a held" "$S/results" && ok "$a: EACCES" ||
+		fail "$a: $(grep "^1 $a " "$S/results")"
+done
+grep -q "^1 loop-control usable" "$S/results" && ok "a script can open /dev/loop-control" ||
+	fail "a script cannot open /dev/loop-control (scripts/create-users, system/udev)"
 [ -e "$W/rootdir/planted" ] && fail "file planted in a root dir"
 [ -e "$W/state/planted" ] && fail "file planted in a daemon's state dir"
 grep -q "^forged" "$W/hotplugd.log" "$W/watcherd.log" && fail "forged log line"

@@ -27,8 +27,8 @@
 #             hotplugd -> watcherd CDROM_UPDATE.
 #
 # The script identity is a job's: uid script_uid_base + slot (the default
-# base), gid devsep-script, group disk (hotplugd/launch.h); hotplugd's own
-# uid is tried too.  Needs root (setpriv), python3, the test world.
+# base), gid devsep-script, no supplementary group (hotplugd/launch.h);
+# hotplugd's own uid is tried too.  Needs root (setpriv), python3, the test world.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -82,7 +82,7 @@ mkdir -m 1777 "$O"
 # as_nobody / as_script / as_peer USER: the tool under that uid, exec'ed
 # (a background one is then one pid, killed by cleanup)
 as_nobody() { exec setpriv --reuid=65534 --regid=65534 --clear-groups $PY "$ATK" "$@"; }
-as_script() { exec setpriv --reuid=$SCRIPT_UID --regid=devsep-script --groups=disk $PY "$ATK" "$@"; }
+as_script() { exec setpriv --reuid=$SCRIPT_UID --regid=devsep-script --clear-groups $PY "$ATK" "$@"; }
 as_hotplugd() { exec setpriv --reuid=devsep-hotplugd --regid=devsep-hotplugd --clear-groups $PY "$ATK" "$@"; }
 # a daemon user plus the socket group: only the daemon's class check stands
 as_peer() { local u=$1; shift; exec setpriv --reuid="$u" --regid="$u" --groups=devsep $PY "$ATK" "$@"; }

@@ -696,8 +696,11 @@ hp_close(struct msgchan *c, void *arg)
 		if (j->relay && j->sent)  /* libxl waits: fail, never rerun */
 			hpjob_finish(j, HOTPLUG_CANCELLED, 0, 0,
 			    "devsep-hotplugd went away during the job");
-		else
-			j->sent = 0;
+		else {
+			j->sent = 0;	/* re-run as a new uid: park until STARTED */
+			if (j->px != NULL)
+				xsproxy_clear_client(j->px);
+		}
 	}
 	hp_schedule();
 }

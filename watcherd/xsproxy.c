@@ -970,6 +970,24 @@ xsproxy_set_client(struct xsproxy *px, uid_t uid)
 	}
 }
 
+void
+xsproxy_clear_client(struct xsproxy *px)
+{
+	size_t i;
+
+	if (!px->client_set)
+		return;
+	px->client_set = 0;
+	for (i = 0; i < XSPROXY_MAX_CONNS; i++) {
+		if (px->conns[i] == NULL)
+			continue;
+		log_warnx(SCOPE_FMT ": connection from uid %u pid %d dropped: "
+		    "the job runs again", SCOPE_ARGS(px),
+		    (unsigned)px->conns[i]->uid, (int)px->conns[i]->pid);
+		conn_free(px->conns[i]);
+	}
+}
+
 /*
  * A connection accepted by common/listen (non-blocking, close-on-exec; out
  * of fds it pauses).  The limit is the slot table here, so that refusals

@@ -125,6 +125,12 @@ void		 xsproxy_close(struct xsproxy *);
  * (parked, unread) are served or dropped accordingly.
  */
 void		 xsproxy_set_client(struct xsproxy *, uid_t uid);
+/*
+ * The job will run again (hotplugd went away; its successor re-runs it as
+ * a new uid): the old uid is forgotten, its connections are dropped, and
+ * new ones are parked until the next xsproxy_set_client().
+ */
+void		 xsproxy_clear_client(struct xsproxy *);
 const struct xsproxy_stats *xsproxy_stats(const struct xsproxy *);
 /*
  * Reports what the job's script does to one node (its backend dir's

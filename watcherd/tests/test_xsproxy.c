@@ -630,6 +630,38 @@ test_io_job_uid(void **state)
 	close(late);
 }
 
+/* hotplugd went away and its successor runs the job again as another uid:
+ * the old run's connection is dropped, and a connection of the new uid
+ * that comes before the new STARTED is parked, not refused (rel-crash.sh
+ * lost a device to that race: "refused: not the job's uid"). */
+static void
+test_io_job_rerun(void **state)
+{
+	char out[5000], c;
+	int old, fd, i;
+
+	reopen_parked(state);
+	old = client();
+	xsproxy_set_client(px, getuid());		/* first run */
+	assert_int_equal(req(old, XS_READ, 0, VBD "/params", NULL, out),
+	    XS_READ);
+	xsproxy_set_client(px, getuid() + 1);		/* a second run... */
+	xsproxy_clear_client(px);			/* ...and a third */
+	assert_int_equal(recv(old, &c, 1, MSG_DONTWAIT), 0);	/* dropped */
+	fd = client();
+	send_req(fd, XS_READ, 0, VBD "/params", sizeof(VBD "/params"));
+	for (i = 0; i < 10; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK), -1);
+	assert_int_equal(xsproxy_stats(px)->conns_refused, 0);	/* parked */
+	xsproxy_set_client(px, getuid());		/* its STARTED */
+	assert_int_equal(get_reply(fd, out, sizeof(out), &(uint32_t){ 0 }),
+	    XS_READ);
+	assert_string_equal(out, "/img");
+	close(fd);
+	close(old);
+}
+
 /* 256 writes, then ENOSPC and nothing written; 4096 requests in all. */
 static void
 test_io_bounds(void **state)
@@ -696,6 +728,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_close_drops_clients,
 		    setup_px, teardown_px),
 		cmocka_unit_test_setup_teardown(test_io_job_uid, setup_px,
+		    teardown_px),
+		cmocka_unit_test_setup_teardown(test_io_job_rerun, setup_px,
 		    teardown_px),
 		cmocka_unit_test_setup_teardown(test_io_bounds, setup_px,
 		    teardown_px),

@@ -13,6 +13,10 @@
  *
  * Every open is O_NOFOLLOW relative to D's fd, ownership is given with
  * fchown on an fd, and D must come out owned by hotplugd's uid (checked).
+ * Root here has no CAP_DAC_OVERRIDE (devsep-hotplugd.service): D is made
+ * in our own cgroup (the unit's, root 0755 with Delegate=yes), D/hotplugd
+ * and D/launcher while D is root's, and a dead instance's D is made root's
+ * again before it is removed.
  * A job's script is moved into D/job-<n> by the launcher's child before
  * exec (it writes "0" to a cgroup.procs fd hotplugd opened: the kernel checks
  * the opener's rights, and D/cgroup.procs, the common ancestor, is
@@ -59,6 +63,7 @@
 #define CG_NAME_MAX	200		/* of D's last component */
 #define CG_RMDIR_TRIES	100		/* x CG_RMDIR_SLEEP_MS at start */
 #define CG_RMDIR_SLEEP_MS 10
+#define CG_EVENTS_MAX	256		/* cgroup.events: "populated N\nfrozen N\n" */
 #define CG_STALE_S	60		/* an empty sibling subtree older than this
 					 * is another instance's leftover */
 
@@ -193,20 +198,62 @@ subtree_check(int dfd, uid_t uid)
 	return 0;
 }
 
+/* name below at has no process in its subtree ("populated 0" in its
+ * cgroup.events). */
+static int
+cg_unpopulated(int at, const char *name)
+{
+	char p[CG_NAME_MAX + 32], buf[CG_EVENTS_MAX];
+	ssize_t n;
+	int fd;
+
+	if (xsnprintf(p, sizeof(p), "%s/cgroup.events", name) == -1 ||
+	    (fd = openat(at, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, "populated 0\n") != NULL;
+}
+
+/* rmdir of name below at and of its child cgroups (hotplugd, launcher,
+ * a killed instance's job-<n>), which have none of their own. */
+static void
+prune_one(int at, const char *name)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if ((fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (de->d_type == DT_DIR && de->d_name[0] != '.')
+			(void)unlinkat(fd, de->d_name, AT_REMOVEDIR);
+	closedir(d);
+	(void)unlinkat(at, name, AT_REMOVEDIR);
+}
+
 /*
  * Removes what another hotplugd instance (another run dir: tests) left in
- * base: a sibling devsep-hotplugd@* whose cgroups are all empty and older
- * than CG_STALE_S.  rmdir of a cgroup fails while it has a process or a
- * child, so a live instance (its D/hotplugd holds it) is never touched.
+ * base: a sibling devsep-hotplugd@* with no process left in it (its
+ * cgroup.events says "populated 0": a live instance's hotplugd is in its
+ * D/hotplugd) and older than CG_STALE_S, with its child cgroups (a
+ * killed instance's job-<n> too).
  */
 static void
 prune_siblings(int bfd, const char *mine)
 {
-	static const char *const kids[] = { "hotplugd", "launcher" };
 	struct dirent *de;
 	struct stat st;
 	DIR *d;
-	size_t i;
 	int fd;
 
 	if ((fd = openat(bfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
@@ -221,19 +268,19 @@ prune_siblings(int bfd, const char *mine)
 		    fstatat(bfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 		    st.st_mtime + CG_STALE_S > time(NULL))
 			continue;
-		for (i = 0; i < sizeof(kids) / sizeof(kids[0]); i++) {
-			char p[300];
-
-			snprintf(p, sizeof(p), "%s/%s", de->d_name, kids[i]);
-			(void)unlinkat(bfd, p, AT_REMOVEDIR);
-		}
-		(void)unlinkat(bfd, de->d_name, AT_REMOVEDIR);
+		/* root's again first: root has no CAP_DAC_OVERRIDE to
+		 * remove entries of a dir devsep-hotplugd owns */
+		if (cg_unpopulated(bfd, de->d_name) &&
+		    fchownat(bfd, de->d_name, 0, 0, AT_SYMLINK_NOFOLLOW) == 0)
+			prune_one(bfd, de->d_name);
 	}
 	closedir(d);
 }
 
-/* D, D/hotplugd, D/launcher made and owned by uid; we move into D/hotplugd.
- * Returns D's fd or -1. */
+/* D made and given to uid (its cgroup.procs too), D/hotplugd and
+ * D/launcher made while D is still root's (root has no CAP_DAC_OVERRIDE:
+ * devsep-hotplugd.service); we move into D/hotplugd.  Returns D's fd or
+ * -1. */
 static int
 subtree_make(const char *base, const char *name, uid_t uid, gid_t gid)
 {
@@ -244,10 +291,11 @@ subtree_make(const char *base, const char *name, uid_t uid, gid_t gid)
 		return -1;
 	prune_siblings(bfd, name);
 	if ((dfd = cg_mkdir_open(bfd, name)) == -1 ||
-	    fchown(dfd, uid, gid) == -1 ||
-	    cg_chown(dfd, "cgroup.procs", uid, gid) == -1 ||
+	    fchown(dfd, 0, 0) == -1 ||	/* a predecessor's D is uid's */
 	    (hfd = cg_mkdir_open(dfd, "hotplugd")) == -1 ||
 	    (lfd = cg_mkdir_open(dfd, "launcher")) == -1 ||
+	    fchown(dfd, uid, gid) == -1 ||
+	    cg_chown(dfd, "cgroup.procs", uid, gid) == -1 ||
 	    cg_write(hfd, "cgroup.procs", "0") == -1 ||
 	    subtree_check(dfd, uid) == -1)
 		log_warn("cgroup: %s/%s", base, name);

@@ -22,7 +22,10 @@
 #    and ProcSubset=pid (rebuilt by
 #    build/tests/unit-run; systemd is not PID 1 here, so mount namespacing,
 #    device ACLs and address-family/namespace restrictions of the units are
-#    NOT exercised) starts and sends READY=1 through $NOTIFY_SOCKET, and
+#    NOT exercised; Delegate=yes is: hotplugd starts in a root 0755 cgroup
+#    of its own, the same one when it starts again, as systemd does it)
+#    starts and sends READY=1 through $NOTIFY_SOCKET (hotplugd twice, with
+#    no CAP_DAC_OVERRIDE), and
 #    with the same wrappers as $BIN, a real job runs end to end: the real
 #    `block` and `vif-bridge` scripts through hotplugd under hotplugd's
 #    unit (it-real-block.sh, it-real-vif.sh) and a real QEMU started by the broker's launcher
@@ -39,6 +42,9 @@ cleanup() {
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	"$(dirname "$0")/../../tests/lib/qmp-reap" "$T/run"	# QEMUs outlive the broker
+	# the units' cgroups (Delegate=yes), deepest first, once empty
+	[ -n "${CG:-}" ] && [ -d "$CG" ] &&
+		find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -123,9 +129,29 @@ unit_cmd() {
 }
 W=$T/bin
 mkdir -p "$W"
+# Delegate=yes (hotplugd): systemd starts the daemon in the unit's own
+# cgroup, root 0755 (the hierarchy's root is 0555 here: without
+# CAP_DAC_OVERRIDE root cannot mkdir there); the wrapper does that, below
+# $CG.  Under `ip netns exec` (it-real-vif.sh: a fresh /sys, no cgroup2
+# visible) it mounts cgroup2 in that command's own mount namespace.
+CGM=$(findmnt -t cgroup2 -no TARGET | head -1)
+[ -n "$CGM" ] || fail "no cgroup2 hierarchy"
+CGN=devsep-units.${T##*.}
+CG=$CGM/$CGN
+mkdir -p "$CG" "$T/cg2"
+delegate() {
+	grep -qx Delegate=yes "$1" || return 0
+	cat <<EOS
+m=\$(findmnt -t cgroup2 -no TARGET | head -1)
+[ -n "\$m" ] || { m=$T/cg2; mount -t cgroup2 cgroup2 "\$m" || exit 1; }
+cg=\$m/$CGN/$(basename "$1")
+mkdir -p -m 0755 "\$cg" && echo \$\$ >"\$cg/cgroup.procs" || exit 1
+EOS
+}
 for d in watcherd hotplugd lockd qemu-broker; do
 	{
 		echo '#!/bin/sh'
+		delegate "$U/devsep-$d.service"
 		echo "exec $(unit_cmd "$U/devsep-$d.service") -- $BIN/devsep-$d \"\$@\""
 	} >"$W/devsep-$d"
 	chmod 0755 "$W/devsep-$d"
@@ -187,7 +213,9 @@ for p in sys.argv[1:]: socket.socket(socket.AF_UNIX).bind(p)' \
 chmod 0000 "$T/inaccessible.sock"
 hide_xs() { echo "mount --bind $T/inaccessible.sock $T/xs.sock &&"; }
 # The broker twice: a restart finds the QMP dir its predecessor left.
-for d in lockd hotplugd qemu-broker qemu-broker watcherd; do
+# hotplugd twice: a restart finds its predecessor's job cgroups (the unit's
+# cgroup is the same, as under systemd) and needs no CAP_DAC_OVERRIDE.
+for d in lockd hotplugd hotplugd qemu-broker qemu-broker watcherd; do
 	rm -f "$T/n.$d" "$T/n-$d.sock"
 	notify_listener "$T/n-$d.sock" "$T/n.$d"
 	pre= xs=$T/none

@@ -43,8 +43,16 @@ struct retry {
 static struct pend	pend[BROKER_PENDING];
 static uint32_t		next_reqid = 1;
 static uint64_t		last_try_ms;
+static void		(*result)(struct wdev *, int, const char *);
 
 static void b_msg(struct msgchan *, struct msg *, void *);
+
+/* result(d, ok, why) is told each QDISK_ATTACH's outcome (device.c). */
+void
+broker_init(void (*fn)(struct wdev *, int, const char *))
+{
+	result = fn;
+}
 
 static void
 fail_pending(const char *why)
@@ -58,7 +66,7 @@ fail_pending(const char *why)
 		pend[i].used = 0;
 		d = dev_find(pend[i].kind, pend[i].domid, pend[i].devid);
 		if (d != NULL && pend[i].attach)
-			device_broker_result(d, 0, why);
+			result(d, 0, why);
 	}
 }
 
@@ -114,7 +122,7 @@ retry_cb(evutil_socket_t fd, short ev, void *arg)
 		if (broker_available())
 			send_req(d, MSG_BROKER_QDISK_ATTACH, 1, r->tries);
 		else
-			device_broker_result(d, 0,
+			result(d, 0,
 			    "qdisk needs devsep-qemu-broker, not running");
 	}
 	event_free(r->ev);
@@ -151,7 +159,7 @@ send_req(struct wdev *d, uint32_t type, int attach, uint8_t tries)
 		;
 	if (i == BROKER_PENDING || wd.broker == NULL) {
 		if (attach)
-			device_broker_result(d, 0,
+			result(d, 0,
 			    "qdisk needs devsep-qemu-broker, not reachable");
 		return;
 	}
@@ -170,7 +178,7 @@ send_req(struct wdev *d, uint32_t type, int attach, uint8_t tries)
 	if (msgchan_send(wd.broker, &b) == -1) {
 		pend[i].used = 0;
 		if (attach)
-			device_broker_result(d, 0, "broker: send failed");
+			result(d, 0, "broker: send failed");
 	}
 	msgbuf_dispose(&b);
 }
@@ -218,13 +226,13 @@ watcherd_dispatch_broker_reply(struct msgchan *c, struct msg *m)
 	if ((d = dev_find(p->kind, p->domid, p->devid)) == NULL)
 		return 0;
 	if (m->hdr.type == MSG_COMMON_OK) {
-		device_broker_result(d, 1, NULL);
+		result(d, 1, NULL);
 		return 0;
 	}
 	if (err == EAGAIN && schedule_retry(p) == 0)
 		return 0;
 	snprintf(why, sizeof(why), "qdisk: broker refused: %s", text);
-	device_broker_result(d, 0, why);
+	result(d, 0, why);
 	return 0;
 }
 

@@ -19,12 +19,6 @@
 #define LOGF		"domid=%u kind=%s devid=%u"
 #define LOGA(d)		(d)->domid, dev_kind(d), (d)->devid
 
-const char *
-dev_kind(const struct wdev *d)
-{
-	return wd.kinds[d->kind];
-}
-
 static uint32_t
 timer_ms(int t)
 {
@@ -167,34 +161,6 @@ write_closing(struct wdev *d, const struct fsm_in *in)
 	if (in->be_state != XenbusStateClosing &&
 	    in->be_state != XenbusStateClosed)
 		be_write_state(d, XenbusStateClosing);
-}
-
-/*
- * The dirs a removal deletes, each with its emptied parents (libxl's
- * path clean-up): frontend and /libxl/<domid>/device/<kind>/<devid> in
- * dom0 only (a driver domain owns neither), then the backend.  The
- * backend, the start-up scan's anchor, is last: if the removals are cut
- * short (crash, xenstore lost), what is left can still be found and the
- * removal redone.  Returns the number of paths filled.
- */
-size_t
-dev_rm_paths(const struct wdev *d, int backend, struct dev_paths *p)
-{
-	size_t n = 0;
-	int len;
-
-	if (wd.self == 0 && (len = xsnprintf(p->fe, sizeof(p->fe),
-	    "/local/domain/%u/device", d->domid)) != -1 &&
-	    dev_fe_path(d, p->fe, sizeof(p->fe)) != -1)
-		p->v[n++] = (struct xsio_rmpath){ p->fe, (size_t)len };
-	if (wd.self == 0 && (len = xsnprintf(p->lx, sizeof(p->lx),
-	    "/libxl/%u/device", d->domid)) != -1 &&
-	    xsnprintf(p->lx, sizeof(p->lx), "/libxl/%u/device/%s/%u",
-	    d->domid, dev_kind(d), d->devid) != -1)
-		p->v[n++] = (struct xsio_rmpath){ p->lx, (size_t)len };
-	if (backend && dev_be_path(d, p->be, sizeof(p->be)) != -1)
-		p->v[n++] = (struct xsio_rmpath){ p->be, strlen(wd.be_root) };
-	return n;
 }
 
 struct sib_arg {
@@ -473,7 +439,7 @@ device_job_done(struct wdev *d, uint32_t outcome, int64_t code,
 		    d->last_action == WD_JOB_REMOVE ? "remove" : "add",
 		    hotplug_outcome_name(outcome), (long long)code, msg);
 	dev_mark(d, 0);		/* the result is the input; the script's
-				   hotplug-status came through xsio_own_hs
+				   hotplug-status came through hint_own_hs
 				   or comes as a watch event */
 }
 

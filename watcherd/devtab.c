@@ -3,6 +3,10 @@
  * the dirty queue (a device is queued at most once however many watch
  * events name it: XSA-349 coalescing) and the timer heap (one libevent
  * timer for all devices; cancelled timers are skipped by generation).
+ * The queue is drained in batches through the evaluator watcherd.c set
+ * (devtab_init, struct devtab_eval: device.c's evaluation, input.c's
+ * pipelined reads); the only other watcherd file this one calls is
+ * liveness.c (a guest's device count).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,7 @@ static size_t		 nheap, heapcap;
 static struct event	*ev_timer;
 static uint32_t		 timer_gen;	/* global: never reused per key */
 static int		 eval_scheduled;	/* ev_eval active or pending */
+static const struct devtab_eval *ev_fn;
 
 /*
  * The kinds watcherd handles, as xl devd does (libxl_device_events_handler):
@@ -41,8 +46,9 @@ static void eval_cb(evutil_socket_t, short, void *);
 static void timer_cb(evutil_socket_t, short, void *);
 
 void
-devtab_init(void)
+devtab_init(const struct devtab_eval *e)
 {
+	ev_fn = e;
 	wd.hsize = 4096;
 	if ((wd.hash = calloc(wd.hsize, sizeof(*wd.hash))) == NULL)
 		fatal("devtab");
@@ -261,10 +267,10 @@ dirty_pop(void)
 
 /*
  * Evaluates at most WD_EVAL_BATCH devices, XSB_DEVS at a time with their
- * nodes read in one pipelined burst (xsbatch.c), then yields to the loop:
- * the rest is scheduled as a zero timeout, which libevent runs after the
- * next poll (an event_active() from inside the callback would run in the
- * same pass and starve the sockets).
+ * nodes read in one pipelined burst (ev_fn->read), then yields to the
+ * loop: the rest is scheduled as a zero timeout, which libevent runs
+ * after the next poll (an event_active() from inside the callback would
+ * run in the same pass and starve the sockets).
  */
 static void
 eval_cb(evutil_socket_t fd, short ev, void *arg)
@@ -282,18 +288,18 @@ eval_cb(evutil_socket_t fd, short ev, void *arg)
 	while (done < WD_EVAL_BATCH && wd.dirty_head && wd.xs) {
 		for (n = 0; n < XSB_DEVS && wd.dirty_head; n++) {
 			devs[n] = dirty_pop();
-			device_eval_pre(devs[n]);
+			ev_fn->pre(devs[n]);
 			want[n] = devs[n]->want;
 			devs[n]->want = 0;
 		}
-		xsio_read_devs(devs, n, want, in, ok);
+		ev_fn->read(devs, n, want, in, ok);
 		for (i = 0; i < n; i++) {
 			if (!ok[i] || !wd.xs || devs[i]->dirty) {
 				/* the rescan or the re-queue reads it later */
 				devs[i]->want |= (uint8_t)want[i];
 				continue;
 			}
-			device_eval_in(devs[i], &in[i]);	/* may free */
+			ev_fn->eval(devs[i], &in[i]);	/* may free */
 		}
 		done += n;
 	}

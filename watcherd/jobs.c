@@ -90,6 +90,7 @@ static LIST_HEAD(, hpjob)	 jhash[JOB_HASH];
 static TAILQ_HEAD(, hpjob)	 pending = TAILQ_HEAD_INITIALIZER(pending);
 static TAILQ_HEAD(, hpjob)	 active = TAILQ_HEAD_INITIALIZER(active);
 static size_t			 nactive, njobs;
+static const struct hpjobs_ops	*ops;
 static struct event		*ev_check;
 
 static void hp_msg(struct msgchan *, struct msg *, void *);
@@ -98,10 +99,11 @@ static void hp_retry_cb(evutil_socket_t, short, void *);
 static void check_cb(evutil_socket_t, short, void *);
 
 void
-hpjobs_init(void)
+hpjobs_init(const struct hpjobs_ops *o)
 {
 	size_t i;
 
+	ops = o;
 	for (i = 0; i < JOB_HASH; i++)
 		LIST_INIT(&jhash[i]);
 	wd.ev_hpretry = evtimer_new(wd.base, hp_retry_cb, NULL);
@@ -312,7 +314,7 @@ hpjob_hs_cb(void *arg, const char *value)
 
 	j->hs_known = value != NULL;
 	if (d != NULL && d->job_id == j->id)
-		xsio_own_hs(d, value);
+		hint_own_hs(d, value);
 }
 
 static int
@@ -427,7 +429,7 @@ hpjob_start(struct wdev *d, int remove)
 
 		if (!remove && dev_be_path(d, be, sizeof(be)) != -1 &&
 		    xsnprintf(p, sizeof(p), "%s/hotplug-status", be) != -1)
-			xsio_own_hs(d, xsio_write(p, "connected") == 0 ?
+			hint_own_hs(d, xsio_write(p, "connected") == 0 ?
 			    "connected" : NULL);
 		d->job_result = JOB_NOSCRIPT;	/* row 30: attached */
 		dev_mark(d, 0);
@@ -471,14 +473,14 @@ relay_job_finish(struct hpjob *j, struct wdev *d, uint32_t outcome,
 	if (outcome != HOTPLUG_EXITED || code != 0)
 		wd.st.relay_failures++;
 	if (d != NULL) {
-		d->last_action = j->remove ? 2 : 1;
+		d->last_action = j->remove ? WD_JOB_REMOVE : WD_JOB_ADD;
 		d->last_outcome = (uint8_t)outcome;
 		d->last_code = (int32_t)code;
 		d->last_dur_ms = (uint32_t)(dur_us / 1000);
 		d->last_ms = now_ms();
 	}
 	if (j->rchan != NULL)
-		relay_reply_done(j->rchan, j->rreqid, outcome, code, dur_us,
+		ops->relay_done(j->rchan, j->rreqid, outcome, code, dur_us,
 		    msg);
 }
 
@@ -492,11 +494,11 @@ hpjob_error_words(const struct hpjob *j, struct wdev *d, uint32_t outcome,
 	char text[HOTPLUG_MSG_MAX + HOTPLUG_SCRIPT_MAX + 256];
 
 	if (outcome == HOTPLUG_EXITED && code == 0) {
-		device_set_error(d, NULL);
+		ops->error_text(d, NULL);
 		return;
 	}
 	errtext_script(text, sizeof(text), &e, &wd.cfg);
-	device_set_error(d, text);
+	ops->error_text(d, text);
 }
 
 static void
@@ -517,7 +519,7 @@ hpjob_finish(struct hpjob *j, uint32_t outcome, int64_t code, uint64_t dur_us,
 	hpjob_unlink(j);
 	if (!j->relay && d != NULL && d->job_id == j->id) {
 		hpjob_error_words(j, d, outcome, code, msg);
-		device_job_done(d, outcome, code, dur_us, msg);
+		ops->done(d, outcome, code, dur_us, msg);
 	}
 	free(j);
 }

@@ -4,7 +4,7 @@
  * run time: a guest is dead only on positive evidence.  The rule is the
  * pure function guest_next() over the table in liveness.c (also in
  * docs/WATCHERD.md "Guest death"; tests/test_liveness.c checks every
- * cell).  The evidence comes from xenstore (xsio_guest_evidence):
+ * cell).  The evidence comes from xenstore (scan.c, guest_evidence):
  *
  *   dom0 (privileged)   introduced -> LIFE; not introduced and
  *                       /local/domain/<id> absent -> GONE; not introduced,

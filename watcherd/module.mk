@@ -32,3 +32,14 @@ TEST_PROGS += $(BUILD)/tests/wd-client
 # retry loop is tested at that boundary).
 $(BUILD)/tests/unit/watcherd_test_xsutil: LDFLAGS += \
 	-Wl,--wrap=xs_transaction_start,--wrap=xs_transaction_end
+
+# test_input reads a device's inputs through the wrapped libxenstore
+# (xs_read; xs_open/xs_close for the transport) and xsbatch's burst.
+$(BUILD)/tests/unit/watcherd_test_input: LDFLAGS += \
+	-Wl,--wrap=xs_read,--wrap=xs_open,--wrap=xs_close \
+	-Wl,--wrap=xsb_available,--wrap=xsb_read
+
+# test_hint routes events into the real device table with the scan
+# replaced at its boundary.
+$(BUILD)/tests/unit/watcherd_test_hint: LDFLAGS += \
+	-Wl,--wrap=scan_all,--wrap=scan_guests

@@ -311,6 +311,70 @@ guest_apply(uint32_t id, int ev)
 	return 0;
 }
 
+/*
+ * What xenstore says now about guest domid (enum guest_evidence; the rule
+ * that turns it into dead or alive is liveness.c).  dom0: introduced ->
+ * LIFE; not introduced: /local/domain/<domid> absent -> GONE, present ->
+ * NONE.  XS_IS_DOMAIN_INTRODUCED is privileged: a driver domain (EACCES,
+ * remembered) reads the frontend dir of device d instead, which the
+ * toolstack makes readable to the backend domain: readable -> LIFE,
+ * ENOENT -> GONE, EACCES -> NONE (xenstored answers EACCES for a missing
+ * node under an unreadable parent - a dead guest's frontend - and for a
+ * node it may not read: no proof of absence).  The guest owns its
+ * frontend dir and could hide it; that only affects its own devices.
+ */
+static int
+evidence_dir(uint32_t domid)
+{
+	char p[64];
+	unsigned len;
+	char *v;
+
+	if (xsnprintf(p, sizeof(p), "/local/domain/%u", domid) == -1)
+		return E_UNKNOWN;
+	errno = 0;
+	if ((v = xsio_read(p, &len)) != NULL) {
+		free(v);
+		return E_NONE;
+	}
+	return errno == ENOENT ? E_GONE : E_UNKNOWN;
+}
+
+static int
+evidence_frontend(const struct wdev *d)
+{
+	char p[192];
+	unsigned len;
+	char *v;
+
+	if (d == NULL || dev_fe_path(d, p, sizeof(p)) == -1)
+		return E_UNKNOWN;
+	errno = 0;
+	if ((v = xsio_read(p, &len)) != NULL) {
+		free(v);
+		return E_LIFE;
+	}
+	return errno == ENOENT ? E_GONE : errno == EACCES ? E_NONE : E_UNKNOWN;
+}
+
+static int
+guest_evidence(uint32_t domid, const struct wdev *d)
+{
+	if (wd.xs == NULL)
+		return E_UNKNOWN;
+	if (!xsio_unprivileged()) {
+		switch (xsio_introduced(domid)) {
+		case 1:
+			return E_LIFE;
+		case 0:
+			return evidence_dir(domid);
+		}
+		if (!xsio_unprivileged())
+			return E_UNKNOWN;	/* another error than EACCES */
+	}
+	return evidence_frontend(d);
+}
+
 /* Combined evidence of a driver domain's frontends (see above). */
 static int
 ev_rank(int ev)
@@ -331,7 +395,7 @@ check_dev(struct wdev *d, void *arg)
 	if (id > DOMID_MAX || bit(g->done, id) ||
 	    !(g->states & G_MASK(guest_state(id))))
 		return;
-	ev = xsio_guest_evidence(id, d);
+	ev = guest_evidence(id, d);
 	if (!xsio_unprivileged() || ev == E_LIFE)
 		set_bit(g->done, id);
 	if (g->ev[id] == 0 || ev_rank(ev) > ev_rank(g->ev[id] - 1))
@@ -438,7 +502,7 @@ guest_check_new(const struct wdev *d)
 
 	if (d->domid > DOMID_MAX || (st != G_UNKNOWN && st != G_DEAD))
 		return;
-	if (!guest_apply(d->domid, xsio_guest_evidence(d->domid, d)))
+	if (!guest_apply(d->domid, guest_evidence(d->domid, d)))
 		return;
 	set_bit(died_later, d->domid);
 	if (ev_died == NULL && (ev_died = evtimer_new(wd.base, died_cb,

@@ -152,7 +152,7 @@ list_dev(struct wdev *d, void *arg)
 		return;
 	}
 	a->n++;
-	d->fe_state = (int8_t)xsio_fe_state(d);
+	d->fe_state = (int8_t)input_fe_state(d);
 	json_array_append_new(a->arr, json_pack("{s:s, s:I, s:I, s:i, s:i,"
 	    " s:i, s:s, s:s, s:I, s:o}",
 	    "kind", dev_kind(d), "domid", (json_int_t)d->domid,

@@ -23,6 +23,7 @@
 
 #include "daemon.h"
 #include "policy.h"
+#include "liveness.h"
 #include "log.h"
 #include "msg.h"
 #include "parse.h"
@@ -128,6 +129,37 @@ on_hup(void *arg)
 		log_info("configuration reloaded");
 }
 
+/*
+ * The upward calls of the lower files, wired here so that no watcherd
+ * file calls one above it (docs/WATCHERD.md, "Files").
+ */
+static void
+xs_connected(void)
+{
+	relay_mode_resolve();
+	guests_forget();	/* "seen introduced" was the old connection's */
+	hint_connected();
+	hpjobs_xs_back();
+}
+
+static const struct xsio_ops xs_ops = {
+	.connected = xs_connected,
+	.lost = hpjobs_xs_lost,
+	.event = hint_event,
+};
+
+static const struct devtab_eval dev_eval = {
+	.pre = device_eval_pre,
+	.read = input_read_devs,
+	.eval = device_eval_in,
+};
+
+static const struct hpjobs_ops job_ops = {
+	.done = device_job_done,
+	.error_text = device_set_error,
+	.relay_done = relay_reply_done,
+};
+
 int
 main(int argc, char **argv)
 {
@@ -144,9 +176,10 @@ main(int argc, char **argv)
 		exit(1);
 	opts.user = policy_find("watcherd")->user;
 	daemon_start(&opts);
-	devtab_init();
-	hpjobs_init();
-	xsio_start();		/* retried with backoff until it works */
+	devtab_init(&dev_eval);
+	hpjobs_init(&job_ops);
+	broker_init(device_broker_result);
+	xsio_start(&xs_ops);	/* retried with backoff until it works */
 	if (sandbox_enter(&(struct sandbox_spec){ .daemon = "watcherd",
 	    .seccomp_log = wd.cfg.seccomp_log }) == -1)
 		exit(1);

@@ -1,13 +1,20 @@
 /*
  * devsep-watcherd internals: the daemon state shared by its files.
  *
- *   watcherd.c  main, sandbox, signals, shutdown
+ *   watcherd.c  main, sandbox, signals, shutdown; sets the callbacks
+ *               below (struct xsio_ops, struct hpjobs_ops, the broker's
+ *               result, devtab's evaluator): no file calls one above it
  *   devtab.c    device hash table, dirty queue (coalescing), timer heap
- *   xsio.c      the xenstore connection: watch, reads, writes, reconnect
+ *   devpath.c   a device's kind name and xenstore paths
+ *   xsio.c      the xenstore transport: connect, reconnect, watch, reads,
+ *               writes, removal transactions
+ *   hint.c      hint routing: a watch event -> the device(s) to re-read;
+ *               the own-write cache of hotplug-status
+ *   input.c     the state machine's inputs read from xenstore
  *   scan.c      start-up / reconnect scan (iterative, bounded), guest
  *               death (the evidence, checked; the rule is liveness.c)
  *   liveness.c  guest death: the rule (pure) and the table of guests
- *   device.c    evaluate one device: read nodes -> fsm_next -> act
+ *   device.c    evaluate devices: inputs -> fsm_next -> act
  *   jobs.c      hotplugd client: job queue, scoped xenstore per job
  *   broker.c    qdisk hand-over to devsep-qemu-broker
  *   control.c   watcherd.sock: status, stats, device list, CD-ROM updates
@@ -150,7 +157,13 @@ struct wd {
 extern struct wd wd;
 
 /* devtab.c */
-void		 devtab_init(void);
+struct devtab_eval {		/* how a batch off the dirty queue is evaluated */
+	int	(*pre)(struct wdev *);		/* before the reads */
+	void	(*read)(struct wdev **, size_t, const unsigned *want,
+		    struct fsm_in *, int *ok);	/* the inputs, pipelined */
+	void	(*eval)(struct wdev *, struct fsm_in *);	/* may free */
+};
+void		 devtab_init(const struct devtab_eval *);
 void		 devtab_dispose(void);
 struct wdev	*dev_find(unsigned kind, uint32_t domid, uint32_t devid);
 struct wdev	*dev_add(unsigned kind, uint32_t domid, uint32_t devid);
@@ -164,31 +177,53 @@ void		 dev_timer_cancel(struct wdev *);
 void		 devtab_foreach(void (*fn)(struct wdev *, void *), void *);
 void		 devtab_run_timers(void);
 
-/* xsio.c */
-void		 xsio_start(void);
-int		 xsio_connect(void);
-void		 xsio_lost(const char *why);
-int		 xsio_read_dev(struct wdev *, struct fsm_in *, unsigned want);
-void		 xsio_read_devs(struct wdev **, size_t, const unsigned *want,
-		    struct fsm_in *, int *);
-char		*xsio_read(const char *path, unsigned *len);
-int		 xsio_exists(const char *path);
-int		 xsio_write(const char *path, const char *val);
-int		 xsio_rm(const char *path);
+/* devpath.c */
 struct xsio_rmpath {		/* rm path, then its empty parents */
 	const char	*path;
 	size_t		 stoplen;	/* ... down to this prefix length */
 };
+struct dev_paths {		/* a removal's paths (dev_rm_paths) */
+	char			 fe[192], lx[192], be[192];
+	struct xsio_rmpath	 v[3];
+};
+const char	*dev_kind(const struct wdev *);
+int		 dev_be_path(const struct wdev *, char *, size_t);
+int		 dev_fe_path(const struct wdev *, char *, size_t);
+size_t		 dev_rm_paths(const struct wdev *, int backend,
+		    struct dev_paths *);
+
+/* xsio.c */
+enum xsio_watch { XW_BACKEND, XW_RELEASE, XW_INTRODUCE };
+struct xsio_ops {		/* the transport's upward calls */
+	void	(*connected)(void);	/* handle up, watches registered */
+	void	(*lost)(void);		/* before the handle is closed */
+	void	(*event)(int watch, const char *path);	/* enum xsio_watch */
+};
+void		 xsio_start(const struct xsio_ops *);
+int		 xsio_connect(void);
+void		 xsio_lost(const char *why);
+char		*xsio_read(const char *path, unsigned *len);
+int		 xsio_exists(const char *path);
+int		 xsio_write(const char *path, const char *val);
+int		 xsio_rm(const char *path);
 int		 xsio_rm_paths(const struct xsio_rmpath *, size_t);
 int		 xsio_rm_orphan(const char *anchor, const char *want,
 		    const struct xsio_rmpath *, size_t);
-int		 xsio_guest_evidence(uint32_t domid, const struct wdev *);
 int		 xsio_unprivileged(void);
-int		 dev_be_path(const struct wdev *, char *, size_t);
-int		 dev_fe_path(const struct wdev *, char *, size_t);
-void		 xsio_hint(const char *path);
-int		 xsio_fe_state(const struct wdev *);
-void		 xsio_own_hs(struct wdev *, const char *written);
+int		 xsio_introduced(uint32_t domid);
+
+/* hint.c */
+void		 hint_event(int watch, const char *path);	/* xsio_ops */
+void		 hint_connected(void);
+void		 hint_path(const char *path);
+void		 hint_own_hs(struct wdev *, const char *written);
+
+/* input.c */
+int		 input_read_dev(struct wdev *, struct fsm_in *, unsigned want);
+void		 input_read_devs(struct wdev **, size_t, const unsigned *want,
+		    struct fsm_in *, int *);
+int		 input_fe_state(const struct wdev *);
+int		 input_hs(const char *value, size_t len);
 
 /* scan.c */
 void		 scan_all(void);
@@ -197,22 +232,23 @@ int		 guest_dead(uint32_t domid);
 void		 guest_check_new(const struct wdev *);
 
 /* device.c */
-struct dev_paths {		/* a removal's paths (dev_rm_paths) */
-	char			 fe[192], lx[192], be[192];
-	struct xsio_rmpath	 v[3];
-};
-size_t		 dev_rm_paths(const struct wdev *, int backend,
-		    struct dev_paths *);
 int		 device_eval_pre(struct wdev *);
 void		 device_eval_in(struct wdev *, struct fsm_in *);
 void		 device_job_done(struct wdev *, uint32_t outcome, int64_t code,
 		    uint64_t dur_us, const char *msg);
 void		 device_broker_result(struct wdev *, int ok, const char *msg);
 void		 device_set_error(struct wdev *, const char *text);
-const char	*dev_kind(const struct wdev *);
 
 /* jobs.c */
-void		 hpjobs_init(void);
+struct hpjobs_ops {		/* a job's end, told upward */
+	void	(*done)(struct wdev *, uint32_t outcome, int64_t code,
+		    uint64_t dur_us, const char *msg);
+	void	(*error_text)(struct wdev *, const char *text);
+	void	(*relay_done)(struct msgchan *, uint32_t reqid,
+		    uint32_t outcome, int64_t code, uint64_t dur_us,
+		    const char *msg);
+};
+void		 hpjobs_init(const struct hpjobs_ops *);
 int		 hpjob_start(struct wdev *, int remove);
 void		 hpjobs_connect(void);
 void		 hpjobs_xs_lost(void);
@@ -226,6 +262,8 @@ void		 hpjobs_relay_gone(struct msgchan *);
 int		 hpjobs_relay_waiting(struct msgchan *);
 
 /* broker.c */
+/* result(d, ok, why): a QDISK_ATTACH's outcome, told upward */
+void		 broker_init(void (*result)(struct wdev *, int, const char *));
 int		 broker_available(void);
 void		 broker_attach(struct wdev *);
 void		 broker_detach(struct wdev *);

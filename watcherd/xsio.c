@@ -1,16 +1,20 @@
 /*
- * The xenstore side of watcherd: one libxenstore handle (XENSTORED_PATH is
- * honoured by xs_open), ONE watch on /local/domain/<self>/backend, one on
- * @releaseDomain and one on @introduceDomain (guest death: scan.c).
- * Watch events are hints: the path is mapped to its device, which is
- * queued (coalesced) for re-evaluation.
+ * watcherd's xenstore transport, and nothing above it: one libxenstore
+ * handle (XENSTORED_PATH is honoured by xs_open), ONE watch on
+ * /local/domain/<self>/backend, one on @releaseDomain and one on
+ * @introduceDomain; reads, writes, removals and the removal transactions.
+ * What the events mean is the caller's: each is handed to the callbacks
+ * watcherd.c set (struct xsio_ops: hint.c routes them), as are the
+ * connection's coming and going (the jobs' scoped proxies, the relay
+ * mode, the guests' evidence).  This file calls no other watcherd file
+ * but xsbatch.c (its pipelined second connection).
  *
  * Connection loss (xenstored restarted): every failing call lands in
- * xsio_lost(), which closes the handle, closes the jobs' scoped proxies,
- * and retries xs_open with exponential backoff (100 ms .. 5 s).  A
- * keep-alive read every second notices a silent loss.  On reconnect the
- * watches are registered again; xenstored fires each new watch once, and
- * that first backend-dir event runs the full scan (scan.c): every device
+ * xsio_lost(), which tells ops->lost, closes the handle and retries
+ * xs_open with exponential backoff (100 ms .. 5 s).  A keep-alive read
+ * every second notices a silent loss.  On reconnect the watches are
+ * registered again; xenstored fires each new watch once, and that first
+ * backend-dir event runs the full scan (hint.c -> scan.c): every device
  * is reconciled from what xenstore says.
  */
 #include <errno.h>
@@ -22,7 +26,6 @@
 #include <xenstore.h>
 
 #include "daemon.h"
-#include "liveness.h"
 #include "log.h"
 #include "parse.h"
 #include "wd.h"
@@ -40,6 +43,7 @@
 #define RM_PATH_MAX	256
 
 static struct event *ev_ping;
+static const struct xsio_ops *ops;
 
 static void watch_cb(evutil_socket_t, short, void *);
 static void retry_cb(evutil_socket_t, short, void *);
@@ -109,8 +113,9 @@ timer_ms(struct event *ev, uint32_t ms)
 
 /* First connection; on failure keep retrying with backoff. */
 void
-xsio_start(void)
+xsio_start(const struct xsio_ops *o)
 {
+	ops = o;
 	wd.ev_xsretry = evtimer_new(wd.base, retry_cb, NULL);
 	ev_ping = evtimer_new(wd.base, ping_cb, NULL);
 	if (xsio_connect() == 0)
@@ -118,8 +123,6 @@ xsio_start(void)
 	wd.xs_backoff_ms = XS_BACKOFF_MIN;
 	timer_ms(wd.ev_xsretry, wd.xs_backoff_ms);
 }
-
-static int scanned, release_seen;	/* since connect, see watch_cb */
 
 int
 xsio_connect(void)
@@ -130,19 +133,16 @@ xsio_connect(void)
 	}
 	if (find_self() == -1)
 		goto fail;
-	relay_mode_resolve();
 	probe_privilege();
 	if (xsnprintf(wd.be_root, sizeof(wd.be_root),
 	    "/local/domain/%u/backend", wd.self) == -1)
 		goto fail;
-	guests_forget();	/* "seen introduced" was the old connection's */
 	if (!xs_watch(wd.xs, wd.be_root, TOK_BACKEND) ||
 	    !xs_watch(wd.xs, "@releaseDomain", TOK_RELEASE) ||
 	    !xs_watch(wd.xs, "@introduceDomain", TOK_INTRODUCE)) {
 		log_warn("xenstore: xs_watch");
 		goto fail;
 	}
-	scanned = release_seen = 0;
 	wd.ev_watch = event_new(wd.base, xs_fileno(wd.xs), EV_READ | EV_PERSIST,
 	    watch_cb, NULL);
 	event_add(wd.ev_watch, NULL);
@@ -150,7 +150,7 @@ xsio_connect(void)
 	wd.xs_backoff_ms = 0;
 	if (!xsb_available() && xsb_open() == 0)
 		log_info("xenstore: pipelined reads enabled");
-	hpjobs_xs_back();
+	ops->connected();
 	log_info("xenstore: connected, self domid=%u, watching %s", wd.self,
 	    wd.be_root);
 	return 0;
@@ -167,7 +167,7 @@ xsio_lost(const char *why)
 		return;
 	log_warnx("xenstore: connection lost (%s); reconnecting", why);
 	wd.st.xs_reconnects++;
-	hpjobs_xs_lost();
+	ops->lost();
 	xsb_close();
 	event_free(wd.ev_watch);
 	wd.ev_watch = NULL;
@@ -209,116 +209,14 @@ ping_cb(evutil_socket_t fd, short ev, void *arg)
 	timer_ms(ev_ping, XS_PING_MS);
 }
 
-/* A hint for a path above device level: re-check the devices below it. */
-struct prefix_arg { int kind; int has_domid; uint32_t domid; };
-
-static void
-mark_prefix(struct wdev *d, void *arg)
+static int
+watch_of(const char *token)
 {
-	struct prefix_arg *p = arg;
-
-	if ((p->kind < 0 || d->kind == p->kind) &&
-	    (!p->has_domid || d->domid == p->domid))
-		dev_mark_dirty(d);
-}
-
-/*
- * xenstored fires every watch once when it is registered.  The backend
- * dir's first event runs scan_all(), which ends with scan_guests(); the
- * @releaseDomain registration event right after it would only ask every
- * guest again (issue 8: IS_DOMAIN_INTRODUCED twice per guest at start-up),
- * so the first @releaseDomain event after a connect is skipped when that
- * scan ran.  xenstored queues events in order, so a real release after
- * the registration comes after it and is not lost.
- */
-static void
-hint_above(const char *rest)
-{
-	struct prefix_arg p = { -1, 0, 0 };
-	char kind[16];
-	const char *slash;
-	size_t n;
-
-	if (*rest == '\0') {
-		scan_all();
-		scanned = 1;
-		return;
-	}
-	slash = strchr(rest, '/');
-	n = slash ? (size_t)(slash - rest) : strlen(rest);
-	if (n >= sizeof(kind))
-		return;
-	memcpy(kind, rest, n);
-	kind[n] = '\0';
-	if ((p.kind = kind_index(kind, 0)) < 0)
-		return;		/* nothing tracked of that kind */
-	if (slash && parse_domid(slash + 1, &p.domid) == 0)
-		p.has_domid = 1;
-	else if (slash)
-		return;
-	devtab_foreach(mark_prefix, &p);
-}
-
-/*
- * An event below a tracked device names what changed: `state`, `online`
- * and `hotplug-status` are the state machine's inputs and only that node
- * is read; `shutdown-request` and `shutdown-done` are read by the
- * evaluation itself (vbd, closing); the device dir itself (created, removed) reads all.  Anything
- * else (the backend's feature-* nodes, script, vifname...) is no input:
- * no evaluation.  A hotplug-status event caused by a write of ours whose
- * value is known (xsio_own_hs) is used up without a read.  For a device
- * not tracked, only an event below its dir adds it (xsio_hint): the dir's
- * own event is its removal (most often watcherd's own, the device just
- * freed) or a bare mkdir, while every node written fires its own event.
- */
-static void
-hint_node(struct wdev *d, const char *rest)
-{
-	if (*rest == '\0')
-		dev_mark_dirty(d);
-	else if (strcmp(rest, "state") == 0)
-		dev_mark(d, WANT_STATE);
-	else if (strcmp(rest, "online") == 0)
-		dev_mark(d, WANT_ONLINE);
-	else if (strcmp(rest, "hotplug-status") == 0 && d->hs_own > 0) {
-		d->hs_own--;
-		wd.st.hs_from_job++;
-	} else if (strcmp(rest, "hotplug-status") == 0)
-		dev_mark(d, WANT_HS);
-	else if (strcmp(rest, "shutdown-done") == 0 ||
-	    strcmp(rest, "shutdown-request") == 0)
-		dev_mark(d, 0);
-	else
-		wd.st.hints_unused++;
-}
-
-void
-xsio_hint(const char *path)
-{
-	struct backend_path bp;
-	struct wdev *d;
-	size_t rl = strlen(wd.be_root);
-	int k;
-
-	if (parse_backend_path(path, &bp) == 0 && bp.bdomid == wd.self) {
-		if ((k = kind_index(bp.kind, 1)) < 0) {
-			wd.st.hints_ignored++;
-			return;
-		}
-		if ((d = dev_find((unsigned)k, bp.domid, bp.devid)) != NULL)
-			hint_node(d, bp.rest);
-		else if (*bp.rest == '\0')
-			wd.st.hints_unused++;	/* see hint_node() */
-		else if ((d = dev_add((unsigned)k, bp.domid, bp.devid)))
-			dev_mark_dirty(d);
-		return;
-	}
-	if (strncmp(path, wd.be_root, rl) == 0 &&
-	    (path[rl] == '\0' || path[rl] == '/')) {
-		hint_above(path[rl] == '/' ? path + rl + 1 : "");
-		return;
-	}
-	wd.st.hints_ignored++;
+	if (strcmp(token, TOK_INTRODUCE) == 0)
+		return XW_INTRODUCE;
+	if (strcmp(token, TOK_RELEASE) == 0)
+		return XW_RELEASE;
+	return XW_BACKEND;
 }
 
 static void
@@ -335,16 +233,7 @@ watch_cb(evutil_socket_t fd, short ev, void *arg)
 			return;
 		}
 		wd.st.watch_events++;
-		if (strcmp(vec[XS_WATCH_TOKEN], TOK_INTRODUCE) == 0)
-			scan_guests(GUESTS_UNSEEN);
-		else if (strcmp(vec[XS_WATCH_TOKEN], TOK_RELEASE) != 0)
-			xsio_hint(vec[XS_WATCH_PATH]);
-		else if (!release_seen++ && scanned)
-			wd.st.hints_coalesced++;	/* registration event */
-		else
-			scan_guests(GUESTS_NOT_DEAD);
-		if (release_seen > 1)
-			release_seen = 1;
+		ops->event(watch_of(vec[XS_WATCH_TOKEN]), vec[XS_WATCH_PATH]);
 		free(vec);
 	}
 }
@@ -412,379 +301,26 @@ xsio_unprivileged(void)
 }
 
 /*
- * What xenstore says now about guest domid (enum guest_evidence; the rule
- * that turns it into dead or alive is liveness.c).  dom0: introduced ->
- * LIFE; not introduced: /local/domain/<domid> absent -> GONE, present ->
- * NONE.  XS_IS_DOMAIN_INTRODUCED is privileged: a driver domain (EACCES,
- * remembered) reads the frontend dir of device d instead, which the
- * toolstack makes readable to the backend domain: readable -> LIFE,
- * ENOENT -> GONE, EACCES -> NONE (xenstored answers EACCES for a missing
- * node under an unreadable parent - a dead guest's frontend - and for a
- * node it may not read: no proof of absence).  The guest owns its
- * frontend dir and could hide it; that only affects its own devices.
+ * Is domid introduced (XS_IS_DOMAIN_INTRODUCED)?  1 yes, 0 no, -1 unknown
+ * (errno; EACCES: not privileged, remembered for xsio_unprivileged).
  */
-static int
-evidence_dir(uint32_t domid)
-{
-	char p[64];
-	unsigned len;
-	char *v;
-
-	if (xsnprintf(p, sizeof(p), "/local/domain/%u", domid) == -1)
-		return E_UNKNOWN;
-	errno = 0;
-	if ((v = xsio_read(p, &len)) != NULL) {
-		free(v);
-		return E_NONE;
-	}
-	return errno == ENOENT ? E_GONE : E_UNKNOWN;
-}
-
-static int
-evidence_frontend(const struct wdev *d)
-{
-	char p[192];
-	unsigned len;
-	char *v;
-
-	if (d == NULL || dev_fe_path(d, p, sizeof(p)) == -1)
-		return E_UNKNOWN;
-	errno = 0;
-	if ((v = xsio_read(p, &len)) != NULL) {
-		free(v);
-		return E_LIFE;
-	}
-	return errno == ENOENT ? E_GONE : errno == EACCES ? E_NONE : E_UNKNOWN;
-}
-
 int
-xsio_guest_evidence(uint32_t domid, const struct wdev *d)
+xsio_introduced(uint32_t domid)
 {
-	if (wd.xs == NULL)
-		return E_UNKNOWN;
-	if (!unprivileged) {
-		errno = 0;
-		if (xs_is_domain_introduced(wd.xs, domid))
-			return E_LIFE;
-		if (errno == 0 || errno == ENOENT || errno == ESRCH)
-			return evidence_dir(domid);
-		if (errno != EACCES) {
-			check_err("is_domain_introduced");
-			return E_UNKNOWN;
-		}
+	if (wd.xs == NULL) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	errno = 0;
+	if (xs_is_domain_introduced(wd.xs, domid))
+		return 1;
+	if (errno == 0 || errno == ENOENT || errno == ESRCH)
+		return 0;
+	if (errno == EACCES)
 		unprivileged = 1;
-	}
-	return evidence_frontend(d);
-}
-
-int
-dev_be_path(const struct wdev *d, char *buf, size_t sz)
-{
-	return xsnprintf(buf, sz, "%s/%s/%u/%u", wd.be_root, dev_kind(d),
-	    d->domid, d->devid);
-}
-
-/* libxl's frontend path: qdisk's frontend is a vbd. */
-int
-dev_fe_path(const struct wdev *d, char *buf, size_t sz)
-{
-	const char *k = dev_kind(d);
-
-	if (strcmp(k, "qdisk") == 0)
-		k = "vbd";
-	return xsnprintf(buf, sz, "/local/domain/%u/device/%s/%u", d->domid,
-	    k, d->devid);
-}
-
-/* ---- one device's nodes ---- */
-
-/* Value parsers: v may be NULL (absent); len is the value's real length. */
-static void
-val_state(const char *v, int len, int *out)
-{
-	*out = XS_ABSENT;
-	if (v == NULL || len < 0)
-		return;
-	if (parse_xenbus_state(v, (size_t)len, out) == -1) {
-		*out = XS_INVALID;
-		wd.st.invalid_values++;
-	}
-}
-
-static void
-val_online(const char *v, int len, int *out)
-{
-	*out = XS_ABSENT;
-	if (v == NULL || len < 0)
-		return;
-	if (len == 1 && (v[0] == '0' || v[0] == '1'))
-		*out = v[0] - '0';
 	else
-		*out = XS_INVALID;
-}
-
-static void
-val_hs(const char *v, int len, int *out)
-{
-	*out = HS_NONE;
-	if (v == NULL || len <= 0)
-		return;
-	if (len == 9 && memcmp(v, "connected", 9) == 0)
-		*out = HS_CONNECTED;
-	else if (len == 5 && memcmp(v, "error", 5) == 0)
-		*out = HS_ERROR;
-	else if (len == 4 && memcmp(v, "busy", 4) == 0)
-		*out = HS_BUSY;
-	else
-		*out = HS_OTHER;
-}
-
-/* Reads dir/node with libxenstore into the parser; -1 when xenstore went. */
-static int
-read_node(const char *dir, const char *node,
-    void (*parse)(const char *, int, int *), int *out)
-{
-	char p[256];
-	unsigned len;
-	char *v;
-
-	parse(NULL, -1, out);
-	if (xsnprintf(p, sizeof(p), "%s/%s", dir, node) == -1)
-		return 0;
-	if ((v = xsio_read(p, &len)) == NULL)
-		return wd.xs ? 0 : -1;
-	parse(v, (int)len, out);
-	free(v);
-	return 0;
-}
-
-static int
-read_state(const char *dir, const char *node, int *out)
-{
-	return read_node(dir, node, val_state, out);
-}
-
-/*
- * The I/O-done signal (seed 003) is a request and an answer: the toolstack
- * writes `shutdown-request` into a vbd backend, and a backend that speaks
- * the protocol (XenServer's blkback and tapback, asked by xenopsd's
- * Device.Vbd.request_shutdown) writes `shutdown-done` once its outstanding
- * I/O completed.  Where nobody asked (libxl and xl never write the
- * request; Linux's xen-blkback never writes the answer) state 6 is the
- * signal: xen-blkback switches to Closed after xen_blkif_disconnect()
- * stopped its rings, and a request still in flight holds the physical
- * device until it completes (docs/WATCHERD.md "I/O done before release").
- * Other kinds have no disk I/O.  io_drain_timeout = 0 disables the wait.
- */
-static int
-read_io_done(const struct wdev *d, const char *dir, int be_state, int *out)
-{
-	char p[256];
-
-	*out = 1;
-	if (wd.cfg.io_drain_timeout_ms == 0 ||
-	    strncmp(dev_kind(d), "vbd", 3) != 0)
-		return 0;
-	*out = 0;
-	if (be_state != XenbusStateClosed && d->st.phase != P_IO_DRAIN)
-		return 0;	/* not closed: not drained either */
-	if (xsnprintf(p, sizeof(p), "%s/shutdown-request", dir) == -1)
-		return 0;
-	if (!xsio_exists(p)) {
-		*out = 1;	/* not asked: state 6 is the signal */
-		return wd.xs ? 0 : -1;
-	}
-	if (xsnprintf(p, sizeof(p), "%s/shutdown-done", dir) == -1)
-		return 0;
-	*out = xsio_exists(p);
-	return wd.xs ? 0 : -1;
-}
-
-/*
- * A write of the device's hotplug-status that watcherd made or proxied for
- * the job's script (xsproxy_track) and saw succeed: xenstore now holds
- * `written`, so that becomes the value last read, and the watch event the
- * write fires is used up without reading the node back (hint_node).
- * NULL = in doubt (removed, failed, written twice in one transaction...):
- * forget the pending own events and read the node at the next evaluation.
- */
-void
-xsio_own_hs(struct wdev *d, const char *written)
-{
-	int hs;
-
-	if (written == NULL) {
-		d->hs_own = 0;
-		d->want |= WANT_HS;
-		return;
-	}
-	val_hs(written, (int)strlen(written), &hs);
-	d->hs = (uint8_t)hs;
-	if (d->hs_own < UINT8_MAX)
-		d->hs_own++;
-}
-
-/*
- * The inputs of an evaluation: the values last read, then the nodes of
- * `want` read afresh.  A backend without `state` is gone: nothing else is
- * read.  `online` is read with the rest on a full read even when the
- * device is attached: a removal written while watcherd was away (or
- * disconnected) must be seen whatever the backend did to `state` since
- * (RELIABILITY bug 5).
- */
-static void
-in_cached(const struct wdev *d, struct fsm_in *in)
-{
-	memset(in, 0, sizeof(*in));
-	in->be_state = d->be_state;
-	in->online = d->online;
-	in->hs = d->hs;
-}
-
-/* Fills in from xenstore; -1 when the connection went away meanwhile. */
-int
-xsio_read_dev(struct wdev *d, struct fsm_in *in, unsigned want)
-{
-	char dir[192];
-
-	in_cached(d, in);
-	if (dev_be_path(d, dir, sizeof(dir)) == -1)
-		return -1;
-	if ((want & WANT_STATE) &&
-	    read_state(dir, "state", &in->be_state) == -1)
-		return -1;
-	if (in->be_state == XS_ABSENT)
-		return 0;	/* gone: nothing else to read */
-	if (((want & WANT_ONLINE) &&
-	    read_node(dir, "online", val_online, &in->online) == -1) ||
-	    ((want & WANT_HS) &&
-	    read_node(dir, "hotplug-status", val_hs, &in->hs) == -1) ||
-	    read_io_done(d, dir, in->be_state, &in->io_done) == -1)
-		return -1;
-	wd.st.node_reads += (unsigned)__builtin_popcount(want);
-	return 0;
-}
-
-/* One pipelined burst of `node` for the devices whose flag is set. */
-static int
-burst(struct wdev **d, size_t n, const char *node, const int *want,
-    struct xsb_val *v)
-{
-	static char paths[XSB_DEVS][192];
-	const char *pp[XSB_DEVS];
-	struct xsb_val tmp[XSB_DEVS];
-	char dir[160];
-	size_t i, np = 0;
-
-	for (i = 0; i < n; i++) {
-		v[i].len = XSB_ABSENT;
-		if (!want[i])
-			continue;
-		if (dev_be_path(d[i], dir, sizeof(dir)) == -1 ||
-		    xsnprintf(paths[np], sizeof(paths[np]), "%s/%s", dir,
-		    node) == -1)
-			return -1;
-		pp[np] = paths[np];
-		np++;
-	}
-	if (np == 0)
-		return 0;
-	if (xsb_read(pp, np, tmp) == -1)
-		return -1;
-	for (i = 0, np = 0; i < n; i++)
-		if (want[i])
-			v[i] = tmp[np++];
-	return 0;
-}
-
-static const char *
-val_ptr(const struct xsb_val *v)
-{
-	return v->len < 0 ? NULL : v->buf;
-}
-
-/* One burst of `node` for the devices whose want has `bit`. */
-static int
-burst_want(struct wdev **d, size_t n, const unsigned *want, unsigned bit,
-    const char *node, int *wanted, struct xsb_val *v)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		wanted[i] = (want[i] & bit) != 0;
-	return burst(d, n, node, wanted, v);
-}
-
-/* The pipelined values into in[i]; 0, or -1 if a read_io_done failed. */
-static int
-burst_apply(struct wdev *d, struct fsm_in *in, unsigned want,
-    const struct xsb_val *vs, const struct xsb_val *vo,
-    const struct xsb_val *vh)
-{
-	char dir[160];
-
-	in_cached(d, in);
-	if (want & WANT_STATE)
-		val_state(val_ptr(vs), vs->len, &in->be_state);
-	if (in->be_state == XS_ABSENT)
-		return 0;
-	if (want & WANT_ONLINE)
-		val_online(val_ptr(vo), vo->len, &in->online);
-	if (want & WANT_HS)
-		val_hs(val_ptr(vh), vh->len, &in->hs);
-	wd.st.node_reads += (unsigned)__builtin_popcount(want);
-	return dev_be_path(d, dir, sizeof(dir)) == -1 ||
-	    read_io_done(d, dir, in->be_state, &in->io_done) == -1 ? -1 : 0;
-}
-
-/*
- * Reads the wanted nodes of n (<= XSB_DEVS) devices in pipelined bursts
- * (one per node); ok[i] = 0 when device i's read failed (xenstore lost).
- * Falls back to xsio_read_dev per device when the batch connection is
- * unavailable.  A device whose state turns out absent ignores the rest.
- */
-void
-xsio_read_devs(struct wdev **d, size_t n, const unsigned *want,
-    struct fsm_in *in, int *ok)
-{
-	static struct xsb_val vs[XSB_DEVS], vo[XSB_DEVS], vh[XSB_DEVS];
-	unsigned w[XSB_DEVS];
-	int wanted[XSB_DEVS] = { 0 };
-	size_t i;
-	int r = -1;
-
-	memcpy(w, want, n * sizeof(w[0]));
-	if (xsb_available() &&
-	    burst_want(d, n, w, WANT_STATE, "state", wanted, vs) == 0) {
-		for (i = 0; i < n; i++)
-			if ((w[i] & WANT_STATE) && vs[i].len == XSB_ABSENT)
-				w[i] = WANT_STATE;	/* gone */
-		if (burst_want(d, n, w, WANT_ONLINE, "online", wanted,
-		    vo) == 0 && burst_want(d, n, w, WANT_HS,
-		    "hotplug-status", wanted, vh) == 0)
-			r = 0;
-	}
-	for (i = 0; i < n; i++) {
-		if (r == -1)
-			ok[i] = xsio_read_dev(d[i], &in[i], want[i]) == 0;
-		else
-			ok[i] = burst_apply(d[i], &in[i], w[i], &vs[i],
-			    &vo[i], &vh[i]) == 0;
-	}
-}
-
-/* The frontend's state, for listings only (not an input of the FSM: the
- * backend reflects what the frontend does). */
-int
-xsio_fe_state(const struct wdev *d)
-{
-	char fe[192];
-	int st;
-
-	if (dev_fe_path(d, fe, sizeof(fe)) == -1 ||
-	    read_state(fe, "state", &st) == -1)
-		return XS_ABSENT;
-	return st;
+		check_err("is_domain_introduced");
+	return -1;
 }
 
 /* rm path (unless `self` is 0), then its parents while they are empty,

@@ -13,8 +13,9 @@
  *   - the timer heap fires in deadline order, a cancelled timer never
  *     fires, a re-armed timer fires once (its stale heap entry is skipped
  *     by generation), and a freed device's timer is ignored.
- * The evaluation and the xenstore reads are stubbed here (they are
- * exercised by the integration tests).
+ * The evaluation and the xenstore reads are stubbed here, through the
+ * struct devtab_eval that watcherd.c fills with device.c and input.c
+ * (tested by test_input and the integration tests).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,14 +34,14 @@ struct wd wd;
 static struct wdev *evaluated[64];
 static size_t nevaluated;
 
-int
-device_eval_pre(struct wdev *d)
+static int
+eval_pre(struct wdev *d)
 {
 	return 0;
 }
 
-void
-device_eval_in(struct wdev *d, struct fsm_in *in)
+static void
+eval_in(struct wdev *d, struct fsm_in *in)
 {
 	if (nevaluated < 64)
 		evaluated[nevaluated] = d;
@@ -50,8 +51,8 @@ device_eval_in(struct wdev *d, struct fsm_in *in)
 static unsigned read_want[64];
 static int read_ok = 1;
 
-void
-xsio_read_devs(struct wdev **d, size_t n, const unsigned *want,
+static void
+read_devs(struct wdev **d, size_t n, const unsigned *want,
     struct fsm_in *in, int *ok)
 {
 	size_t i;
@@ -63,13 +64,16 @@ xsio_read_devs(struct wdev **d, size_t n, const unsigned *want,
 	}
 }
 
+static const struct devtab_eval stub_eval = { eval_pre, read_devs,
+    eval_in };
+
 static int
 setup(void **state)
 {
 	memset(&wd, 0, sizeof(wd));
 	wd.base = event_base_new();
 	wd.xs = (struct xs_handle *)1;	/* "connected": never dereferenced */
-	devtab_init();
+	devtab_init(&stub_eval);
 	assert_int_equal(kind_index("vif", 1), 0);
 	assert_int_equal(kind_index("qdisk", 1), 1);
 	assert_int_equal(kind_index("console", 1), -1);	/* not ours */

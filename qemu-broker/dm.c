@@ -102,13 +102,13 @@ dm_maybe_free(struct dm *d)
 static void
 send_kill(struct dm *d, int sig)
 {
+	struct launch_kill k = { (uint32_t)d->pid, (uint32_t)sig };
 	struct msgbuf b;
 
 	if (d->pid <= 0)
 		return;
 	msgbuf_init(&b, MSG_LAUNCH_KILL, 0);
-	msgbuf_put_u32(&b, (uint32_t)d->pid);
-	msgbuf_put_u32(&b, (uint32_t)sig);
+	launch_kill_put(&b, &k);
 	if (msgchan_send(B->launcher, &b) == -1)
 		log_warn("domid=%u cannot ask the launcher to kill", d->domid);
 	msgbuf_dispose(&b);
@@ -248,10 +248,14 @@ on_event(struct qmp *q, const char *event, json_t *data, void *arg)
 	}
 }
 
+_Static_assert(sizeof(((struct dm *)0)->chroot) == LAUNCH_CHROOT_MAX,
+    "dm.chroot holds a SPAWN reply's chroot");
+
 static void
 launcher_replied(struct dm *d, struct msg *m)
 {
-	uint32_t pid, uid, err;
+	struct launch_spawned ok;
+	uint32_t err;
 	char msg[256];
 
 	if (m->hdr.type == MSG_COMMON_ERROR) {
@@ -270,11 +274,11 @@ launcher_replied(struct dm *d, struct msg *m)
 		dm_free(d);
 		return;
 	}
-	if (msg_get_u32(m, &pid) == -1 || msg_get_u32(m, &uid) == -1 ||
-	    msg_get_str(m, d->chroot, sizeof(d->chroot)) == -1)
+	if (launch_spawned_get(m, &ok) == -1)
 		fatalx("launcher sent a malformed reply");
-	d->pid = (pid_t)pid;
-	d->uid = (uid_t)uid;
+	memcpy(d->chroot, ok.chroot, sizeof(d->chroot));
+	d->pid = (pid_t)ok.pid;
+	d->uid = (uid_t)ok.uid;
 	if (d->state == DM_STOPPING) {	/* destroyed while launching */
 		send_kill(d, SIGKILL);
 		return;
@@ -394,16 +398,15 @@ dm_exited(struct dm *d, int status)
 void
 dm_launcher_msg(struct msg *m)
 {
+	struct launch_exited e;
 	struct dm *d;
-	uint32_t pid;
-	int64_t st;
 
 	if (m->hdr.type == MSG_LAUNCH_EXITED) {
-		if (msg_get_u32(m, &pid) == -1 || msg_get_i64(m, &st) == -1)
+		if (launch_exited_get(m, &e) == -1)
 			fatalx("launcher sent a malformed EXITED");
 		LIST_FOREACH(d, &B->dms, entry)
-			if (d->pid == (pid_t)pid) {
-				dm_exited(d, (int)st);
+			if (d->pid == (pid_t)e.pid) {
+				dm_exited(d, (int)e.status);
 				return;
 			}
 		return;
@@ -428,7 +431,6 @@ dm_start(struct client *c, uint32_t reqid, const struct launch_req *r,
 	struct msgbuf b;
 	struct dm *d;
 	int lfd, rc;
-	uint32_t i;
 
 	if (dm_find(r->domid, r->kind) != NULL)
 		return -EEXIST;
@@ -453,12 +455,7 @@ dm_start(struct client *c, uint32_t reqid, const struct launch_req *r,
 	d->launch_reqid = ++B->next_reqid;
 	LIST_INIT(&d->waiters);
 	msgbuf_init(&b, MSG_LAUNCH_SPAWN, d->launch_reqid);
-	msgbuf_put_u32(&b, r->domid);
-	msgbuf_put_u32(&b, r->kind);
-	msgbuf_put_u32(&b, r->memory_mb);
-	msgbuf_put_u32(&b, r->n_cdrom);
-	for (i = 0; i < r->n_cdrom; i++)
-		msgbuf_put_u32(&b, r->cdrom[i]);
+	launch_spawn_put(&b, r);
 	msgbuf_set_fd(&b, lfd);
 	rc = msgchan_send(B->launcher, &b) == -1 ? -errno : 0;
 	msgbuf_dispose(&b);
@@ -512,8 +509,8 @@ dm_adopt(uint32_t kind, uint32_t domid)
 	    .started_ms = now_ms() };
 	LIST_INIT(&d->waiters);
 	msgbuf_init(&b, MSG_LAUNCH_ADOPT, 0);
-	msgbuf_put_u32(&b, (uint32_t)peer.pid);
-	msgbuf_put_u32(&b, domid);
+	launch_adopt_put(&b, &(struct launch_adopt){ (uint32_t)peer.pid,
+	    domid });
 	if (msgchan_send(B->launcher, &b) == -1)
 		log_warn("domid=%u cannot hand pid %d to the launcher", domid,
 		    (int)peer.pid);
@@ -539,7 +536,8 @@ xl_gone(struct dm *d)
 static void
 xl_replied(struct dm *d, struct msg *m)
 {
-	uint32_t pid, uid, err;
+	struct launch_xlqmp_ok ok;
+	uint32_t err;
 	char msg[256], full[300];
 	int fd;
 
@@ -552,11 +550,10 @@ xl_replied(struct dm *d, struct msg *m)
 		xl_gone(d);
 		return;
 	}
-	if (msg_get_u32(m, &pid) == -1 || msg_get_u32(m, &uid) == -1 ||
-	    (fd = msg_take_fd(m)) == -1)
+	if (launch_xlqmp_ok_get(m, &ok) == -1 || (fd = msg_take_fd(m)) == -1)
 		fatalx("launcher sent a malformed XLQMP reply");
-	d->pid = (pid_t)pid;
-	d->uid = (uid_t)uid;
+	d->pid = (pid_t)ok.pid;
+	d->uid = (uid_t)ok.uid;
 	if ((d->qmp = qmp_new(B->base, fd, B->cfg.qmp_cmd_timeout_ms,
 	    on_ready, on_dead, on_event, d)) == NULL)
 		fatal("qmp_new");
@@ -577,7 +574,7 @@ dm_xl_connect(uint32_t domid, dm_started_fn fn, void *arg)
 	    .started_ms = now_ms() };
 	LIST_INIT(&d->waiters);
 	msgbuf_init(&b, MSG_LAUNCH_XLQMP, d->launch_reqid);
-	msgbuf_put_u32(&b, domid);
+	launch_xlqmp_put(&b, &(struct launch_xlqmp){ domid });
 	rc = msgchan_send(B->launcher, &b) == -1 ? -errno : 0;
 	msgbuf_dispose(&b);
 	if (rc != 0) {

@@ -166,22 +166,6 @@ fail:
 	_exit(127);
 }
 
-static int
-read_req(struct msg *m, struct launch_req *r)
-{
-	uint32_t i;
-
-	memset(r, 0, sizeof(*r));
-	if (msg_get_u32(m, &r->domid) == -1 || msg_get_u32(m, &r->kind) == -1 ||
-	    msg_get_u32(m, &r->memory_mb) == -1 ||
-	    msg_get_u32(m, &r->n_cdrom) == -1 || r->n_cdrom > 4)
-		return -1;
-	for (i = 0; i < r->n_cdrom; i++)
-		if (msg_get_u32(m, &r->cdrom[i]) == -1)
-			return -1;
-	return msg_end(m);
-}
-
 /* fork + exec; returns the pid, or -errno (child reaped). */
 static pid_t
 spawn(int qmpfd, uid_t uid, char **argv)
@@ -226,7 +210,8 @@ static void
 do_spawn(struct msg *m)
 {
 	struct launch_req r;
-	char chroot_dir[CONFIG_PATH_MAX + 32], abuf[4096];
+	struct launch_spawned ok;
+	char abuf[4096], *chroot_dir = ok.chroot;
 	char *argv[LAUNCH_ARGV_MAX];
 	struct kid *k;
 	struct msgbuf b;
@@ -234,7 +219,7 @@ do_spawn(struct msg *m)
 	pid_t pid;
 	int qmpfd = msg_take_fd(m);
 
-	if (qmpfd == -1 || read_req(m, &r) == -1 ||
+	if (qmpfd == -1 || launch_spawn_get(m, &r) == -1 ||
 	    (uid = qemu_uid(lcfg->qemu_uid_base, r.domid)) == -1) {
 		reply_err(m->hdr.reqid, EINVAL, "bad spawn request");
 		goto out;
@@ -243,7 +228,7 @@ do_spawn(struct msg *m)
 		reply_err(m->hdr.reqid, EEXIST, "a QEMU already runs as that uid");
 		goto out;
 	}
-	if (chroot_prepare(r.domid, chroot_dir, sizeof(chroot_dir)) == -1) {
+	if (chroot_prepare(r.domid, chroot_dir, sizeof(ok.chroot)) == -1) {
 		reply_err(m->hdr.reqid, errno, "cannot prepare the chroot");
 		goto out;
 	}
@@ -263,10 +248,10 @@ do_spawn(struct msg *m)
 	k->pidfd = -1;
 	log_info("launcher: domid=%u QEMU pid=%d uid=%lld chroot=%s",
 	    r.domid, (int)pid, (long long)uid, chroot_dir);
+	ok.pid = (uint32_t)pid;
+	ok.uid = (uint32_t)uid;
 	msgbuf_init(&b, MSG_COMMON_OK, m->hdr.reqid);
-	msgbuf_put_u32(&b, (uint32_t)pid);
-	msgbuf_put_u32(&b, (uint32_t)uid);
-	msgbuf_put_str(&b, chroot_dir);
+	launch_spawned_put(&b, &ok);
 	if (msg_send_fd(LSOCK, &b) == -1)
 		log_warn("launcher: reply");
 	msgbuf_dispose(&b);
@@ -278,12 +263,15 @@ out:
 static int
 do_kill(struct msg *m)
 {
+	struct launch_kill r;
 	uint32_t pid, sig;
 	struct kid *k;
 
-	if (msg_get_u32(m, &pid) == -1 || msg_get_u32(m, &sig) == -1 ||
-	    msg_end(m) == -1 || (sig != SIGTERM && sig != SIGKILL))
+	if (launch_kill_get(m, &r) == -1 ||
+	    (r.signal != SIGTERM && r.signal != SIGKILL))
 		return -1;
+	pid = r.pid;
+	sig = r.signal;
 	if (pid == 0 || (k = kid_find((pid_t)pid, 0)) == NULL)
 		return 0;	/* already reaped: the EXITED is on its way */
 	if ((k->pidfd != -1 ? (int)syscall(SYS_pidfd_send_signal, k->pidfd,
@@ -295,11 +283,11 @@ do_kill(struct msg *m)
 static void
 send_exited(pid_t pid, int st)
 {
+	struct launch_exited e = { (uint32_t)pid, st };
 	struct msgbuf b;
 
 	msgbuf_init(&b, MSG_LAUNCH_EXITED, 0);
-	msgbuf_put_u32(&b, (uint32_t)pid);
-	msgbuf_put_i64(&b, st);
+	launch_exited_put(&b, &e);
 	if (msg_send_fd(LSOCK, &b) == -1)
 		log_warn("launcher: exited notice");
 	msgbuf_dispose(&b);
@@ -365,13 +353,17 @@ proc_uid_is(pid_t pid, uid_t uid)
 static int
 do_adopt(struct msg *m)
 {
+	struct launch_adopt a;
 	uint32_t pid, domid;
 	int64_t uid;
 	struct kid *k;
 	int pfd;
 
-	if (msg_get_u32(m, &pid) == -1 || msg_get_u32(m, &domid) == -1 ||
-	    msg_end(m) == -1 || pid == 0 ||
+	if (launch_adopt_get(m, &a) == -1)
+		return -1;
+	pid = a.pid;
+	domid = a.domid;
+	if (pid == 0 ||
 	    (uid = qemu_uid(lcfg->qemu_uid_base, domid)) == -1)
 		return -1;
 	if (kid_find((pid_t)pid, 0) != NULL)
@@ -408,13 +400,15 @@ do_xlqmp(struct msg *m)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
+	struct launch_xlqmp r;
+	struct launch_xlqmp_ok ok;
 	struct msgbuf b;
 	uint32_t domid;
 	int fd;
 
-	if (msg_get_u32(m, &domid) == -1 || msg_end(m) == -1 ||
-	    domid > DOMID_MAX)
+	if (launch_xlqmp_get(m, &r) == -1 || r.domid > DOMID_MAX)
 		return -1;
+	domid = r.domid;
 	if (xsnprintf(sa.sun_path, sizeof(sa.sun_path), "%s/qmp-libxl-%u",
 	    lcfg->libxl_run_dir, domid) == -1) {
 		reply_err(m->hdr.reqid, ENAMETOOLONG, "libxl_run_dir too long");
@@ -429,9 +423,9 @@ do_xlqmp(struct msg *m)
 			close(fd);
 		return 0;
 	}
+	ok = (struct launch_xlqmp_ok){ (uint32_t)cr.pid, (uint32_t)cr.uid };
 	msgbuf_init(&b, MSG_COMMON_OK, m->hdr.reqid);
-	msgbuf_put_u32(&b, (uint32_t)cr.pid);
-	msgbuf_put_u32(&b, (uint32_t)cr.uid);
+	launch_xlqmp_ok_put(&b, &ok);
 	msgbuf_set_fd(&b, fd);
 	if (msg_send_fd(LSOCK, &b) == -1)
 		log_warn("launcher: reply");

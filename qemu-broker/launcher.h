@@ -53,14 +53,61 @@ enum msg_launch {
 #define LAUNCH_KIND_QDISK	1u	/* a driver domain's qdisk backend */
 #define LAUNCH_MAX_CHILDREN	256
 #define LAUNCH_ARGV_MAX		64
+#define LAUNCH_MAX_CDROMS	4	/* SPAWN: empty ide-cd drives */
 
 struct launch_req {
 	uint32_t	domid;
 	uint32_t	kind;
 	uint32_t	memory_mb;
 	uint32_t	n_cdrom;
-	uint32_t	cdrom[4];
+	uint32_t	cdrom[LAUNCH_MAX_CDROMS];
 };
+
+/*
+ * One struct per message of the launcher channel, with its put/get
+ * (qemu-broker/launch_msg.c; the rules of common/proto_hotplug.h: the
+ * caller initializes b as that message, put writes the payload; get
+ * reads all of it or fails with the struct zeroed).  SPAWN's request is
+ * struct launch_req (n_cdrom at most LAUNCH_MAX_CDROMS); the fds (SPAWN's
+ * QMP end, XLQMP's connection) are passed beside the payload.
+ */
+#define LAUNCH_CHROOT_MAX	(CONFIG_PATH_MAX + 32)	/* with the NUL */
+
+struct launch_spawned {			/* OK of SPAWN */
+	uint32_t	pid, uid;
+	char		chroot[LAUNCH_CHROOT_MAX];
+};
+struct launch_kill {			/* MSG_LAUNCH_KILL */
+	uint32_t	pid, signal;
+};
+struct launch_exited {			/* MSG_LAUNCH_EXITED */
+	uint32_t	pid;
+	int64_t		status;		/* wait status */
+};
+struct launch_adopt {			/* MSG_LAUNCH_ADOPT */
+	uint32_t	pid, domid;
+};
+struct launch_xlqmp {			/* MSG_LAUNCH_XLQMP */
+	uint32_t	domid;
+};
+struct launch_xlqmp_ok {		/* OK of XLQMP (fd: the connection) */
+	uint32_t	pid, uid;
+};
+
+struct msgbuf;
+struct msg;
+void	launch_spawn_put(struct msgbuf *, const struct launch_req *);
+int	launch_spawn_get(struct msg *, struct launch_req *);
+#define LAUNCH_CODEC(name)						\
+void	launch_##name##_put(struct msgbuf *, const struct launch_##name *); \
+int	launch_##name##_get(struct msg *, struct launch_##name *)
+LAUNCH_CODEC(spawned);
+LAUNCH_CODEC(kill);
+LAUNCH_CODEC(exited);
+LAUNCH_CODEC(adopt);
+LAUNCH_CODEC(xlqmp);
+LAUNCH_CODEC(xlqmp_ok);
+#undef LAUNCH_CODEC
 
 struct launch_opts {
 	int		qdisk_test_machine;	/* qdisk QEMU as -machine pc */

@@ -560,17 +560,3 @@ daemon_signals(struct event_base *base, void (*on_term)(void *),
 	}
 }
 
-uint64_t
-now_ms(void)
-{
-	return now_us() / 1000;
-}
-
-uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}

@@ -54,8 +54,8 @@ UNIT_TESTS += $(HP_UNIT)
 # ---- libFuzzer target for xsproxy's parsers and scope (make fuzz) ----
 FUZZ_CC ?= clang
 FUZZ_XSPROXY_SRCS := hotplugd/fuzz/fuzz_xsproxy.c watcherd/xsproxy.c \
-                     common/listen.c common/msg.c common/msgchan.c \
-                     common/xsutil.c \
+                     common/listen.c common/clock.c common/msg.c \
+                     common/msgchan.c common/xsutil.c \
                      common/log.c common/parse.c
 $(BUILD)/fuzz/fuzz_xsproxy: $(FUZZ_XSPROXY_SRCS) watcherd/xsproxy.h
 	@mkdir -p $(dir $@)

@@ -1,5 +1,7 @@
 /* Whole-buffer read/write (see fdio.h). */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -45,4 +47,26 @@ read_all(int fd, void *buf, size_t n)
 		n -= (size_t)r;
 	}
 	return 0;
+}
+
+int
+fdio_replace_at(int dirfd, const char *tmp, const char *name,
+    const void *buf, size_t n)
+{
+	int fd, rc = 0;
+
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (fd == -1)
+		return -errno;
+	if (write_all(fd, buf, n) == -1 || fsync(fd) == -1)
+		rc = -errno;
+	if (close(fd) == -1 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && (renameat(dirfd, tmp, dirfd, name) == -1 ||
+	    fsync(dirfd) == -1))
+		rc = -errno;
+	if (rc != 0)
+		unlinkat(dirfd, tmp, 0);
+	return rc;
 }

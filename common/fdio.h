@@ -11,4 +11,12 @@
 int	write_all(int fd, const void *buf, size_t n);
 int	read_all(int fd, void *buf, size_t n);
 
+/*
+ * Atomic replace of `name` in the directory `dirfd`: writes buf to `tmp`
+ * (created 0600, never through a symlink), fsyncs it, renames it over
+ * `name` and fsyncs the directory.  0, or -errno (tmp removed).
+ */
+int	fdio_replace_at(int dirfd, const char *tmp, const char *name,
+	    const void *buf, size_t n);
+
 #endif

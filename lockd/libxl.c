@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "libxl.h"
 #include "parse.h"
 #include "proto_lock.h"
@@ -294,28 +295,11 @@ out:
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		r = write(fd, p, n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 int
 lx_json_write(int dirfd, uint32_t domid, const char *uuid, const json_t *o)
 {
 	char name[LX_NAME_MAX], tmp[LX_NAME_MAX], *s;
-	int fd = -1, rc = 0;
+	int rc = 0;
 
 	if (lx_path(name, domid, uuid, 'd', LX_JSON_USERID) == -1 ||
 	    lx_path(tmp, domid, uuid, 'n', LX_JSON_USERID) == -1)
@@ -327,26 +311,9 @@ lx_json_write(int dirfd, uint32_t domid, const char *uuid, const json_t *o)
 		rc = -E2BIG;
 		goto out;
 	}
-	fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
 	/* strlen + 1: libxl stores the terminating NUL too */
-	if (fd == -1 || write_all(fd, s, strlen(s) + 1) == -1 ||
-	    fsync(fd) == -1) {
-		rc = -errno;
-		goto out;
-	}
-	if (close(fd) == -1 || renameat(dirfd, tmp, dirfd, name) == -1) {
-		fd = -1;
-		rc = -errno;
-		goto out;
-	}
-	fd = -1;
-	fsync(dirfd);
+	rc = fdio_replace_at(dirfd, tmp, name, s, strlen(s) + 1);
 out:
-	if (fd != -1)
-		close(fd);
-	if (rc != 0)
-		unlinkat(dirfd, tmp, 0);
 	free(s);
 	return rc;
 }

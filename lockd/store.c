@@ -57,32 +57,18 @@ int
 store_write(int dirfd, const struct store_rec *r)
 {
 	char tmp[64], name[64], *s = NULL;
-	int fd = -1, rc = 0;
+	size_t len;
+	int rc;
 
 	if (store_name(tmp, sizeof(tmp), r->domid, STORE_TMP) == -1 ||
 	    store_name(name, sizeof(name), r->domid, "") == -1)
 		return -EINVAL;
 	if ((s = store_serialize(r)) == NULL)
 		return -ENOMEM;
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
-	if (fd == -1 || write_all(fd, s, strlen(s)) == -1 ||
-	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
-		rc = -errno;
-		goto out;
-	}
-	if (close(fd) == -1 || renameat(dirfd, tmp, dirfd, name) == -1 ||
-	    fsync(dirfd) == -1) {
-		fd = -1;
-		rc = -errno;
-		goto out;
-	}
-	fd = -1;
-out:
-	if (fd != -1)
-		close(fd);
-	if (rc != 0)
-		unlinkat(dirfd, tmp, 0);
+	/* one line: the NUL after the JSON becomes its newline */
+	len = strlen(s);
+	s[len] = '\n';
+	rc = fdio_replace_at(dirfd, tmp, name, s, len + 1);
 	free(s);
 	return rc;
 }

@@ -8,6 +8,9 @@
  *  - write_all fails (EPIPE) when the reader is gone.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -120,6 +123,44 @@ test_reader_gone(void **state)
 	close(fds[1]);
 }
 
+/* fdio_replace_at: the new content replaces the old, mode 0600, no tmp
+ * left; a symlink planted at the tmp name is not followed (its target is
+ * untouched, the old file stays, the error is returned). */
+static void
+test_replace_at(void **state)
+{
+	char dir[] = "/tmp/test_fdio.XXXXXX", buf[32], victim[64];
+	struct stat st;
+	int dfd, fd;
+	ssize_t n;
+
+	assert_non_null(mkdtemp(dir));
+	assert_true((dfd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0);
+	assert_int_equal(fdio_replace_at(dfd, "f.tmp", "f", "old", 3), 0);
+	assert_int_equal(fdio_replace_at(dfd, "f.tmp", "f", "new\n", 4), 0);
+	assert_true((fd = openat(dfd, "f", O_RDONLY)) >= 0);
+	n = read(fd, buf, sizeof(buf));
+	assert_int_equal(n, 4);
+	assert_memory_equal(buf, "new\n", 4);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	close(fd);
+	assert_int_equal(faccessat(dfd, "f.tmp", F_OK, 0), -1);
+
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	assert_int_equal(symlinkat(victim, dfd, "f.tmp"), 0);
+	assert_int_equal(fdio_replace_at(dfd, "f.tmp", "f", "evil", 4), -ELOOP);
+	assert_int_equal(faccessat(dfd, "victim", F_OK, 0), -1);
+	assert_true((fd = openat(dfd, "f", O_RDONLY)) >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "new\n", 4);
+	close(fd);
+	unlinkat(dfd, "f.tmp", 0);
+	unlinkat(dfd, "f", 0);
+	close(dfd);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -127,6 +168,7 @@ main(void)
 		cmocka_unit_test(test_big_interrupted),
 		cmocka_unit_test(test_short_eof),
 		cmocka_unit_test(test_reader_gone),
+		cmocka_unit_test(test_replace_at),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <pwd.h>
 #include <stddef.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -560,3 +561,30 @@ daemon_signals(struct event_base *base, void (*on_term)(void *),
 	}
 }
 
+
+int
+daemon_fork_launcher(const char *name, pid_t *pidp)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	*pidp = pid;
+	if (pid != 0) {
+		close(sv[1]);
+		return sv[0];
+	}
+	close(sv[0]);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	return sv[1];
+}

@@ -118,6 +118,15 @@ void	daemon_signals(struct event_base *, void (*on_term)(void *),
 void	daemon_signals_free(void);
 
 /* Monotonic milliseconds. */
+/*
+ * Forks a launcher: a root helper joined to its daemon by a SOCK_SEQPACKET
+ * pair, which follows the daemon through that socket, not through signals
+ * (TERM, INT, HUP and PIPE ignored in the child), named `name` (PR_SET_NAME).
+ * Parent: returns its end, *pidp = the child.  Child: returns its end,
+ * *pidp = 0.  -1 on error (nothing forked).
+ */
+int	daemon_fork_launcher(const char *name, pid_t *pidp);
+
 uint64_t now_ms(void);
 uint64_t now_us(void);
 

@@ -32,6 +32,7 @@
 #include <seccomp.h>
 #include <linux/capability.h>
 
+#include "daemon.h"
 #include "hotplugd.h"
 #include "launch.h"
 #include "log.h"
@@ -406,33 +407,19 @@ int
 launcher_fork(const struct hpl_ids *in, int seccomp_log, const char *exec_dir,
     pid_t *pidp)
 {
-	int sv[2];
-	pid_t pid;
+	int fd;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
-		return -1;
-	if ((pid = fork()) == -1) {
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	if (pid != 0) {
-		close(sv[1]);
-		*pidp = pid;
-		return sv[0];
-	}
+	/* hotplugd's launcher follows hotplugd, not signals */
+	if ((fd = daemon_fork_launcher("hotplugd-launch", pidp)) == -1 ||
+	    *pidp != 0)
+		return fd;
 	ids = *in;
-	signal(SIGTERM, SIG_IGN);	/* we follow hotplugd, not signals */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
-	prctl(PR_SET_NAME, "hotplugd-launch", 0, 0, 0);
 	if (hpcg_enter_launcher() == -1)
 		log_warn("launcher: cannot enter its cgroup");
 	if ((drop_launcher = policy_seccomp_build_drop(policy_find("scripts"),
 	    "@launcher")) == NULL)
 		_exit(1);
-	if (dup3(sv[1], LSOCK, O_CLOEXEC) == -1 && sv[1] != LSOCK)
+	if (dup3(fd, LSOCK, O_CLOEXEC) == -1 && fd != LSOCK)
 		_exit(1);
 	close_range(LSOCK + 1, ~0u, 0);
 	/* orphans of scripts are reparented here and reaped (reap()) */

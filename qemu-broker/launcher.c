@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "launcher.h"
 #include "log.h"
 #include "msg.h"
@@ -511,29 +512,15 @@ int
 launcher_fork(const struct devsep_config *cfg, const struct launch_opts *o,
     pid_t *pidp)
 {
-	int sv[2];
-	pid_t pid;
+	int fd;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
-		return -1;
-	if ((pid = fork()) == -1) {
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	if (pid != 0) {
-		close(sv[1]);
-		*pidp = pid;
-		return sv[0];
-	}
+	/* the broker's launcher follows the broker, not signals */
+	if ((fd = daemon_fork_launcher("broker-launch", pidp)) == -1 ||
+	    *pidp != 0)
+		return fd;
 	lcfg = cfg;
 	lopts = o;
-	signal(SIGTERM, SIG_IGN);	/* we follow the broker, not signals */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
-	prctl(PR_SET_NAME, "broker-launch", 0, 0, 0);
-	if (dup3(sv[1], LSOCK, O_CLOEXEC) == -1 && sv[1] != LSOCK)
+	if (dup3(fd, LSOCK, O_CLOEXEC) == -1 && fd != LSOCK)
 		_exit(1);
 	close_range(LSOCK + 1, ~0u, 0);
 	/* high fd: the QEMU child moves its fds to 3..5 below it */

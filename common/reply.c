@@ -12,6 +12,18 @@ reply_error_init(struct msgbuf *b, uint32_t reqid, int err, const char *text)
 }
 
 int
+reply_error_send(int fd, uint32_t reqid, int err, const char *text)
+{
+	struct msgbuf b;
+	int r;
+
+	reply_error_init(&b, reqid, err, text);
+	r = msg_send_fd(fd, &b);
+	msgbuf_dispose(&b);
+	return r;
+}
+
+int
 reply_error_get(struct msg *m, uint32_t *err, char *text, size_t textsz)
 {
 	if (msg_get_u32(m, err) == -1 ||

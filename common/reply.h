@@ -16,6 +16,8 @@
  * ""); the caller sends and disposes it. */
 void	reply_error_init(struct msgbuf *b, uint32_t reqid, int err,
 	    const char *text);
+/* Sends that error on the blocking socket fd (msg_send_fd): 0 or -1. */
+int	reply_error_send(int fd, uint32_t reqid, int err, const char *text);
 /*
  * Decodes the payload of a MSG_COMMON_ERROR that must end the message:
  * 0 with *err and text (NUL-terminated, at most textsz - 1 bytes); -1 on a

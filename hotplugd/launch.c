@@ -64,12 +64,8 @@ static void *drop_launcher;	/* scripts.policy minus its @launcher group */
 static void
 reply_err(uint32_t reqid, int err, const char *what)
 {
-	struct msgbuf b;
-
-	reply_error_init(&b, reqid, err, what);
-	if (msg_send_fd(LSOCK, &b) == -1)
+	if (reply_error_send(LSOCK, reqid, err, what) == -1)
 		log_warn("launcher: reply");
-	msgbuf_dispose(&b);
 }
 
 /* n strings into store (at *used), pointers in v[], v[n] = NULL. */

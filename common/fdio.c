@@ -70,3 +70,24 @@ fdio_replace_at(int dirfd, const char *tmp, const char *name,
 		unlinkat(dirfd, tmp, 0);
 	return rc;
 }
+
+int
+read_upto(int fd, void *buf, size_t cap, size_t *len)
+{
+	char *p = buf;
+	ssize_t r;
+
+	*len = 0;
+	for (;;) {
+		r = read(fd, p + *len, cap - *len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -errno;
+		if (r == 0)
+			return 0;
+		*len += (size_t)r;
+		if (*len == cap)
+			return -EFBIG;
+	}
+}

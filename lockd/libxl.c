@@ -219,27 +219,6 @@ lx_json_stamp(int dirfd, uint32_t domid, const char *uuid,
 	return 0;
 }
 
-/* Reads at most max bytes; -EFBIG if there is more. */
-static int
-read_bounded(int fd, char *buf, size_t max, size_t *len)
-{
-	ssize_t r;
-
-	*len = 0;
-	for (;;) {
-		r = read(fd, buf + *len, max + 1 - *len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return -errno;
-		if (r == 0)
-			return 0;
-		*len += (size_t)r;
-		if (*len > max)
-			return -EFBIG;
-	}
-}
-
 static int
 parse_json(const char *buf, size_t len, json_t **out, char *err,
     size_t errsz)
@@ -284,7 +263,7 @@ lx_json_read(int dirfd, uint32_t domid, const char *uuid, json_t **out,
 		rc = -ENOMEM;
 		goto out;
 	}
-	if ((rc = read_bounded(fd, buf, LX_JSON_MAX, &len)) != 0) {
+	if ((rc = read_upto(fd, buf, LX_JSON_MAX + 1, &len)) != 0) {
 		snprintf(err, errsz, "%s: %s", name, strerror(-rc));
 		goto out;
 	}

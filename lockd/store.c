@@ -161,26 +161,6 @@ store_parse(const char *buf, size_t len, uint32_t domid,
 	return rc;
 }
 
-static int
-read_small(int fd, char *buf, size_t cap, size_t *len)
-{
-	ssize_t r;
-
-	*len = 0;
-	for (;;) {
-		r = read(fd, buf + *len, cap - *len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return -errno;
-		if (r == 0)
-			return 0;
-		*len += (size_t)r;
-		if (*len == cap)
-			return -EFBIG;
-	}
-}
-
 int
 store_load(int dirfd, uint32_t domid, struct store_rec *r, char *err,
     size_t errsz)
@@ -198,7 +178,7 @@ store_load(int dirfd, uint32_t domid, struct store_rec *r, char *err,
 		rc = -ENOMEM;
 		goto out;
 	}
-	if ((rc = read_small(fd, buf, STORE_FILE_MAX, &len)) != 0) {
+	if ((rc = read_upto(fd, buf, STORE_FILE_MAX, &len)) != 0) {
 		snprintf(err, errsz, "read: %s", strerror(-rc));
 		rc = -EINVAL;
 		goto out;

@@ -161,6 +161,28 @@ test_replace_at(void **state)
 	rmdir(dir);
 }
 
+/* read_upto: cap - 1 bytes are read whole; cap bytes are too many. */
+static void
+test_read_upto(void **state)
+{
+	char buf[8];
+	size_t len;
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "1234567", 7), 7);
+	close(p[1]);
+	assert_int_equal(read_upto(p[0], buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, 7);
+	assert_memory_equal(buf, "1234567", 7);
+	close(p[0]);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "12345678", 8), 8);
+	close(p[1]);
+	assert_int_equal(read_upto(p[0], buf, sizeof(buf), &len), -EFBIG);
+	close(p[0]);
+}
+
 int
 main(void)
 {
@@ -169,6 +191,7 @@ main(void)
 		cmocka_unit_test(test_short_eof),
 		cmocka_unit_test(test_reader_gone),
 		cmocka_unit_test(test_replace_at),
+		cmocka_unit_test(test_read_upto),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

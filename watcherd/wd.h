@@ -200,6 +200,7 @@ struct xsio_ops {		/* the transport's upward calls */
 	void	(*event)(int watch, const char *path);	/* enum xsio_watch */
 };
 void		 xsio_start(const struct xsio_ops *);
+void		 xsio_stop(void);
 int		 xsio_connect(void);
 void		 xsio_lost(const char *why);
 char		*xsio_read(const char *path, unsigned *len);

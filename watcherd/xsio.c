@@ -124,6 +124,17 @@ xsio_start(const struct xsio_ops *o)
 	timer_ms(wd.ev_xsretry, wd.xs_backoff_ms);
 }
 
+/* The pair of xsio_start: frees its timers (tests; the daemon just exits). */
+void
+xsio_stop(void)
+{
+	if (wd.ev_xsretry != NULL)
+		event_free(wd.ev_xsretry);
+	if (ev_ping != NULL)
+		event_free(ev_ping);
+	wd.ev_xsretry = ev_ping = NULL;
+}
+
 int
 xsio_connect(void)
 {

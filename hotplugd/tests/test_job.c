@@ -170,6 +170,9 @@ static int
 teardown(void **state)
 {
 	job_kill_all();
+	if (H.ev_clean != NULL)
+		event_free(H.ev_clean);
+	H.ev_clean = NULL;
 	event_base_free(H.base);
 	return 0;
 }

@@ -58,6 +58,14 @@ put(const char *path, const char *val, unsigned len)
 	store[nstore++].len = len;
 }
 
+/* empties the store, freeing its values */
+static void
+clear_store(void)
+{
+	while (nstore > 0)
+		free(store[--nstore].val);
+}
+
 static void
 set(const char *path, const char *val)
 {
@@ -153,11 +161,8 @@ static const struct xsio_ops ops = { on_connected, on_lost, on_event };
 static int
 setup(void **state)
 {
-	int i;
-
-	for (i = 0; i < nstore; i++)
-		free(store[i].val);
-	nstore = nreads = lost_calls = burst_calls = nburst_paths = 0;
+	clear_store();
+	nreads = lost_calls = burst_calls = nburst_paths = 0;
 	read_errno = batch_up = 0;
 	memset(&wd, 0, sizeof(wd));
 	wd.base = event_base_new();
@@ -177,7 +182,9 @@ teardown(void **state)
 {
 	if (wd.ev_watch)
 		event_free(wd.ev_watch);
+	xsio_stop();
 	event_base_free(wd.base);
+	clear_store();
 	return 0;
 }
 
@@ -261,7 +268,7 @@ state_of(const char *v, unsigned n)
 	struct wdev *d = dev(1, 6, 0);
 	struct fsm_in in;
 
-	nstore = 0;
+	clear_store();
 	put(BE "/vif/6/0/state", v, n);
 	assert_int_equal(input_read_dev(d, &in, WANT_STATE), 0);
 	free(d);
@@ -284,7 +291,7 @@ test_strict_values(void **unused)
 	assert_int_equal(state_of(big, sizeof(big)), XS_INVALID);
 	assert_int_equal(wd.st.invalid_values, 5);
 
-	nstore = 0;
+	clear_store();
 	set(BE "/vif/6/1/state", "2");
 	set(BE "/vif/6/1/online", "2");
 	set(BE "/vif/6/1/hotplug-status", "weird");
@@ -307,7 +314,8 @@ io_done(int st, int request, int done, unsigned kind)
 	char p[192];
 	struct fsm_in in;
 
-	nstore = nreads = 0;
+	clear_store();
+	nreads = 0;
 	snprintf(p, sizeof(p), BE "/%s/7/51712/state", k);
 	set(p, st == XenbusStateClosed ? "6" : "4");
 	snprintf(p, sizeof(p), BE "/%s/7/51712/shutdown-request", k);

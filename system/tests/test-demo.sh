@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proves `make demo` (scripts/demo) runs clean end to end under the real
 # xl and cleans up after itself, also when interrupted:
-#  - every step OK, no FAIL or SKIP, all 16 xl commands exit 0;
+#  - every step OK, no FAIL or SKIP, all 16 xl commands return 0;
 #  - driver domain 7 (backend_mode devsep, auto): the real vif-bridge and
 #    block ran once per action in domain 7's hotplugd; the kexec
 #    hand-over counted; dom0 (backend_mode libxl, auto): libxl ran

@@ -21,7 +21,7 @@ $(BUILD)/tests/brokerc: $(BUILD)/qemu-broker/tests/brokerc.o $(LIBDEVSEP)
 # QEMU's -sandbox; like the real QEMU it is built without `make
 # asan-check`'s sanitizers (instrumented, two were left spinning at 70% CPU
 # after an asan-check run).  It needs only jansson.
-$(BUILD)/tests/fake-qemu: qemu-broker/tests/fake-qemu.c
+$(BUILD)/tests/fake-qemu: qemu-broker/tests/fake-qemu.c qemu-broker/module.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -o $@ $< -ljansson
 $(BUILD)/tests/fake-watcherd: $(BUILD)/qemu-broker/tests/fake-watcherd.o \

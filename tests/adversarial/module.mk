@@ -7,10 +7,10 @@
 # instrumented probe would die before probing and every check would hold
 # for the wrong reason.
 ADV_CFLAGS := $(filter-out -fsanitize=%,$(CFLAGS))
-$(BUILD)/tests/xs-raw: tests/adversarial/xs-raw.c
+$(BUILD)/tests/xs-raw: tests/adversarial/xs-raw.c tests/adversarial/module.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(ADV_CFLAGS) -o $@ $<
-$(BUILD)/tests/sys-probe: tests/adversarial/sys-probe.c
+$(BUILD)/tests/sys-probe: tests/adversarial/sys-probe.c tests/adversarial/module.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(ADV_CFLAGS) -o $@ $<
 TEST_PROGS += $(BUILD)/tests/xs-raw $(BUILD)/tests/sys-probe

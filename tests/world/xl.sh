@@ -92,6 +92,17 @@ xl_ns() {
 # included: under `make asan-check` devsep-relay (ASan-built) would then
 # refuse to start (runtime not first).  The shim replaces no allocator, so
 # ASan's link-order check may go (as test-world.sh's check-dominfo).
+# xl_need_real_scripts: exits 1 (a failure, never a skip) unless run as
+# root with Debian's real vif-bridge and block installed.
+xl_need_real_scripts() {
+	local s
+	[ "$(id -u)" = 0 ] || { echo "FAIL: needs root"; exit 1; }
+	for s in vif-bridge block; do
+		[ -x "/etc/xen/scripts/$s" ] ||
+		    { echo "FAIL: no /etc/xen/scripts/$s"; exit 1; }
+	done
+}
+
 run_xl() {
 	local rc t0 t1
 	t0=$(date +%s%N)

@@ -17,10 +17,7 @@
 # takes less than 1 s plus the remove script's own time.  ~14 s.
 . "$(dirname "$0")/wdlib.sh"
 . "$ROOT/tests/world/xl.sh"
-[ "$(id -u)" = 0 ] || { echo "FAIL: needs root"; exit 1; }
-for s in vif-bridge block; do
-	[ -x "/etc/xen/scripts/$s" ] || { echo "FAIL: no /etc/xen/scripts/$s"; exit 1; }
-done
+xl_need_real_scripts
 NS=dsxl$$
 ip netns add "$NS" || { echo "FAIL: cannot create a network namespace"; exit 1; }
 IMG=
